@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin } from 'kafkajs';
+import type pg from 'pg';
+import type { Logger } from '@gpumon/runtime/log';
+import { STREAMS } from '@gpumon/schemas/topics';
+import { formatStatus, readStatus } from './pipeline-status.js';
+
+const BIN = fileURLToPath(new URL('../bin/gpumon.js', import.meta.url));
+
+export interface DemoStage {
+  name: string;
+  args: string[];
+}
+
+interface Child {
+  stage: DemoStage;
+  process: ChildProcess;
+  log: string;
+  exited: Promise<number | null>;
+}
+
+function startChild(stage: DemoStage, logDir: string): Child {
+  const log = `${logDir}/${stage.name}.log`;
+  const out = createWriteStream(log, { flags: 'a' });
+  const child = spawn(process.execPath, [BIN, ...stage.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { stage, process: child, log, exited };
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Runs every stage as its own process, prints a live status line, and stops them all (SIGTERM,
+ * then waits for their clean exit) after `durationMs` or on Ctrl-C. Resolves to the exit code.
+ */
+export async function runDemo(options: {
+  stages: DemoStage[];
+  durationMs: number | undefined;
+  logDir: string;
+  admin: Admin;
+  pool: pg.Pool;
+  topicPrefix: string;
+  log: Logger;
+}): Promise<number> {
+  const { log } = options;
+  mkdirSync(options.logDir, { recursive: true });
+  const children = options.stages.map((stage) => startChild(stage, options.logDir));
+  log.info('started', Object.fromEntries(children.map((c) => [c.stage.name, `pid ${c.process.pid}, log ${c.log}`])));
+
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let failed: Child | undefined;
+  for (const child of children) {
+    void child.exited.then(() => {
+      if (!stop.signal.aborted) {
+        failed = child;
+        stop.abort();
+      }
+    });
+  }
+  const started = Date.now();
+  const deadline = options.durationMs === undefined ? Infinity : started + options.durationMs;
+  const tty = process.stdout.isTTY === true;
+  let previous = await readStatus(options.admin, options.pool, options.topicPrefix, STREAMS);
+  while (!stop.signal.aborted && Date.now() < deadline) {
+    await sleep(Math.min(2000, Math.max(0, deadline - Date.now())), undefined, { signal: stop.signal }).catch(() => undefined);
+    if (stop.signal.aborted) break;
+    const current = await readStatus(options.admin, options.pool, options.topicPrefix, STREAMS);
+    const elapsed = Math.round((Date.now() - started) / 1000);
+    const line = `[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${formatStatus(previous, current)}`;
+    process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    previous = current;
+  }
+  if (tty) process.stdout.write('\n');
+
+  log.info('stopping the pipeline');
+  for (const child of children) child.process.kill('SIGTERM');
+  const codes = await Promise.all(children.map((c) => c.exited));
+  if (failed !== undefined) {
+    process.stderr.write(`gpumon demo: ${failed.stage.name} exited on its own; last lines of ${failed.log}:\n${tail(failed.log)}\n`);
+    return 1;
+  }
+  const unclean = children.filter((_, i) => codes[i] !== 0);
+  for (const child of unclean) process.stderr.write(`gpumon demo: ${child.stage.name} did not stop cleanly; see ${child.log}\n`);
+  return unclean.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,38 @@
+import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
+import type { Logger } from '@gpumon/runtime/log';
+
+export interface Stoppable {
+  stop(): Promise<void>;
+  done: Promise<void>;
+}
+
+/**
+ * Runs a long-lived component until SIGTERM or SIGINT, then stops it gracefully (finish the batch,
+ * commit, leave the group). A second signal exits at once.
+ */
+export async function runUntilSignal(start: () => Promise<Stoppable>, log: Logger): Promise<void> {
+  const component = await start();
+  let stopping: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping !== undefined) {
+      log.warn(`second ${signal}: exiting without a clean stop`);
+      process.exit(130);
+    }
+    log.info(`${signal}: stopping`);
+    stopping = component.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await component.done;
+  await stopping;
+}
+
+/** One clear line for the errors gpumon knows; the stack too only for the ones it does not. */
+export function reportFatal(command: string, error: unknown): number {
+  if (error instanceof GpumonError) {
+    process.stderr.write(`gpumon ${command}: ${error.message}\n`);
+    return error.code === 'config_invalid' ? 2 : 1;
+  }
+  process.stderr.write(`gpumon ${command}: ${errorMessage(error)}\n${error instanceof Error ? error.stack ?? '' : ''}\n`);
+  return 1;
+}

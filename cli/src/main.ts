@@ -1,0 +1,146 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { migrate } from '@gpumon/migrations/migrate';
+import { parse } from '@gpumon/runtime/config';
+import { checkDatabase, createPool, databaseOptions } from '@gpumon/runtime/database';
+import { createLogger } from '@gpumon/runtime/log';
+import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
+import { processorOptions, runProcessor } from '@gpumon/runtime/processor';
+import { STREAMS } from '@gpumon/schemas/topics';
+import { scoreHealthProcessor } from '@gpumon/score-health/processor';
+import { simulatorOptions } from '@gpumon/simulator/options';
+import { runSimulator } from '@gpumon/simulator/run';
+import { sinkOptions } from '@gpumon/sink-timescaledb/options';
+import { runSink } from '@gpumon/sink-timescaledb/run';
+import { runDemo } from './demo.js';
+import { reportFatal, runUntilSignal } from './lifecycle.js';
+import { settingsOf, withOptions } from './options.js';
+import { formatStatus, readStatus } from './pipeline-status.js';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PROCESSORS = { health: scoreHealthProcessor } as const;
+
+const demoOptions = {
+  duration: {
+    env: 'GPUMON_DEMO_DURATION', flag: 'duration', example: '60s',
+    description: 'Stop the demo by itself after this long (default: run until Ctrl-C).', schema: parse.durationMs().optional(),
+  },
+  gpus: { ...simulatorOptions.gpus, env: 'GPUMON_DEMO_GPUS', default: '1024' },
+  interval: { ...simulatorOptions.interval, env: 'GPUMON_DEMO_INTERVAL', default: '5s' },
+} as const;
+
+/** Wraps a command's action so a failure prints one clear line and sets the exit code. */
+function action(name: string, body: (command: Command, ...args: string[]) => Promise<void>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const command = args[args.length - 1] as Command;
+    try {
+      await body(command, ...(args.slice(0, -2) as string[]));
+    } catch (error) {
+      process.exitCode = reportFatal(name, error);
+    }
+  };
+}
+
+const program = new Command('gpumon')
+  .description('GPU fleet telemetry: producers, processors and the TimescaleDB sink of the gpumon pipeline.')
+  .showHelpAfterError();
+
+withOptions(program.command('simulate').description('Stream a simulated GPU fleet to gpu.samples.v1.'), pipelineOptions, simulatorOptions)
+  .action(action('simulate', async (command) => {
+    const settings = settingsOf(command, { ...pipelineOptions, ...simulatorOptions });
+    const log = createLogger('simulator');
+    await runUntilSignal(async () => {
+      const stop = new AbortController();
+      const done = runSimulator(settings, log, stop.signal).then(() => undefined);
+      return { done, stop: async () => { stop.abort(); await done; } };
+    }, log);
+  }));
+
+withOptions(
+  program.command('process').description(`Run a stream processor: ${Object.keys(PROCESSORS).join(', ')}.`).argument('<processor>', 'processor to run'),
+  pipelineOptions, processorOptions,
+).action(action('process', async (command, name) => {
+  const definition = PROCESSORS[name as keyof typeof PROCESSORS];
+  if (definition === undefined) throw new Error(`unknown processor '${name}' (one of: ${Object.keys(PROCESSORS).join(', ')})`);
+  const settings = settingsOf(command, { ...pipelineOptions, ...processorOptions });
+  const log = createLogger(definition.name);
+  await runUntilSignal(() => runProcessor(definition, settings, log), log);
+}));
+
+withOptions(program.command('sink').description('Write gpumon topics into TimescaleDB.'), pipelineOptions, databaseOptions, sinkOptions)
+  .action(action('sink', async (command) => {
+    const settings = settingsOf(command, { ...pipelineOptions, ...databaseOptions, ...sinkOptions });
+    const log = createLogger('sink-timescaledb');
+    await runUntilSignal(() => runSink(settings, log), log);
+  }));
+
+withOptions(program.command('migrate').description('Apply pending database migrations (a no-op when there are none).'), databaseOptions)
+  .action(action('migrate', async (command) => {
+    const applied = await migrate(settingsOf(command, databaseOptions), createLogger('migrate'));
+    console.log(applied.length === 0 ? 'database is up to date' : `applied ${applied.map((m) => m.name).join(', ')}`);
+  }));
+
+withOptions(program.command('topics').description('Create the missing gpumon topics and register their schemas.'), pipelineOptions)
+  .action(action('topics', async (command) => {
+    const log = createLogger('topics');
+    const pipeline = await openPipeline(settingsOf(command, pipelineOptions), 'gpumon-topics', STREAMS, log);
+    for (const codec of Object.values(pipeline.codecs)) console.log(`${codec.topic}  (schema subject ${codec.subject})`);
+    await pipeline.close();
+  }));
+
+program
+  .command('stack')
+  .description('Install and run the local stack natively: Kafka, schema registry, PostgreSQL + TimescaleDB.')
+  .argument('<action>', 'up | down | status | logs | reset')
+  .argument('[service]', 'for logs: postgres, kafka or registry')
+  .action((stackAction: string, service: string | undefined) => {
+    const result = spawnSync('bash', [`${REPO_ROOT}infra/stack/stack.sh`, stackAction, ...(service ? [service] : [])], { stdio: 'inherit' });
+    process.exitCode = result.status ?? 1;
+  });
+
+withOptions(program.command('status').description('Show records/s per stage, consumer lag, dead letters and failing GPUs of a running pipeline.'), pipelineOptions, databaseOptions)
+  .action(action('status', async (command) => {
+    const settings = settingsOf(command, { ...pipelineOptions, ...databaseOptions });
+    const pipeline = await openPipeline(settings, 'gpumon-status', [], createLogger('status'));
+    const pool = createPool(settings, 1);
+    try {
+      const first = await readStatus(pipeline.admin, pool, settings.topicPrefix ?? '', STREAMS);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      console.log(formatStatus(first, await readStatus(pipeline.admin, pool, settings.topicPrefix ?? '', STREAMS)));
+    } finally {
+      await pool.end();
+      await pipeline.close();
+    }
+  }));
+
+withOptions(program.command('demo').description('Run the whole pipeline locally with a simulated fleet and a live status line.'), demoOptions)
+  .action(action('demo', async (command) => {
+    const demo = settingsOf(command, demoOptions);
+    const settings = settingsOf(command, { ...pipelineOptions, ...databaseOptions });
+    const log = createLogger('demo');
+    const pool = createPool(settings, 2);
+    await checkDatabase(pool, settings);
+    await migrate(settings, log);
+    const pipeline = await openPipeline(settings, 'gpumon-demo', STREAMS, log);
+    try {
+      process.exitCode = await runDemo({
+        stages: [
+          { name: 'sink', args: ['sink'] },
+          { name: 'score-health', args: ['process', 'health'] },
+          { name: 'simulate', args: ['simulate', '--gpus', String(demo.gpus), '--interval', `${demo.interval}ms`] },
+        ],
+        durationMs: demo.duration,
+        logDir: `${process.env.GPUMON_HOME ?? `${REPO_ROOT}.gpumon`}/logs/demo`,
+        admin: pipeline.admin,
+        pool,
+        topicPrefix: settings.topicPrefix ?? '',
+        log,
+      });
+    } finally {
+      await pipeline.close();
+      await pool.end();
+    }
+  }));
+
+await program.parseAsync();

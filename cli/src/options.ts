@@ -1,0 +1,24 @@
+import { Command, Option } from 'commander';
+import { loadConfig, type ConfigOf, type ConfigSpec } from '@gpumon/runtime/config';
+
+/** Adds one --flag per option of `spec`, its help naming the environment variable and default. */
+export function withOptions(command: Command, ...specs: ConfigSpec[]): Command {
+  for (const spec of specs) {
+    for (const option of Object.values(spec)) {
+      const help = `${option.description} (env ${option.env}${option.default !== undefined && !option.secret ? `, default ${option.default}` : ''})`;
+      command.addOption(new Option(`--${option.flag} <value>`, help));
+    }
+  }
+  return command;
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The validated settings of `spec` from this command's flags, then the environment, then defaults. */
+export function settingsOf<C extends ConfigSpec>(command: Command, spec: C): ConfigOf<C> {
+  const given = command.opts<Record<string, string | undefined>>();
+  const flags = Object.fromEntries(Object.entries(spec).map(([key, option]) => [key, given[camel(option.flag)]]));
+  return loadConfig(spec, flags);
+}

@@ -1,0 +1,84 @@
+import type { Admin } from 'kafkajs';
+import type pg from 'pg';
+import { topicName, type Stream } from '@gpumon/schemas/topics';
+
+/** Consumer groups whose progress the status view follows, by the stream each one reads. */
+export const WATCHED_GROUPS = [
+  { group: 'gpumon-score-health', stream: 'samples', label: 'health' },
+  { group: 'gpumon-sink-timescaledb', stream: null, label: 'sink' },
+] as const;
+
+export interface StatusSnapshot {
+  at: number;
+  /** Records ever written to each stream's topic (sum of partition end offsets). */
+  written: Partial<Record<Stream, number>>;
+  /** Per watched group: records committed (processed and acknowledged) and lag behind the end. */
+  groups: Record<string, { committed: number; lag: number }>;
+  /** GPUs whose latest verdict in the last minute is FAIL. */
+  failingGpus: number | null;
+}
+
+async function endOffsets(admin: Admin, topic: string): Promise<Map<number, number>> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+}
+
+export async function readStatus(admin: Admin, pool: pg.Pool | null, prefix: string, streams: readonly Stream[]): Promise<StatusSnapshot> {
+  const ends = new Map<string, Map<number, number>>();
+  const written: Partial<Record<Stream, number>> = {};
+  for (const stream of streams) {
+    const topic = topicName(stream, prefix);
+    const offsets = await endOffsets(admin, topic).catch(() => new Map<number, number>());
+    ends.set(topic, offsets);
+    written[stream] = [...offsets.values()].reduce((a, b) => a + b, 0);
+  }
+  const groups: StatusSnapshot['groups'] = {};
+  for (const { group } of WATCHED_GROUPS) {
+    let committed = 0;
+    let lag = 0;
+    const byTopic = await admin.fetchOffsets({ groupId: group, topics: [...ends.keys()] }).catch(() => []);
+    for (const { topic, partitions } of byTopic) {
+      for (const { partition, offset } of partitions) {
+        const end = ends.get(topic)?.get(partition) ?? 0;
+        const done = Number(offset) < 0 ? 0 : Number(offset);
+        if (Number(offset) >= 0) committed += done;
+        lag += end - done;
+      }
+    }
+    groups[group] = { committed, lag: committed === 0 ? 0 : lag };
+  }
+  let failingGpus: number | null = null;
+  if (pool !== null) {
+    const result = await pool
+      .query<{ n: string }>(
+        `SELECT count(*) AS n FROM (
+           SELECT DISTINCT ON (gpu_uuid) verdict FROM gpu_health
+           WHERE time > now() - interval '1 minute' ORDER BY gpu_uuid, time DESC) latest
+         WHERE verdict = 'FAIL'`,
+      )
+      .catch(() => null);
+    failingGpus = result === null ? null : Number(result.rows[0]?.n ?? 0);
+  }
+  return { at: Date.now(), written, groups, failingGpus };
+}
+
+function rate(now: number, before: number, seconds: number): string {
+  return `${Math.max(0, Math.round((now - before) / seconds))}/s`;
+}
+
+/** One line: records/s into each stage, consumer lag, DLQ total, failing GPUs. */
+export function formatStatus(previous: StatusSnapshot, current: StatusSnapshot): string {
+  const seconds = Math.max(0.001, (current.at - previous.at) / 1000);
+  const parts: string[] = [];
+  const w = (s: Stream): number => current.written[s] ?? 0;
+  const pw = (s: Stream): number => previous.written[s] ?? 0;
+  parts.push(`samples ${rate(w('samples'), pw('samples'), seconds)}`);
+  const health = current.groups['gpumon-score-health'];
+  parts.push(`health ${rate(w('health'), pw('health'), seconds)} lag ${health?.lag ?? 0}`);
+  const sink = current.groups['gpumon-sink-timescaledb'];
+  const sinkBefore = previous.groups['gpumon-sink-timescaledb'];
+  parts.push(`db ${rate(sink?.committed ?? 0, sinkBefore?.committed ?? 0, seconds).replace('/s', ' rows/s')} lag ${sink?.lag ?? 0}`);
+  parts.push(`dlq ${w('dlq')}`);
+  if (current.failingGpus !== null) parts.push(`failing GPUs ${current.failingGpus}`);
+  return parts.join(' | ');
+}

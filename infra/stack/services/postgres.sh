@@ -1,0 +1,336 @@
+# PostgreSQL 15 + TimescaleDB (Apache-2 edition) for the native local stack.
+# Sourced by stack.sh after lib.sh; defines postgres_{ports,install,running,start,stop,check,address,logs,reset}.
+#
+# Debian 12 ships PostgreSQL 15 but no TimescaleDB, so the extension is built once from Debian 13's
+# source package (fetched through the system's own apt mirror, via a private source list that leaves
+# the system's apt configuration untouched) and installed into PostgreSQL 15's extension directory.
+# The cluster is the stack's own (data in $DATA_DIR/postgres, socket in $RUN_DIR/postgres), never
+# Debian's /etc/postgresql clusters, and it runs as a non-root user because postgres refuses root.
+
+PG_MAJOR=15
+PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+PG_DATA=$DATA_DIR/postgres
+PG_SOCKET_DIR=$RUN_DIR/postgres
+PG_LOG=$LOG_DIR/postgres.log
+PG_BUILD_LOG=$LOG_DIR/postgres-install.log
+PG_SUPERUSER=postgres
+PG_APP_USER=gpumon
+PG_APP_PASSWORD=gpumon
+PG_APP_DB=gpumon
+TSDB_CACHE=$CACHE_DIR/timescaledb
+# Debian release whose timescaledb source package builds against Debian 12's PostgreSQL 15.
+TSDB_SOURCE_SUITE=${TSDB_SOURCE_SUITE:-trixie}
+
+postgres_ports() { echo "$PGPORT"; }
+postgres_address() { echo "localhost:$PGPORT"; }
+postgres_logs() { echo "$PG_LOG"; }
+
+_pg_is_root() { [ "$(id -u)" -eq 0 ]; }
+
+# postgres will not run as root, so root runs it as a dedicated system user.
+_pg_os_user() { if _pg_is_root; then echo gpumon; else id -un; fi; }
+
+# Runs a command as the server's OS user, from / so tools don't warn about an unreadable cwd.
+_pg_as() {
+  if _pg_is_root; then
+    (cd / && runuser -u "$(_pg_os_user)" -- "$@")
+  else
+    "$@"
+  fi
+}
+
+# psql as the cluster superuser over the private unix socket (peer auth mapped in pg_ident.conf).
+_pg_admin_psql() {
+  _pg_as "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PGPORT" -U "$PG_SUPERUSER" "$@"
+}
+
+_pg_fail_with_log() {
+  tail -n 30 "$2" >&2 2>/dev/null || true
+  die "postgres ($(postgres_address)): $1; log: $2"
+}
+
+# ---------------------------------------------------------------------------------------------
+# packages
+
+_pg_missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$' || echo "$p"
+  done
+}
+
+_pg_apt_updated=
+_pg_apt_update() {
+  [ -z "$_pg_apt_updated" ] || return 0
+  say "postgres: apt-get update"
+  apt-get update >>"$PG_BUILD_LOG" 2>&1 || _pg_fail_with_log "apt-get update failed" "$PG_BUILD_LOG"
+  _pg_apt_updated=1
+}
+
+# Installs packages, refreshing apt's lists only when the first try shows they are stale or absent.
+_pg_apt_install() {
+  _pg_is_root || die "postgres: missing packages ($*) and not root to install them; run: sudo apt-get install -y $*"
+  say "postgres: installing $* (apt)"
+  local cmd=(apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 "$@")
+  # UCF_FORCE_CONFFOLD keeps a createcluster.conf we may have written (see _pg_no_system_cluster).
+  if DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 "${cmd[@]}" >>"$PG_BUILD_LOG" 2>&1; then return 0; fi
+  [ -z "$_pg_apt_updated" ] || _pg_fail_with_log "apt-get install $* failed" "$PG_BUILD_LOG"
+  _pg_apt_update
+  DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 "${cmd[@]}" >>"$PG_BUILD_LOG" 2>&1 ||
+    _pg_fail_with_log "apt-get install $* failed" "$PG_BUILD_LOG"
+}
+
+# Debian's package would otherwise create and start its own "main" cluster on 5432, taking our port.
+# createcluster.conf(5) is the documented switch; only written when postgresql-common is not installed
+# yet, so an existing system setup is never changed.
+_pg_no_system_cluster() {
+  local conf=/etc/postgresql-common/createcluster.conf
+  [ -e "$conf" ] && return 0
+  mkdir -p "${conf%/*}"
+  printf '# written by gpumon infra/stack: the stack runs its own cluster\ncreate_main_cluster = false\n' >"$conf"
+}
+
+_pg_ensure_server() {
+  [ -x "$PG_BIN/postgres" ] && [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] && [ -x "$PG_BIN/psql" ] && return 0
+  _pg_is_root && _pg_no_system_cluster
+  _pg_apt_install "postgresql-$PG_MAJOR"
+  [ -x "$PG_BIN/postgres" ] || die "postgres: $PG_BIN/postgres still missing after installing postgresql-$PG_MAJOR"
+}
+
+# ---------------------------------------------------------------------------------------------
+# TimescaleDB
+
+_pg_ext_dir() { echo "$("$PG_BIN/pg_config" --sharedir)/extension"; }
+
+# The Debian mirror this system already uses, read from apt's own view of its sources.
+_pg_mirror_uri() {
+  local codename uri
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  [ -n "$codename" ] || die "postgres: cannot tell the Debian release from /etc/os-release"
+  uri=$(apt-get -o Dir::State::Lists="$TSDB_CACHE/apt/lists" -o Dir::Cache="$TSDB_CACHE/apt/cache" \
+    --print-uris update 2>/dev/null |
+    sed -n "s|^'\(.*\)/dists/$codename/InRelease'.*|\1/|p" | head -n 1)
+  [ -n "$uri" ] || die "postgres: no Debian mirror for '$codename' found in the apt sources"
+  echo "$uri"
+}
+
+# Downloads the timescaledb source package into $TSDB_CACHE/src (apt checks it against the signed index).
+_pg_fetch_timescaledb_source() {
+  local apt_dir=$TSDB_CACHE/apt uri keyring=/usr/share/keyrings/debian-archive-keyring.gpg opts=""
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache" "$apt_dir/sources.list.d"
+  uri=$(_pg_mirror_uri)
+  [ -r "$keyring" ] && opts="[signed-by=$keyring] "
+  echo "deb-src $opts$uri $TSDB_SOURCE_SUITE main" >"$apt_dir/sources.list"
+  # Private lists and cache: the system's own apt state never sees the foreign suite.
+  local apt=(apt-get -q -o Dir::Etc::SourceList="$apt_dir/sources.list"
+    -o Dir::Etc::SourceParts="$apt_dir/sources.list.d" -o Dir::State::Lists="$apt_dir/lists"
+    -o Dir::Cache="$apt_dir/cache" -o APT::Sandbox::User=root)
+  say "postgres: fetching timescaledb source ($TSDB_SOURCE_SUITE) from $uri"
+  "${apt[@]}" update >>"$PG_BUILD_LOG" 2>&1 ||
+    _pg_fail_with_log "apt-get update of the $TSDB_SOURCE_SUITE source index failed" "$PG_BUILD_LOG"
+  rm -rf "$TSDB_CACHE/src" && mkdir -p "$TSDB_CACHE/src"
+  (cd "$TSDB_CACHE/src" && "${apt[@]}" source --download-only timescaledb) >>"$PG_BUILD_LOG" 2>&1 ||
+    _pg_fail_with_log "downloading the timescaledb source package failed" "$PG_BUILD_LOG"
+}
+
+# Prints the unpacked source tree. Only the upstream tarball is needed: Debian's patches touch tests.
+_pg_unpack_timescaledb_source() {
+  local tarball
+  tarball=$(ls -1 "$TSDB_CACHE"/src/timescaledb_*.orig.tar.* 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$tarball" ] || die "postgres: no timescaledb source tarball in $TSDB_CACHE/src"
+  tar -xf "$tarball" -C "$TSDB_CACHE/src"
+  ls -1d "$TSDB_CACHE"/src/timescaledb-*/ | sort -V | tail -n 1
+}
+
+_pg_build_timescaledb() {
+  _pg_is_root || die "postgres: the TimescaleDB extension is not installed and building it needs root; run the stack once as root"
+  local deps src build=$TSDB_CACHE/build started=$SECONDS
+  # server-dev must match the server's major version: it provides the headers and PGXS the build uses.
+  deps=$(_pg_missing_packages cmake gcc make libssl-dev "postgresql-server-dev-$PG_MAJOR")
+  [ -z "$deps" ] || _pg_apt_install $deps
+  _pg_fetch_timescaledb_source
+  src=$(_pg_unpack_timescaledb_source)
+  say "postgres: building TimescaleDB from ${src%/} (log: $PG_BUILD_LOG)"
+  rm -rf "$build"
+  # APACHE_ONLY: Debian's source omits the TSL-licensed half. Tests are not built; telemetry is off by default.
+  {
+    cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DPG_CONFIG="$PG_BIN/pg_config" \
+      -DAPACHE_ONLY=1 -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF -DWARNINGS_AS_ERRORS=OFF \
+      -DSEND_TELEMETRY_DEFAULT=OFF &&
+      make -C "$build" -j"$(nproc)" &&
+      make -C "$build" install
+  } >>"$PG_BUILD_LOG" 2>&1 || _pg_fail_with_log "building TimescaleDB failed" "$PG_BUILD_LOG"
+  say "postgres: TimescaleDB built and installed in $((SECONDS - started))s"
+}
+
+_pg_ensure_timescaledb() {
+  [ -f "$(_pg_ext_dir)/timescaledb.control" ] || _pg_build_timescaledb
+}
+
+# ---------------------------------------------------------------------------------------------
+# cluster
+
+_pg_ensure_os_user() {
+  _pg_is_root || return 0
+  id -u gpumon >/dev/null 2>&1 && return 0
+  say "postgres: creating system user gpumon to run the server"
+  useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin gpumon ||
+    die "postgres: could not create system user gpumon"
+}
+
+# Writes stdin to FILE, owned by the server user (the server must be able to read it).
+_pg_write_owned() {
+  cat >"$1"
+  _pg_is_root && chown "$(_pg_os_user):" "$1"
+  chmod 600 "$1"
+}
+
+_pg_ensure_cluster() {
+  local user
+  user=$(_pg_os_user)
+  if [ -s "$PG_DATA/PG_VERSION" ]; then
+    [ "$(cat "$PG_DATA/PG_VERSION")" = "$PG_MAJOR" ] ||
+      die "postgres: $PG_DATA holds a PostgreSQL $(cat "$PG_DATA/PG_VERSION") cluster, not $PG_MAJOR; run 'stack.sh reset'"
+    [ "$(stat -c %U "$PG_DATA")" = "$user" ] ||
+      die "postgres: $PG_DATA is owned by $(stat -c %U "$PG_DATA"), not $user; run 'stack.sh reset' or fix its owner"
+    return 0
+  fi
+  mkdir -p "$PG_DATA"
+  _pg_is_root && chown "$user:" "$PG_DATA"
+  chmod 700 "$PG_DATA"
+  _pg_as test -w "$PG_DATA" ||
+    die "postgres: user $user cannot write $PG_DATA (is a parent directory closed to others?); set GPUMON_DATA_DIR elsewhere"
+  say "postgres: initdb $PG_DATA (server user $user)"
+  # The superuser is 'postgres' so the application role can be the unprivileged 'gpumon'.
+  _pg_as "$PG_BIN/initdb" -D "$PG_DATA" -U "$PG_SUPERUSER" -E UTF8 --locale=C.UTF-8 \
+    --auth-local=peer --auth-host=reject --no-instructions >>"$PG_BUILD_LOG" 2>&1 ||
+    _pg_fail_with_log "initdb failed" "$PG_BUILD_LOG"
+}
+
+# Rewritten on every install so a changed PGPORT or stack location takes effect at the next start.
+_pg_write_config() {
+  grep -q "^include_if_exists = 'gpumon.conf'" "$PG_DATA/postgresql.conf" ||
+    echo "include_if_exists = 'gpumon.conf'" >>"$PG_DATA/postgresql.conf"
+  _pg_write_owned "$PG_DATA/gpumon.conf" <<EOF
+# Managed by gpumon infra/stack/services/postgres.sh; rewritten by 'stack.sh up'.
+listen_addresses = 'localhost'
+port = $PGPORT
+unix_socket_directories = '$PG_SOCKET_DIR'
+cluster_name = 'gpumon'
+max_connections = 100
+shared_buffers = 256MB
+work_mem = 16MB
+maintenance_work_mem = 128MB
+effective_cache_size = 1GB
+max_wal_size = 1GB
+timezone = 'UTC'
+log_timezone = 'UTC'
+# pg_ctl sends stderr to the stack's log file.
+logging_collector = off
+log_destination = 'stderr'
+log_line_prefix = '%m [%p] %q%u@%d '
+shared_preload_libraries = 'timescaledb'
+timescaledb.telemetry_level = off
+timescaledb.max_background_workers = 8
+max_worker_processes = 16
+EOF
+  # TCP always needs a password; the socket is only for the server's OS user acting as superuser.
+  _pg_write_owned "$PG_DATA/pg_hba.conf" <<EOF
+# Managed by gpumon infra/stack/services/postgres.sh.
+# TYPE  DATABASE  USER  ADDRESS       METHOD
+local   all       all                 peer map=stack
+host    all       all   127.0.0.1/32  scram-sha-256
+host    all       all   ::1/128       scram-sha-256
+EOF
+  _pg_write_owned "$PG_DATA/pg_ident.conf" <<EOF
+# Managed by gpumon infra/stack/services/postgres.sh.
+# MAP   SYSTEM-USER  PG-USER
+stack   $(_pg_os_user)  $PG_SUPERUSER
+stack   $(_pg_os_user)  $PG_APP_USER
+EOF
+}
+
+postgres_install() {
+  # Unix socket paths are limited to 107 bytes, and postgres appends /.s.PGSQL.<port>.
+  [ ${#PG_SOCKET_DIR} -le 90 ] || die "postgres: socket dir path too long ($PG_SOCKET_DIR); set GPUMON_HOME to a shorter path"
+  _pg_ensure_server
+  _pg_ensure_timescaledb
+  _pg_ensure_os_user
+  _pg_ensure_cluster
+  _pg_write_config
+}
+
+# ---------------------------------------------------------------------------------------------
+# lifecycle
+
+# The postmaster pid recorded in our data dir, if that process is alive and really is our postmaster
+# (its cwd is our data dir) rather than a recycled pid from a stale postmaster.pid.
+_pg_postmaster_pid() {
+  local pid
+  [ -f "$PG_DATA/postmaster.pid" ] || return 1
+  pid=$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(cd "$PG_DATA" && pwd -P)" ] || return 1
+  echo "$pid"
+}
+
+postgres_running() { _pg_postmaster_pid >/dev/null; }
+
+# Creates the application role, database and extension; safe to run on every start.
+_pg_bootstrap() {
+  _pg_admin_psql -d postgres >>"$PG_LOG" 2>&1 <<EOF || _pg_fail_with_log "creating role/database $PG_APP_USER failed" "$PG_LOG"
+SELECT 'CREATE ROLE $PG_APP_USER' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_APP_USER') \gexec
+ALTER ROLE $PG_APP_USER WITH LOGIN CREATEDB NOSUPERUSER NOCREATEROLE PASSWORD '$PG_APP_PASSWORD';
+SELECT 'CREATE DATABASE $PG_APP_DB OWNER $PG_APP_USER' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_APP_DB') \gexec
+EOF
+  # Only a superuser may create timescaledb; the application's migrations say IF NOT EXISTS too.
+  # template1 gets it as well (as in the timescaledb image), so databases the gpumon role creates,
+  # such as the migration tests' scratch databases, start with it.
+  # The built-in job-history retention job is TSL code that errors hourly under the Apache license,
+  # and alter_job() is TSL too, so it is unscheduled in the catalog directly.
+  local db
+  for db in template1 "$PG_APP_DB"; do
+    _pg_admin_psql -d "$db" >>"$PG_LOG" 2>&1 <<'EOF' || _pg_fail_with_log "CREATE EXTENSION timescaledb in $db failed" "$PG_LOG"
+CREATE EXTENSION IF NOT EXISTS timescaledb;
+UPDATE _timescaledb_config.bgw_job SET scheduled = false
+ WHERE proc_name = 'policy_job_stat_history_retention' AND scheduled
+   AND current_setting('timescaledb.license') = 'apache';
+EOF
+  done
+}
+
+postgres_start() {
+  port_busy "$PGPORT" && die "postgres: port $PGPORT ($(postgres_address)) is already in use by another process"
+  local user
+  user=$(_pg_os_user)
+  mkdir -p "$PG_SOCKET_DIR"
+  touch "$PG_LOG"
+  _pg_is_root && chown "$user:" "$PG_SOCKET_DIR" "$PG_LOG"
+  chmod 755 "$PG_SOCKET_DIR"
+  # -w waits until the server accepts connections (pg_ctl pings the socket recorded in postmaster.pid).
+  _pg_as "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t 60 -s ||
+    _pg_fail_with_log "server did not start" "$PG_LOG"
+  # lib.sh's wait_until (and anyone else) watch the pid in RUN_DIR.
+  _pg_postmaster_pid >"$RUN_DIR/postgres.pid" || _pg_fail_with_log "server exited during start" "$PG_LOG"
+  _pg_bootstrap
+  wait_until postgres 30 "$PG_LOG" postgres_check
+}
+
+postgres_stop() {
+  if postgres_running; then
+    _pg_as "$PG_BIN/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 60 -s ||
+      _pg_fail_with_log "server did not stop" "$PG_LOG"
+  fi
+  rm -f "$RUN_DIR/postgres.pid"
+}
+
+postgres_check() {
+  PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -X -q -At -w \
+    "postgresql://$PG_APP_USER:$PG_APP_PASSWORD@localhost:$PGPORT/$PG_APP_DB?connect_timeout=3" \
+    -c 'select 1' >/dev/null 2>&1
+}
+
+postgres_reset() {
+  postgres_running && postgres_stop
+  [ -n "$DATA_DIR" ] && rm -rf "$PG_DATA" "$PG_SOCKET_DIR" "$RUN_DIR/postgres.pid"
+}

@@ -1,0 +1,80 @@
+# Schema registry: Apicurio Registry (Quarkus, JVM mode) with its Confluent-compatible API.
+# Sourced by stack.sh; relies on lib.sh and on Kafka being up (schemas are stored in Kafka).
+#
+# Why Apicurio: Karapace is not installable from PyPI alone, and Confluent's own registry is not on
+# Maven Central. Apicurio's "kafkasql" storage keeps every schema in the Kafka topic kafkasql-journal,
+# so schema ids survive a registry restart and old messages stay decodable; nothing goes to PostgreSQL.
+# The Confluent API lives under /apis/ccompat/v7 (Apicurio cannot serve it at the root URL).
+# 3.0.x because later Apicurio releases (3.1+) are compiled for Java 21 and this stack runs on Java 17.
+# `registry_reset` only clears local scratch files: the schemas themselves go away with Kafka's data.
+
+REGISTRY_VERSION=${REGISTRY_VERSION:-3.0.9}
+REGISTRY_HOME_DIR=$CACHE_DIR/apicurio-registry-$REGISTRY_VERSION
+REGISTRY_DATA=$DATA_DIR/registry
+REGISTRY_LOG=$LOG_DIR/registry.log
+REGISTRY_HEAP_OPTS=${REGISTRY_HEAP_OPTS:--Xms64m -Xmx384m}
+REGISTRY_CCOMPAT_PATH=/apis/ccompat/v7
+
+registry_ports() { echo "$SCHEMA_REGISTRY_PORT"; }
+# The Confluent-compatible base URL: what SchemaRegistryClient's baseURLs wants.
+registry_address() { echo "http://localhost:$SCHEMA_REGISTRY_PORT$REGISTRY_CCOMPAT_PATH"; }
+registry_logs() { echo "$REGISTRY_LOG"; }
+registry_running() { pid_of registry >/dev/null; }
+
+registry_install() {
+  # The .complete marker is written last, so an interrupted download is redone rather than half-used.
+  [ -f "$REGISTRY_HOME_DIR/.complete" ] && return 0
+  command -v java >/dev/null || die "registry: java is not on PATH (Java 17+ needed)"
+  command -v mvn >/dev/null || die "registry: mvn is not on PATH (needed to fetch Apicurio Registry)"
+  local artifact=io.apicurio:apicurio-registry-app:$REGISTRY_VERSION:tar.gz:all
+  say "registry: fetching $artifact (~110 MB) with Maven into $REGISTRY_HOME_DIR"
+  rm -rf "$REGISTRY_HOME_DIR"
+  mkdir -p "$REGISTRY_HOME_DIR/download"
+  (cd "$REGISTRY_HOME_DIR" && mvn -q -B dependency:copy -Dartifact="$artifact" -DoutputDirectory=download) \
+    >"$REGISTRY_HOME_DIR/mvn.log" 2>&1 ||
+    { tail -n 20 "$REGISTRY_HOME_DIR/mvn.log" >&2; die "registry: Maven could not fetch $artifact; log: $REGISTRY_HOME_DIR/mvn.log"; }
+  # Maven keeps its own copy in ~/.m2, so the unpacked app is all this folder needs.
+  tar -xzf "$REGISTRY_HOME_DIR"/download/*.tar.gz -C "$REGISTRY_HOME_DIR" ||
+    die "registry: could not unpack $artifact"
+  rm -rf "$REGISTRY_HOME_DIR/download"
+  ls "$REGISTRY_HOME_DIR"/*-runner.jar >/dev/null 2>&1 || die "registry: $artifact has no *-runner.jar"
+  touch "$REGISTRY_HOME_DIR/.complete"
+}
+
+registry_start() {
+  kafka_check || die "registry: Kafka at $(kafka_address) is not answering; the registry stores its schemas there"
+  mkdir -p "$REGISTRY_DATA/tmp"
+  # shellcheck disable=SC2206 # REGISTRY_HEAP_OPTS is a list of flags
+  local cmd=(java $REGISTRY_HEAP_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k
+    -Djava.io.tmpdir="$REGISTRY_DATA/tmp"
+    -Dquarkus.http.host=127.0.0.1
+    -Dquarkus.http.port="$SCHEMA_REGISTRY_PORT"
+    # Newer Apicurio versions open a health/metrics port (9000); keep it local and out of the way.
+    -Dquarkus.management.host=127.0.0.1
+    -Dquarkus.management.port=0
+    -Dapicurio.storage.kind=kafkasql
+    -Dapicurio.kafkasql.bootstrap.servers="localhost:$KAFKA_PORT"
+    # Topic configs for the topics Apicurio creates (kafkasql-journal, kafkasql-snapshots, registry-events).
+    # The journal IS the schema store: with the broker default (7 days) every schema would vanish.
+    -Dapicurio.kafkasql.topic.retention.ms=-1
+    -Dapicurio.storage.snapshot.location="$REGISTRY_DATA"
+    -Dapicurio.import.work-dir="$REGISTRY_DATA/tmp"
+    # kafkasql keeps its working copy in an in-memory H2; 20 idle connections is far more than needed.
+    -Dapicurio.datasource.jdbc.initial-size=2
+    -Dapicurio.datasource.jdbc.min-size=2
+    -Dapicurio.datasource.jdbc.max-size=20
+    # Lets tests clean up subjects with the Confluent DELETE calls.
+    -Dapicurio.rest.artifact.deletion.enabled=true
+    -jar "$REGISTRY_HOME_DIR/apicurio-registry-app-$REGISTRY_VERSION-runner.jar")
+  spawn registry "$REGISTRY_LOG" "${cmd[@]}"
+  wait_until registry 120 "$REGISTRY_LOG" registry_check
+}
+
+registry_stop() { stop_pid registry 30; }
+
+# A real Confluent API call; Apicurio only serves HTTP after it has read its Kafka journal at startup.
+registry_check() {
+  curl -fs --max-time 3 -o /dev/null "$(registry_address)/subjects"
+}
+
+registry_reset() { rm -rf "$REGISTRY_DATA"; }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# gpumon local stack: Kafka (KRaft), a Confluent-compatible schema registry, PostgreSQL + TimescaleDB.
+# Usage: stack.sh up|down|status|logs [service]|reset
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Start order matters: the registry keeps its schemas in Kafka.
+SERVICES=(postgres kafka registry)
+for svc in "${SERVICES[@]}"; do source "$STACK_DIR/services/$svc.sh"; done
+
+up() {
+  local svc port busy=()
+  # Refuse before starting anything, so a taken port never leaves half a stack running.
+  for svc in "${SERVICES[@]}"; do
+    "${svc}_running" && continue
+    for port in $("${svc}_ports"); do
+      port_busy "$port" && busy+=("port $port (wanted by $svc) is already in use by another process")
+    done
+  done
+  if [ ${#busy[@]} -gt 0 ]; then
+    printf '[stack] error: %s\n' "${busy[@]}" >&2
+    exit 1
+  fi
+  for svc in "${SERVICES[@]}"; do "${svc}_install"; done
+  for svc in "${SERVICES[@]}"; do
+    if "${svc}_running"; then
+      say "$svc already running at $("${svc}_address")"
+    else
+      say "starting $svc at $("${svc}_address")"
+      "${svc}_start"
+    fi
+  done
+  status
+}
+
+down() {
+  local i
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+    if "${SERVICES[i]}_running"; then
+      say "stopping ${SERVICES[i]}"
+      "${SERVICES[i]}_stop"
+    fi
+  done
+}
+
+status() {
+  local svc state rc=0
+  for svc in "${SERVICES[@]}"; do
+    if "${svc}_check"; then state=up
+    elif "${svc}_running"; then state="started, not answering"; rc=1
+    else state=down; rc=1
+    fi
+    printf '%-10s %-40s %s\n' "$svc" "$("${svc}_address")" "$state"
+  done
+  return $rc
+}
+
+logs() {
+  local svc
+  for svc in "${@:-${SERVICES[@]}}"; do
+    declare -F "${svc}_logs" >/dev/null || die "unknown service '$svc' (one of: ${SERVICES[*]})"
+    printf '==> %s: %s <==\n' "$svc" "$("${svc}_logs")"
+    tail -n 50 "$("${svc}_logs")" 2>/dev/null || true
+  done
+}
+
+reset() {
+  down
+  local svc
+  for svc in "${SERVICES[@]}"; do "${svc}_reset"; done
+  say "data removed; downloads and builds kept in $CACHE_DIR"
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  logs) logs "$@" ;;
+  reset) reset ;;
+  *) echo "usage: stack.sh up|down|status|logs [service]|reset" >&2; exit 2 ;;
+esac

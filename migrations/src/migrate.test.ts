@@ -1,0 +1,106 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientConfig, type DatabaseSettings } from '@gpumon/runtime/database';
+import { loadConfig } from '@gpumon/runtime/config';
+import { databaseOptions } from '@gpumon/runtime/database';
+import { createLogger } from '@gpumon/runtime/log';
+import { schemaOf, type AvroType } from '@gpumon/schemas/avro';
+import type { Stream } from '@gpumon/schemas/topics';
+import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrate } from './migrate.js';
+import { listUnprefixedObjects } from './prefix-audit.js';
+
+/** Migrations are tested from zero in a database of their own, created and dropped by the test. */
+const main = loadConfig(databaseOptions);
+const scratchName = `gpu_test_${randomBytes(4).toString('hex')}`;
+const scratchUrl = new URL(main.databaseUrl);
+scratchUrl.pathname = `/${scratchName}`;
+const scratch: DatabaseSettings = { ...main, databaseUrl: scratchUrl.toString() };
+const log = createLogger('migrate-test');
+
+async function withClient<T>(settings: DatabaseSettings, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(clientConfig(settings));
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+beforeAll(async () => {
+  // The new database inherits TimescaleDB from template1, where the stack (like the timescaledb image) installs it.
+  await withClient(main, (c) => c.query(`CREATE DATABASE ${scratchName}`));
+});
+
+afterAll(async () => {
+  await withClient(main, (c) => c.query(`DROP DATABASE IF EXISTS ${scratchName} WITH (FORCE)`));
+});
+
+const SQL_TYPES: Record<string, string> = {
+  string: 'text', double: 'double precision', long: 'bigint', int: 'integer', boolean: 'boolean', bytes: 'bytea',
+};
+
+function expectedColumn(type: AvroType): { type: string; nullable: boolean } {
+  if (Array.isArray(type)) return { type: expectedColumn(type.find((t) => t !== 'null')!).type, nullable: type.includes('null') };
+  if (typeof type === 'string') return { type: SQL_TYPES[type] ?? 'text', nullable: false };
+  if ('logicalType' in type) return { type: 'timestamp with time zone', nullable: false };
+  return { type: type.type === 'enum' ? 'text' : 'jsonb', nullable: false };
+}
+
+describe('migrations', () => {
+  it('apply from zero, then a second run is a no-op', async () => {
+    const first = await migrate(scratch, log);
+    expect(first.map((m) => m.name)).toEqual(['0001_timescaledb', '0002_samples', '0003_enriched']);
+    expect(await migrate(scratch, log)).toEqual([]);
+    const booked = await withClient(scratch, (c) => c.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`));
+    expect(booked.rows.map((r) => r.name)).toEqual(['0001_timescaledb', '0002_samples', '0003_enriched']);
+  });
+
+  it.each<[Stream, string]>([
+    ['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'],
+    ['predictions', 'gpu_predictions'], ['economics', 'gpu_economics'], ['alerts', 'gpu_alerts'],
+  ])('make %s a hypertable whose columns follow the Avro schema field by field', async (stream, table) => {
+    const { columns, hypertable } = await withClient(scratch, async (c) => ({
+      columns: (await c.query(
+        `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [table],
+      )).rows,
+      hypertable: (await c.query(`SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = $1`, [table])).rowCount,
+    }));
+    expect(hypertable).toBe(1);
+    expect(columns).toEqual(schemaOf(stream).fields.map((f) => {
+      const expected = expectedColumn(f.type);
+      return { column_name: f.name, data_type: expected.type, is_nullable: expected.nullable ? 'YES' : 'NO' };
+    }));
+  });
+
+  it('leave no object without the gpu_ prefix, chunks and data included', async () => {
+    await withClient(scratch, (c) =>
+      c.query(`INSERT INTO gpu_health (time, gpu_uuid, hostname, score, verdict, thermal_power, memory, pcie, nvlink, driver, reasons)
+               VALUES (now(), 'GPU-x', 'h', 100, 'PASS', 'PASS', 'PASS', 'PASS', 'PASS', 'PASS', '[]')`),
+    );
+    expect(await withClient(scratch, listUnprefixedObjects)).toEqual([]);
+  });
+
+  it('roll a failing migration back whole and name its file and statement', async () => {
+    const dir = mkdtempSync(`${tmpdir()}/gpumon-migrations-`);
+    try {
+      cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+      writeFileSync(`${dir}/0099_broken.sql`, [
+        '-- Up Migration',
+        'CREATE TABLE gpu_broken_first (id integer);',
+        'CREATE INDEX gpu_broken_idx ON gpu_broken_first (no_such_column);',
+        '',
+      ].join('\n'));
+      await expect(migrate(scratch, log, `${dir}/`)).rejects.toThrow(
+        /migration 0099_broken\.sql failed and was rolled back: column "no_such_column" does not exist\n {2}statement: CREATE INDEX gpu_broken_idx ON gpu_broken_first \(no_such_column\);/,
+      );
+      const left = await withClient(scratch, (c) => c.query(`SELECT to_regclass('gpu_broken_first') AS t`));
+      expect(left.rows[0].t).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

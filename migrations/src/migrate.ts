@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
+import pg from 'pg';
+import { clientConfig, databaseAddress, type DatabaseSettings } from '@gpumon/runtime/database';
+import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
+import type { Logger } from '@gpumon/runtime/log';
+import { splitStatements } from './sql-statements.js';
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../sql/', import.meta.url));
+/** node-pg-migrate's bookkeeping table: prefixed like every object gpumon owns. */
+export const MIGRATIONS_TABLE = 'gpu_migrations';
+
+/**
+ * Which statement of a failed migration file fails: replays its up section one statement at a
+ * time in a transaction that is always rolled back. PostgreSQL reports no position for many
+ * errors (a missing column in CREATE INDEX, a failing create_hypertable), so this is the only
+ * reliable way to name it.
+ */
+async function findFailedStatement(client: pg.Client, file: string): Promise<string | undefined> {
+  const text = readFileSync(file, 'utf8');
+  const up = text.slice(Math.max(0, text.search(/^\s*--[\s-]*up\s+migration/im))).split(/^\s*--[\s-]*down\s+migration/im)[0] ?? '';
+  // node-pg-migrate leaves its failed transaction open on the client it was given.
+  await client.query('ROLLBACK');
+  await client.query('BEGIN');
+  try {
+    for (const statement of splitStatements(up)) {
+      try {
+        await client.query(statement);
+      } catch {
+        return statement;
+      }
+    }
+    return undefined;
+  } finally {
+    await client.query('ROLLBACK');
+  }
+}
+
+/**
+ * Applies the pending migrations in `dir`, each in its own transaction, so a failing file rolls
+ * back whole and the error names the file and its statement. Running it again is a no-op.
+ */
+export async function migrate(settings: DatabaseSettings, log: Logger, dir = MIGRATIONS_DIR): Promise<Array<{ name: string }>> {
+  const client = new pg.Client(clientConfig(settings));
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new GpumonError('service_unreachable', `cannot reach PostgreSQL at ${databaseAddress(settings)}: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+  let current: string | undefined;
+  try {
+    return await runner({
+      dbClient: client,
+      dir,
+      direction: 'up',
+      migrationsTable: MIGRATIONS_TABLE,
+      checkOrder: true,
+      advisoryLockMode: 'wait',
+      log: () => undefined,
+      logger: {
+        debug: () => undefined,
+        info: (message: string) => {
+          const started = /^### MIGRATION (\S+) \(UP\) ###$/.exec(message);
+          if (started?.[1] !== undefined) {
+            current = started[1];
+            log.info('applying migration', { file: `${current}.sql` });
+          }
+        },
+        warn: (message: string) => log.warn(message),
+        error: () => undefined,
+      },
+    });
+  } catch (error) {
+    if (current === undefined) {
+      throw new GpumonError('migration_failed', `migrations in ${dir} could not run: ${errorMessage(error)}`, { cause: error });
+    }
+    const statement = await findFailedStatement(client, `${dir}${current}.sql`).catch(() => undefined);
+    const where = statement === undefined ? '' : `\n  statement: ${statement}`;
+    const context = (error as { where?: string }).where;
+    throw new GpumonError(
+      'migration_failed',
+      `migration ${current}.sql failed and was rolled back: ${errorMessage(error)}${where}${context ? `\n  context: ${context}` : ''}`,
+      { cause: error },
+    );
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,102 @@
+import avro from 'avsc';
+import { schemaText, type AvroRecord } from '@gpumon/schemas/avro';
+import { valueSubject, topicName, type Stream } from '@gpumon/schemas/topics';
+import type { StreamRecords } from '@gpumon/schemas/types.generated';
+import { GpumonError, errorMessage } from './errors.js';
+import { Compatibility, type SchemaRegistryClient } from './registry.js';
+
+/** Confluent wire format: magic byte 0, 4-byte big-endian schema id, then the Avro binary body. */
+const MAGIC = 0;
+const HEADER_BYTES = 5;
+
+/**
+ * Avro serde for one topic's values. Encodes with the schema this build ships (registered under
+ * TopicNameStrategy with BACKWARD compatibility) and decodes any registered writer schema of the
+ * topic, resolving it to that same reader schema, so older and newer producers can coexist.
+ */
+export class TopicCodec<S extends Stream> {
+  readonly topic: string;
+  readonly subject: string;
+  private readonly readerType: avro.Type;
+  private readonly schema: string;
+  private writerId: number | undefined;
+  /** Per writer schema id: how to read it (the reader type itself when the schemas are identical). */
+  private readonly readers = new Map<number, { resolver: avro.Resolver | undefined }>();
+
+  constructor(
+    private readonly registry: SchemaRegistryClient,
+    readonly stream: S,
+    topicPrefix = '',
+  ) {
+    this.topic = topicName(stream, topicPrefix);
+    this.subject = valueSubject(this.topic);
+    this.schema = schemaText(stream);
+    this.readerType = avro.Type.forSchema(JSON.parse(this.schema) as avro.Schema);
+  }
+
+  /** Registers the schema (a no-op when already registered) and makes the subject BACKWARD compatible. */
+  async register(): Promise<number> {
+    try {
+      // updateCompatibility rather than updateConfig: Apicurio's ccompat API answers the latter with HTTP 500.
+      await this.registry.updateCompatibility(this.subject, Compatibility.BACKWARD);
+      this.writerId = await this.registry.register(this.subject, { schemaType: 'AVRO', schema: this.schema });
+    } catch (error) {
+      throw new GpumonError(
+        'schema_rejected',
+        `schema registry refused the ${this.stream} schema under subject ${this.subject}: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    this.readers.set(this.writerId, { resolver: undefined });
+    return this.writerId;
+  }
+
+  encode(record: StreamRecords[S]): Buffer {
+    if (this.writerId === undefined) throw new Error(`TopicCodec(${this.topic}): register() before encode()`);
+    let body: Buffer;
+    try {
+      body = this.readerType.toBuffer(record);
+    } catch (error) {
+      throw new GpumonError('encode_failed', `cannot encode a ${this.stream} record for ${this.topic}: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+    out.writeUInt8(MAGIC, 0);
+    out.writeUInt32BE(this.writerId, 1);
+    body.copy(out, HEADER_BYTES);
+    return out;
+  }
+
+  async decode(value: Buffer | null): Promise<StreamRecords[S]> {
+    if (value === null || value.length < HEADER_BYTES || value.readUInt8(0) !== MAGIC) {
+      throw new GpumonError('decode_failed', `not a Confluent Avro message (${value === null ? 'null value' : `${value.length} bytes`})`);
+    }
+    const id = value.readUInt32BE(1);
+    const reader = this.readers.get(id) ?? (await this.loadWriter(id));
+    try {
+      return this.readerType.fromBuffer(value.subarray(HEADER_BYTES), reader.resolver) as StreamRecords[S];
+    } catch (error) {
+      throw new GpumonError('decode_failed', `cannot decode with writer schema ${id}: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+
+  private async loadWriter(id: number): Promise<{ resolver: avro.Resolver | undefined }> {
+    let writer: AvroRecord;
+    try {
+      const info = await this.registry.getBySubjectAndId(this.subject, id);
+      writer = JSON.parse(info.schema) as AvroRecord;
+    } catch (error) {
+      // Only the registry saying "no such schema" makes the message undecodable; an outage is retried.
+      const notFound = (error as { status?: number }).status === 404;
+      throw new GpumonError(
+        notFound ? 'decode_failed' : 'service_unreachable',
+        `writer schema ${id} of ${this.subject}: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    const reader = { resolver: this.readerType.createResolver(avro.Type.forSchema(writer as avro.Schema)) };
+    this.readers.set(id, reader);
+    return reader;
+  }
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parse } from './config.js';
+import { GpumonError } from './errors.js';
+import { kafkaOptions } from './kafka.js';
+
+describe('loadConfig', () => {
+  it('takes flags over the environment over defaults', () => {
+    const config = loadConfig(kafkaOptions, { topicPartitions: '12' }, { KAFKA_BROKERS: 'a:1,b:2', GPUMON_TOPIC_PARTITIONS: '3' });
+    expect(config.kafkaBrokers).toEqual(['a:1', 'b:2']);
+    expect(config.topicPartitions).toBe(12);
+    expect(config.kafkaSaslMechanism).toBe('none');
+    expect(config.topicPrefix).toBeUndefined();
+  });
+
+  it('names every bad setting with its variable, flag, value and an example, in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig(kafkaOptions, {}, { KAFKA_BROKERS: 'nohost', GPUMON_TOPIC_PARTITIONS: '0', KAFKA_SASL_PASSWORD: 'x', KAFKA_SSL: 'maybe' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(GpumonError);
+    const message = (error as GpumonError).message;
+    expect((error as GpumonError).code).toBe('config_invalid');
+    expect(message).toContain('KAFKA_BROKERS (--kafka-brokers): each broker must be host:port; got "nohost", e.g. kafka-1:9092,kafka-2:9092');
+    expect(message).toContain('GPUMON_TOPIC_PARTITIONS (--topic-partitions): must be at least 1; got "0"');
+    expect(message).toContain('KAFKA_SSL (--kafka-ssl): must be true or false; got "maybe"');
+  });
+
+  it('never prints a secret it rejects', () => {
+    const spec = { password: { env: 'P', flag: 'p', example: 'x', description: 'd', secret: true, schema: parse.int(1) } };
+    expect(() => loadConfig(spec, {}, { P: 'hunter2' })).toThrow(/got \(secret\)/);
+  });
+
+  it('parses durations into milliseconds', () => {
+    const spec = { d: { env: 'D', flag: 'd', example: '1s', description: 'd', schema: parse.durationMs() } };
+    expect(loadConfig(spec, {}, { D: '500ms' }).d).toBe(500);
+    expect(loadConfig(spec, {}, { D: '1.5s' }).d).toBe(1500);
+    expect(loadConfig(spec, {}, { D: '2m' }).d).toBe(120_000);
+    expect(() => loadConfig(spec, {}, { D: '10' })).toThrow(/must be a duration/);
+  });
+});

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { GpumonError } from './errors.js';
+
+/**
+ * Every setting of every gpumon process is declared once here or beside its component, with the
+ * environment variable and flag that set it, a description, an example and a default. The CLI's
+ * --help and the READMEs' config tables come from these declarations.
+ */
+export interface OptionSpec<S extends z.ZodType = z.ZodType> {
+  env: string;
+  flag: string;
+  description: string;
+  example: string;
+  /** Raw default, parsed by `schema` like any value a user gives. Absent: optional or required per schema. */
+  default?: string;
+  schema: S;
+  secret?: boolean;
+}
+
+export type ConfigSpec = Record<string, OptionSpec>;
+export type ConfigOf<C extends ConfigSpec> = { [K in keyof C]: z.output<C[K]['schema']> };
+
+/** Values by option key, as given on the command line (commander's camelCase keys). */
+export type FlagValues = Record<string, string | undefined>;
+
+export function loadConfig<C extends ConfigSpec>(
+  spec: C,
+  flags: FlagValues = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ConfigOf<C> {
+  const problems: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [key, option] of Object.entries(spec)) {
+    const raw = flags[key] ?? env[option.env] ?? option.default;
+    const parsed = option.schema.safeParse(raw === '' ? undefined : raw);
+    if (parsed.success) {
+      config[key] = parsed.data;
+    } else {
+      const shown = raw === undefined ? 'nothing' : option.secret ? '(secret)' : JSON.stringify(raw);
+      const why = parsed.error.issues.map((issue) => issue.message).join('; ');
+      problems.push(`${option.env} (--${option.flag}): ${why}; got ${shown}, e.g. ${option.example}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new GpumonError('config_invalid', `invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return config as ConfigOf<C>;
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parsers for the raw strings that environment variables and flags give. */
+export const parse = {
+  string: () => z.string({ error: 'required' }).min(1),
+  optionalString: () => z.string().optional(),
+  int: (min: number, max = Number.MAX_SAFE_INTEGER) =>
+    z.coerce
+      .number({ error: 'must be a whole number' })
+      .int({ error: 'must be a whole number' })
+      .min(min, { error: `must be at least ${min}` })
+      .max(max, { error: `must be at most ${max}` }),
+  boolean: () =>
+    z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }).transform(
+      (v) => v === 'true' || v === '1' || v === 'yes',
+    ),
+  /** "10s", "500ms", "2m", "1h" → milliseconds. */
+  durationMs: () =>
+    z
+      .string({ error: 'required' })
+      .regex(/^\d+(\.\d+)?(ms|s|m|h)$/, { error: 'must be a duration like 500ms, 10s, 2m or 1h' })
+      .transform((v) => {
+        const [, amount, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v) as unknown as [string, string, string];
+        return Math.round(Number(amount) * (DURATION_UNITS_MS[unit] as number));
+      }),
+  url: (protocols: string[]) =>
+    z.string({ error: 'required' }).refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      },
+      { error: `must be a ${protocols.join(' or ')} URL` },
+    ),
+  hostPorts: () =>
+    z
+      .string({ error: 'required' })
+      .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+      .pipe(
+        z
+          .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, { error: 'each broker must be host:port' }))
+          .min(1, { error: 'at least one broker' }),
+      ),
+  oneOf: <T extends string>(values: readonly [T, ...T[]]) =>
+    z.enum(values, { error: `must be one of ${values.join(', ')}` }),
+};

@@ -1,0 +1,66 @@
+import type { Batch, Consumer, Kafka } from 'kafkajs';
+import { GpumonError, errorMessage } from './errors.js';
+import type { Logger } from './log.js';
+
+export interface ConsumerLoopOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: string[];
+  /** Where a group with no committed offset starts. */
+  fromBeginning: boolean;
+  log: Logger;
+  /** Handles every message of one partition's batch; offsets are committed only after it resolves. */
+  handleBatch(batch: Batch, heartbeat: () => Promise<void>): Promise<void>;
+}
+
+export interface RunningConsumer {
+  consumer: Consumer;
+  /** Finishes the batch in hand, commits it, leaves the group. */
+  stop(): Promise<void>;
+  /** Settles when the consumer stops for good (after stop(), or a crash it could not recover from). */
+  done: Promise<void>;
+}
+
+/**
+ * The one consume loop of gpumon: batch consumption in a consumer group with at-least-once
+ * delivery. A batch's offsets are committed only after its handler resolves, so a crash replays
+ * the batch instead of losing it.
+ */
+export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<RunningConsumer> {
+  const { kafka, groupId, topics, log } = options;
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024 });
+  let settle: (error?: unknown) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    settle = (error) => (error === undefined ? resolve() : reject(error));
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) {
+      settle(new GpumonError('service_unreachable', `consumer group ${groupId} crashed: ${errorMessage(event.payload.error)}`));
+    }
+  });
+  consumer.on(consumer.events.STOP, () => settle());
+
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      await options.handleBatch(batch, heartbeat);
+      const next = (BigInt(batch.lastOffset()) + 1n).toString();
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    },
+  });
+  log.info('consuming', { group: groupId, topics: topics.join(',') });
+
+  return {
+    consumer,
+    done,
+    stop: async () => {
+      await consumer.disconnect();
+      settle();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { parse, type ConfigOf } from './config.js';
+import { GpumonError, errorMessage } from './errors.js';
+
+export const databaseOptions = {
+  databaseUrl: {
+    env: 'DATABASE_URL', flag: 'database-url', default: 'postgres://gpumon:gpumon@localhost:5432/gpumon',
+    example: 'postgres://gpumon:secret@db.internal:5432/gpumon', secret: true,
+    description: 'PostgreSQL (TimescaleDB) connection URL.', schema: parse.url(['postgres', 'postgresql']),
+  },
+  databaseSsl: {
+    env: 'DATABASE_SSL', flag: 'database-ssl', default: 'disable', example: 'verify-full',
+    description: 'TLS to PostgreSQL: disable, require (encrypt, trust any certificate) or verify-full (check the certificate and host name).',
+    schema: parse.oneOf(['disable', 'require', 'verify-full']),
+  },
+  databaseSslCaFile: {
+    env: 'DATABASE_SSL_CA_FILE', flag: 'database-ssl-ca-file', example: '/etc/ssl/pg-ca.pem',
+    description: 'PEM file of the CA that signed the server certificate, for verify-full (default: the system CAs).',
+    schema: parse.optionalString(),
+  },
+} as const;
+
+export type DatabaseSettings = ConfigOf<typeof databaseOptions>;
+
+/** host:port/database of the URL, never its password, for messages. */
+export function databaseAddress(settings: DatabaseSettings): string {
+  const url = new URL(settings.databaseUrl);
+  return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+}
+
+export function clientConfig(settings: DatabaseSettings): pg.ClientConfig {
+  const ssl =
+    settings.databaseSsl === 'disable'
+      ? false
+      : settings.databaseSsl === 'require'
+        ? { rejectUnauthorized: false }
+        : { rejectUnauthorized: true, ...(settings.databaseSslCaFile ? { ca: readFileSync(settings.databaseSslCaFile, 'utf8') } : {}) };
+  return { connectionString: settings.databaseUrl, ssl, connectionTimeoutMillis: 5000, application_name: 'gpumon' };
+}
+
+export function createPool(settings: DatabaseSettings, max = 4): pg.Pool {
+  return new pg.Pool({ ...clientConfig(settings), max });
+}
+
+/** A real query, so a wrong address, password or database fails at start with one clear line. */
+export async function checkDatabase(pool: pg.Pool, settings: DatabaseSettings): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    throw new GpumonError(
+      'service_unreachable',
+      `cannot reach PostgreSQL at ${databaseAddress(settings)}: ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+}

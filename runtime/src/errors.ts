@@ -1,0 +1,30 @@
+/** Closed set of failure classes; `retriable` says whether trying the same thing again can succeed. */
+export type ErrorCode =
+  | 'config_invalid'
+  | 'service_unreachable'
+  | 'decode_failed'
+  | 'encode_failed'
+  | 'transform_failed'
+  | 'schema_rejected'
+  | 'database_rejected'
+  | 'database_unavailable'
+  | 'migration_failed';
+
+const RETRIABLE: ReadonlySet<ErrorCode> = new Set(['service_unreachable', 'database_unavailable']);
+
+export class GpumonError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GpumonError';
+    this.code = code;
+    this.retriable = RETRIABLE.has(code);
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, type SASLOptions, type LogEntry } from 'kafkajs';
+import { parse, type ConfigOf } from './config.js';
+import { GpumonError, errorMessage } from './errors.js';
+import { createLogger } from './log.js';
+
+export const kafkaOptions = {
+  kafkaBrokers: {
+    env: 'KAFKA_BROKERS', flag: 'kafka-brokers', default: 'localhost:9092', example: 'kafka-1:9092,kafka-2:9092',
+    description: 'Kafka bootstrap brokers, comma-separated host:port.', schema: parse.hostPorts(),
+  },
+  kafkaSsl: {
+    env: 'KAFKA_SSL', flag: 'kafka-ssl', default: 'false', example: 'true',
+    description: 'Connect to Kafka over TLS.', schema: parse.boolean(),
+  },
+  kafkaSslCaFile: {
+    env: 'KAFKA_SSL_CA_FILE', flag: 'kafka-ssl-ca-file', example: '/etc/ssl/kafka-ca.pem',
+    description: 'PEM file of the CA that signed the brokers\' certificates (default: the system CAs).', schema: parse.optionalString(),
+  },
+  kafkaSaslMechanism: {
+    env: 'KAFKA_SASL_MECHANISM', flag: 'kafka-sasl-mechanism', default: 'none', example: 'scram-sha-512',
+    description: 'SASL mechanism: none, plain, scram-sha-256 or scram-sha-512.',
+    schema: parse.oneOf(['none', 'plain', 'scram-sha-256', 'scram-sha-512']),
+  },
+  kafkaSaslUsername: {
+    env: 'KAFKA_SASL_USERNAME', flag: 'kafka-sasl-username', example: 'gpumon',
+    description: 'SASL user name.', schema: parse.optionalString(),
+  },
+  kafkaSaslPassword: {
+    env: 'KAFKA_SASL_PASSWORD', flag: 'kafka-sasl-password', example: 'secret', secret: true,
+    description: 'SASL password.', schema: parse.optionalString(),
+  },
+  topicPrefix: {
+    env: 'GPUMON_TOPIC_PREFIX', flag: 'topic-prefix', example: 'staging.',
+    description: 'Prefix put before every gpumon topic name, to run several pipelines on one cluster.', schema: parse.optionalString(),
+  },
+  topicPartitions: {
+    env: 'GPUMON_TOPIC_PARTITIONS', flag: 'topic-partitions', default: '6', example: '24',
+    description: 'Partitions of each topic gpumon creates (existing topics are left as they are).', schema: parse.int(1, 10_000),
+  },
+  topicReplicationFactor: {
+    env: 'GPUMON_TOPIC_REPLICATION_FACTOR', flag: 'topic-replication-factor', default: '1', example: '3',
+    description: 'Replication factor of each topic gpumon creates.', schema: parse.int(1, 16),
+  },
+} as const;
+
+export type KafkaSettings = ConfigOf<typeof kafkaOptions>;
+
+function sasl(settings: KafkaSettings): SASLOptions | undefined {
+  if (settings.kafkaSaslMechanism === 'none') return undefined;
+  if (settings.kafkaSaslUsername === undefined || settings.kafkaSaslPassword === undefined) {
+    throw new GpumonError(
+      'config_invalid',
+      `KAFKA_SASL_MECHANISM=${settings.kafkaSaslMechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`,
+    );
+  }
+  return {
+    mechanism: settings.kafkaSaslMechanism,
+    username: settings.kafkaSaslUsername,
+    password: settings.kafkaSaslPassword,
+  } as SASLOptions;
+}
+
+const KAFKAJS_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug',
+};
+
+/**
+ * `probe` makes a client that gives up after one retry and logs nothing: the start-up check
+ * reports an unreachable broker in one line instead of a page of kafkajs reconnect errors.
+ */
+export function createKafka(settings: KafkaSettings, clientId: string, probe = false): Kafka {
+  const log = createLogger(`${clientId}/kafkajs`);
+  const config: KafkaConfig = {
+    clientId,
+    brokers: settings.kafkaBrokers,
+    connectionTimeout: 5000,
+    ...(probe ? { retry: { retries: 1, initialRetryTime: 300 } } : {}),
+    ssl: settings.kafkaSsl
+      ? settings.kafkaSslCaFile !== undefined ? { ca: [readFileSync(settings.kafkaSslCaFile, 'utf8')] } : true
+      : false,
+    logLevel: probe ? logLevel.NOTHING : logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...fields } = entry.log;
+      log[KAFKAJS_LEVELS[entry.level] ?? 'info'](message, fields);
+    },
+  };
+  const mechanism = sasl(settings);
+  if (mechanism !== undefined) config.sasl = mechanism;
+  return new Kafka(config);
+}
+
+/** Java-client-compatible murmur2 on the key, so a GPU's records land in one partition whatever client wrote them. */
+export const keyPartitioner = Partitioners.DefaultPartitioner;
+
+/** An admin client on a probe connection, checked with a real metadata request. */
+export async function connectAdmin(settings: KafkaSettings, clientId: string): Promise<Admin> {
+  const admin = createKafka(settings, clientId, true).admin();
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+  } catch (error) {
+    await admin.disconnect().catch(() => undefined);
+    throw new GpumonError(
+      'service_unreachable',
+      `cannot reach Kafka at ${settings.kafkaBrokers.join(',')}: ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+  return admin;
+}
+
+/** Creates the topics that are missing, with the configured partitions; the broker's auto-create is never relied on. */
+export async function ensureTopics(admin: Admin, settings: KafkaSettings, topics: readonly string[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((topic) => !existing.has(topic));
+  if (missing.length === 0) return [];
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({
+      topic,
+      numPartitions: settings.topicPartitions,
+      replicationFactor: settings.topicReplicationFactor,
+    })),
+  });
+  return missing;
+}

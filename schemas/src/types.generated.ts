@@ -1,0 +1,371 @@
+// Generated from schemas/avro/*.avsc by `npm run generate -w @gpumon/schemas`. Do not edit.
+
+/** AGENT: read from nvidia-smi on a real host. SIMULATOR: modelled by gpumon simulate. */
+export type SampleSource = 'AGENT' | 'SIMULATOR';
+
+export interface MigInstance {
+  /** GPU instance id. */
+  gpu_instance_id: number;
+  /** Compute instance id. */
+  compute_instance_id: null | number;
+  /** MIG device UUID (MIG-...), where the driver prints it. */
+  mig_uuid: null | string;
+  /** Profile name, e.g. 1g.10gb. */
+  profile: null | string;
+  /** Instance memory total (MiB). */
+  memory_total_mib: null | number;
+  /** Instance memory used (MiB). */
+  memory_used_mib: null | number;
+}
+
+export interface XidEvent {
+  /** When the kernel logged the event (Unix epoch, milliseconds). */
+  time: number;
+  /** Xid code, e.g. 48 (double-bit ECC error), 79 (fallen off the bus). */
+  code: number;
+  /** PCI id the kernel line names, e.g. 0000:3b:00. */
+  pci_id: string;
+  /** The rest of the kernel log line. */
+  message: string;
+}
+
+/** One reading of one GPU (or MIG-enabled parent GPU) at one instant, as nvidia-smi -q -x reports it or as the simulator models it. Key: GPU UUID. Absent, N/A and deprecated readings are null, never 0. */
+export interface GpuSample {
+  /** When the reading was taken (Unix epoch, milliseconds, UTC). */
+  time: number;
+  /** GPU UUID as nvidia-smi prints it (GPU-xxxxxxxx-...). The record key. */
+  gpu_uuid: string;
+  /** Host the GPU sits in. */
+  hostname: string;
+  /** Who produced the reading. */
+  source: SampleSource;
+  /** nvidia-smi's index on that host at that moment (index). Informational only: indexes are not stable across boots, use gpu_uuid. */
+  gpu_index: null | number;
+  /** Board serial number. */
+  serial: null | string;
+  /** PCI bus id, e.g. 00000000:3B:00.0. */
+  pci_bus_id: null | string;
+  /** Product name, e.g. NVIDIA H100 80GB HBM3. */
+  product_name: null | string;
+  /** Product architecture, e.g. Hopper (nvidia-smi v11+). */
+  architecture: null | string;
+  /** NVIDIA driver version. */
+  driver_version: null | string;
+  /** Highest CUDA version the driver supports. */
+  cuda_version: null | string;
+  /** VBIOS version. */
+  vbios_version: null | string;
+  /** nvidia-smi XML schema the reading was parsed with, e.g. v12 (from the DOCTYPE). */
+  nvsmi_schema: null | string;
+  /** Percent of time one or more kernels ran on the GPU over the driver's sample period (%). */
+  utilization_gpu_pct: null | number;
+  /** Percent of time device memory was read or written (%). */
+  utilization_memory_pct: null | number;
+  /** Video encoder utilization (%). */
+  utilization_encoder_pct: null | number;
+  /** Video decoder utilization (%). */
+  utilization_decoder_pct: null | number;
+  /** Framebuffer memory total (MiB). */
+  memory_total_mib: null | number;
+  /** Framebuffer memory used (MiB). */
+  memory_used_mib: null | number;
+  /** Framebuffer memory free (MiB). */
+  memory_free_mib: null | number;
+  /** Framebuffer memory reserved by the driver (MiB, nvidia-smi v12+). */
+  memory_reserved_mib: null | number;
+  /** BAR1 memory total (MiB). */
+  bar1_total_mib: null | number;
+  /** BAR1 memory used (MiB). */
+  bar1_used_mib: null | number;
+  /** GPU core temperature (°C). */
+  temperature_gpu_c: null | number;
+  /** HBM memory temperature (°C); null on boards without the sensor. */
+  temperature_memory_c: null | number;
+  /** Temperature at which the GPU shuts down (°C). */
+  temperature_shutdown_c: null | number;
+  /** Temperature at which the GPU slows its clocks (°C). */
+  temperature_slowdown_c: null | number;
+  /** Maximum operating GPU temperature (°C). */
+  temperature_max_operating_c: null | number;
+  /** Maximum operating memory temperature (°C). */
+  temperature_memory_max_c: null | number;
+  /** Board power draw (W): instantaneous where the driver reports it, otherwise its power_draw. */
+  power_draw_w: null | number;
+  /** Board power averaged over the driver's last second (W, nvidia-smi v12+). */
+  power_draw_average_w: null | number;
+  /** Power limit currently enforced (W). */
+  power_limit_w: null | number;
+  /** Default power limit (W). */
+  power_limit_default_w: null | number;
+  /** Lowest settable power limit (W). */
+  power_limit_min_w: null | number;
+  /** Highest settable power limit (W). */
+  power_limit_max_w: null | number;
+  /** Graphics clock (MHz). */
+  clock_graphics_mhz: null | number;
+  /** SM clock (MHz). */
+  clock_sm_mhz: null | number;
+  /** Memory clock (MHz). */
+  clock_memory_mhz: null | number;
+  /** Video clock (MHz). */
+  clock_video_mhz: null | number;
+  /** Maximum graphics clock (MHz). */
+  clock_graphics_max_mhz: null | number;
+  /** Maximum SM clock (MHz). */
+  clock_sm_max_mhz: null | number;
+  /** Maximum memory clock (MHz). */
+  clock_memory_max_mhz: null | number;
+  /** Performance state (P-state number: 0 for P0, maximum performance, to 15, minimum). */
+  performance_state: null | number;
+  /** Fan speed as a percent of its maximum (%); null on passively cooled boards. */
+  fan_speed_pct: null | number;
+  /** Clock event reason active: GPU idle. */
+  throttle_gpu_idle: null | boolean;
+  /** Clock event reason active: application clocks setting. */
+  throttle_applications_clocks_setting: null | boolean;
+  /** Clock event reason active: software power cap. */
+  throttle_sw_power_cap: null | boolean;
+  /** Clock event reason active: hardware slowdown. */
+  throttle_hw_slowdown: null | boolean;
+  /** Clock event reason active: hardware thermal slowdown. */
+  throttle_hw_thermal_slowdown: null | boolean;
+  /** Clock event reason active: hardware power brake slowdown. */
+  throttle_hw_power_brake_slowdown: null | boolean;
+  /** Clock event reason active: software thermal slowdown. */
+  throttle_sw_thermal_slowdown: null | boolean;
+  /** Clock event reason active: sync boost. */
+  throttle_sync_boost: null | boolean;
+  /** Clock event reason active: display clocks setting. */
+  throttle_display_clocks_setting: null | boolean;
+  /** ECC mode currently enabled. */
+  ecc_mode_enabled: null | boolean;
+  /** Correctable (single-bit) ECC errors since the last driver load (count). */
+  ecc_volatile_sbe: null | number;
+  /** Uncorrectable (double-bit) ECC errors since the last driver load (count). */
+  ecc_volatile_dbe: null | number;
+  /** Correctable ECC errors over the board's life (count). */
+  ecc_aggregate_sbe: null | number;
+  /** Uncorrectable ECC errors over the board's life (count). */
+  ecc_aggregate_dbe: null | number;
+  /** Pages retired for multiple single-bit errors (count; pre-Ampere boards). */
+  retired_pages_sbe: null | number;
+  /** Pages retired for double-bit errors (count; pre-Ampere boards). */
+  retired_pages_dbe: null | number;
+  /** A page retirement waits for the next driver reload. */
+  retired_pages_pending: null | boolean;
+  /** Rows remapped for correctable errors (count; Ampere and later). */
+  remapped_rows_correctable: null | number;
+  /** Rows remapped for uncorrectable errors (count; Ampere and later). */
+  remapped_rows_uncorrectable: null | number;
+  /** A row remap waits for the next GPU reset. */
+  remapped_rows_pending: null | boolean;
+  /** A row remap failed: the GPU needs service. */
+  remapped_rows_failure: null | boolean;
+  /** Current PCIe link generation (generation, 1 to 6). */
+  pcie_link_gen: null | number;
+  /** Maximum PCIe link generation of the GPU and host together (generation). */
+  pcie_link_gen_max: null | number;
+  /** Current PCIe link width (lanes). */
+  pcie_link_width: null | number;
+  /** Maximum PCIe link width (lanes). */
+  pcie_link_width_max: null | number;
+  /** PCIe replay counter (count since driver load). */
+  pcie_replay_count: null | number;
+  /** PCIe replay counter rollovers (count). */
+  pcie_replay_rollover_count: null | number;
+  /** PCIe transmit throughput (KB/s). */
+  pcie_tx_kbps: null | number;
+  /** PCIe receive throughput (KB/s). */
+  pcie_rx_kbps: null | number;
+  /** Compute and graphics processes running on the GPU (count). */
+  process_count: null | number;
+  /** MIG mode currently enabled; null on GPUs without MIG. */
+  mig_mode_enabled: null | boolean;
+  /** MIG instances on this GPU; empty when MIG is off. */
+  mig_instances: MigInstance[];
+  /** Xid events the kernel logged for this GPU since the previous sample. */
+  xid_events: XidEvent[];
+}
+
+/** DCGM-style verdict. */
+export type HealthVerdict = 'PASS' | 'WARN' | 'FAIL';
+
+export type HealthSubsystem = 'THERMAL_POWER' | 'MEMORY' | 'PCIE' | 'NVLINK' | 'DRIVER';
+
+export interface HealthReason {
+  /** Subsystem the reason belongs to. */
+  subsystem: HealthSubsystem;
+  /** Verdict this reason gives its subsystem. */
+  verdict: HealthVerdict;
+  /** Stable machine-readable code, e.g. ecc_volatile_dbe. */
+  code: string;
+  /** Points this reason took off the score. */
+  penalty: number;
+  /** Human-readable explanation with the values involved. */
+  message: string;
+}
+
+/** Health of one GPU at one sample, from score-health. A pure function of that sample and the processor's config. Key: GPU UUID. */
+export interface GpuHealth {
+  /** Time of the sample this verdict is about (Unix epoch, milliseconds). */
+  time: number;
+  /** GPU UUID. The record key. */
+  gpu_uuid: string;
+  /** Host the GPU sits in. */
+  hostname: string;
+  /** Health score, 0 (failed) to 100 (healthy). Any FAIL scores below any WARN, any WARN below any PASS. */
+  score: number;
+  /** Worst verdict over the subsystems. */
+  verdict: HealthVerdict;
+  /** Thermal and power subsystem verdict. */
+  thermal_power: HealthVerdict;
+  /** Memory subsystem verdict (ECC, retired pages, remapped rows). */
+  memory: HealthVerdict;
+  /** PCIe subsystem verdict. */
+  pcie: HealthVerdict;
+  /** NVLink subsystem verdict. */
+  nvlink: HealthVerdict;
+  /** Driver subsystem verdict (Xid events). */
+  driver: HealthVerdict;
+  /** Why the score is below 100, worst first. */
+  reasons: HealthReason[];
+}
+
+export type AnomalySeverity = 'INFO' | 'WARNING' | 'CRITICAL';
+
+/** One anomaly found in one GPU sample by detect-anomalies. Key: GPU UUID. */
+export interface GpuAnomaly {
+  /** Time of the sample the anomaly was found in (Unix epoch, milliseconds). */
+  time: number;
+  /** GPU UUID. The record key. */
+  gpu_uuid: string;
+  /** Host the GPU sits in. */
+  hostname: string;
+  /** What was found, e.g. ecc_dbe, xid_critical, temperature_zscore. */
+  kind: string;
+  /** How urgent it is. */
+  severity: AnomalySeverity;
+  /** Sample field the anomaly is about. */
+  metric: string;
+  /** Value of that metric in the sample (unit of the metric). */
+  value: null | number;
+  /** What the value was expected to be (unit of the metric). */
+  baseline: null | number;
+  /** Robust z-score or rule strength; null for hard rules. */
+  score: null | number;
+  /** Same key for the same ongoing anomaly on the same GPU, so consumers can deduplicate. */
+  dedup_key: string;
+  /** Human-readable explanation. */
+  message: string;
+}
+
+/** Failure prediction for one GPU at one sample, from predict-failure. Key: GPU UUID. */
+export interface GpuPrediction {
+  /** Time of the sample the prediction was made from (Unix epoch, milliseconds). */
+  time: number;
+  /** GPU UUID. The record key. */
+  gpu_uuid: string;
+  /** Host the GPU sits in. */
+  hostname: string;
+  /** Name of the model that made the prediction. */
+  model_name: string;
+  /** Version of that model. */
+  model_version: string;
+  /** The prediction is about a failure within this many hours (h). */
+  horizon_hours: number;
+  /** Probability of a failure within the horizon (0 to 1). */
+  probability: number;
+  /** Operating threshold the model was published with (0 to 1). */
+  threshold: number;
+  /** probability >= threshold. */
+  at_risk: boolean;
+}
+
+/** Cost, energy and carbon of one GPU over one sample interval, from price-usage, in OpenCost's vocabulary. Money is in integer micro-units of the currency (1 USD = 1,000,000). Key: GPU UUID. */
+export interface GpuEconomics {
+  /** Time of the sample the interval ends at (Unix epoch, milliseconds). */
+  time: number;
+  /** GPU UUID. The record key. */
+  gpu_uuid: string;
+  /** Host the GPU sits in. */
+  hostname: string;
+  /** Product name the price was looked up by. */
+  product_name: null | string;
+  /** ISO 4217 currency of the money fields, e.g. USD. */
+  currency: string;
+  /** Length of the interval charged (s). */
+  interval_s: number;
+  /** Energy at the facility meter over the interval, PUE included (kWh). */
+  energy_kwh: number;
+  /** Cost of that energy (currency micro-units). */
+  energy_cost_micros: number;
+  /** Cost of holding the GPU over the interval (currency micro-units). */
+  allocated_cost_micros: number;
+  /** Part of the allocated cost the GPU spent busy, by utilization (currency micro-units). */
+  used_cost_micros: number;
+  /** Allocated cost minus used cost (currency micro-units). */
+  idle_cost_micros: number;
+  /** Used ÷ allocated (0 to 1). */
+  efficiency: number;
+  /** Emissions of that energy at the grid's carbon intensity (kg CO2e). */
+  co2e_kg: number;
+}
+
+export type AlertSeverity = 'INFO' | 'WARNING' | 'CRITICAL';
+
+export type AlertStatus = 'FIRING' | 'RESOLVED';
+
+/** An alert about one GPU, for paging and ticketing consumers. Key: GPU UUID. */
+export interface GpuAlert {
+  /** Time of the sample that raised or resolved the alert (Unix epoch, milliseconds). */
+  time: number;
+  /** GPU UUID. The record key. */
+  gpu_uuid: string;
+  /** Host the GPU sits in. */
+  hostname: string;
+  /** Stable identity of the alert (GPU, rule), for deduplication and grouping. */
+  alert_key: string;
+  /** Rule that raised it, e.g. health_fail, failure_predicted. */
+  rule: string;
+  /** How urgent it is. */
+  severity: AlertSeverity;
+  /** FIRING while the condition holds in the sample; RESOLVED when it no longer does. */
+  status: AlertStatus;
+  /** One line for a pager. */
+  summary: string;
+  /** Routing labels, e.g. model, subsystem. */
+  labels: Record<string, string>;
+}
+
+/** A message a gpumon component could not process, kept whole with the reason. Key: the original key (GPU UUID where it had one). */
+export interface DeadLetter {
+  /** When the component gave up on the message (Unix epoch, milliseconds). */
+  time: number;
+  /** Component that rejected it, e.g. score-health, sink-timescaledb. */
+  component: string;
+  /** Topic the message was read from. */
+  source_topic: string;
+  /** Partition it was read from. */
+  source_partition: number;
+  /** Offset it was read at. */
+  source_offset: number;
+  /** Original key bytes. */
+  key: null | Buffer;
+  /** Original value bytes, untouched. */
+  value: null | Buffer;
+  /** Machine-readable reason, e.g. decode_failed, transform_failed, or a SQLSTATE. */
+  error_code: string;
+  /** Human-readable reason. */
+  error_message: string;
+}
+
+/** The value type of each stream's topic. */
+export interface StreamRecords {
+  samples: GpuSample;
+  health: GpuHealth;
+  anomalies: GpuAnomaly;
+  predictions: GpuPrediction;
+  economics: GpuEconomics;
+  alerts: GpuAlert;
+  dlq: DeadLetter;
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Makes a fresh clone runnable: npm packages installed (when missing or older than the lock file) and the workspaces built.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "[gpumon] installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+echo "[gpumon] building" >&2
+npx turbo run build --output-logs=errors-only >&2

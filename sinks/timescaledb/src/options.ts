@@ -1,0 +1,23 @@
+import { parse } from '@gpumon/runtime/config';
+import { TABLE_NAMES, type SinkStream } from './tables.js';
+
+const SINK_STREAMS = Object.keys(TABLE_NAMES) as [SinkStream, ...SinkStream[]];
+
+export const sinkOptions = {
+  streams: {
+    env: 'GPUMON_SINK_STREAMS', flag: 'streams', default: SINK_STREAMS.join(','), example: 'samples,health',
+    description: `Streams to write, comma-separated: ${SINK_STREAMS.join(', ')}.`,
+    schema: parse.string().transform((v) => v.split(',').map((s) => s.trim())).pipe(
+      parse.oneOf(SINK_STREAMS).array().min(1),
+    ),
+  },
+  groupId: {
+    env: 'GPUMON_SINK_GROUP', flag: 'group', default: 'gpumon-sink-timescaledb', example: 'gpumon-sink-eu',
+    description: 'Kafka consumer group of the sink; instances in one group share the partitions.', schema: parse.string(),
+  },
+  fromBeginning: {
+    env: 'GPUMON_SINK_FROM_BEGINNING', flag: 'from-beginning', default: 'true', example: 'false',
+    description: 'Where a new consumer group starts: the oldest record (true) or the next one written (false).',
+    schema: parse.boolean(),
+  },
+} as const;

@@ -1,0 +1,93 @@
+import type { KafkaMessage } from 'kafkajs';
+import type { ConfigOf } from '@gpumon/runtime/config';
+import { startConsumerLoop } from '@gpumon/runtime/consumer-loop';
+import { Counters } from '@gpumon/runtime/counters';
+import { checkDatabase, createPool, type DatabaseSettings } from '@gpumon/runtime/database';
+import { deadLetter } from '@gpumon/runtime/dead-letter';
+import { GpumonError } from '@gpumon/runtime/errors';
+import type { Logger } from '@gpumon/runtime/log';
+import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
+import { retryWhileRetriable } from '@gpumon/runtime/retry';
+import type { sinkOptions } from './options.js';
+import { TableWriter } from './table-writer.js';
+import { tableOf } from './tables.js';
+
+export type SinkSettings = PipelineSettings & DatabaseSettings & ConfigOf<typeof sinkOptions>;
+
+const COMPONENT = 'sink-timescaledb';
+const isRetriable = (error: unknown): boolean => error instanceof GpumonError && error.retriable;
+
+export interface RunningSink {
+  counters: Counters;
+  stop(): Promise<void>;
+  done: Promise<void>;
+}
+
+/** Consumes the configured streams and writes each partition's batch before committing its offsets. */
+export async function runSink(settings: SinkSettings, log: Logger): Promise<RunningSink> {
+  const pool = createPool(settings);
+  await checkDatabase(pool, settings);
+  const pipeline = await openPipeline(settings, COMPONENT, settings.streams, log);
+  const counters = new Counters();
+  const stopping = new AbortController();
+  const byTopic = new Map(
+    settings.streams.map((stream) => [pipeline.codecs[stream].topic, { codec: pipeline.codecs[stream], writer: new TableWriter(pool, tableOf(stream)) }]),
+  );
+
+  const running = await startConsumerLoop({
+    kafka: pipeline.kafka,
+    groupId: settings.groupId,
+    topics: [...byTopic.keys()],
+    fromBeginning: settings.fromBeginning,
+    log,
+    handleBatch: async (batch, heartbeat) => {
+      const target = byTopic.get(batch.topic);
+      if (target === undefined) throw new Error(`sink got a batch of unexpected topic ${batch.topic}`);
+      const decoded: Array<{ message: KafkaMessage; record: Record<string, unknown> }> = [];
+      const letters: KafkaMessage[] = [];
+      const bury = (message: KafkaMessage, error: unknown): void => {
+        counters.errored++;
+        const letter = deadLetter(COMPONENT, batch.topic, batch.partition, message, error, 'decode_failed');
+        log.warn('sent to dead-letter topic', { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: letter.error_message });
+        letters.push({ key: message.key, value: pipeline.codecs.dlq.encode(letter) } as KafkaMessage);
+      };
+      for (const message of batch.messages) {
+        counters.received++;
+        try {
+          const record = await retryWhileRetriable(`decoding ${batch.topic}[${batch.partition}]@${message.offset}`,
+            (): Promise<unknown> => target.codec.decode(message.value), isRetriable, log, stopping.signal);
+          decoded.push({ message, record: record as unknown as Record<string, unknown> });
+        } catch (error) {
+          if (isRetriable(error)) throw error;
+          bury(message, error);
+        }
+      }
+      const result = await retryWhileRetriable(
+        `writing ${decoded.length} rows to ${target.writer.table.name}`,
+        () => target.writer.write(decoded, (d) => d.record),
+        isRetriable,
+        log,
+        stopping.signal,
+      );
+      counters.sent += result.inserted;
+      counters.dropped += result.duplicates;
+      for (const { item, error } of result.rejected) bury(item.message, error);
+      if (letters.length > 0) {
+        await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: pipeline.codecs.dlq.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
+      }
+      await heartbeat();
+    },
+  });
+
+  return {
+    counters,
+    done: running.done,
+    stop: async () => {
+      stopping.abort();
+      await running.stop();
+      await pipeline.close();
+      await pool.end();
+      log.info('stopped', counters.snapshot());
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { schemaOf, type AvroType } from '@gpumon/schemas/avro';
+import type { Stream } from '@gpumon/schemas/topics';
+
+export type SinkStream = Exclude<Stream, 'dlq'>;
+
+/** How a field's value is written in COPY text format. */
+export type ColumnKind = 'timestamp' | 'json' | 'scalar';
+
+export interface Column {
+  name: string;
+  kind: ColumnKind;
+}
+
+export interface Table {
+  stream: SinkStream;
+  name: string;
+  columns: Column[];
+}
+
+export const TABLE_NAMES: Record<SinkStream, string> = {
+  samples: 'gpu_samples',
+  health: 'gpu_health',
+  anomalies: 'gpu_anomalies',
+  predictions: 'gpu_predictions',
+  economics: 'gpu_economics',
+  alerts: 'gpu_alerts',
+};
+
+function kindOf(type: AvroType): ColumnKind {
+  if (Array.isArray(type)) return kindOf(type.find((t) => t !== 'null') ?? 'null');
+  if (typeof type === 'string') return 'scalar';
+  if ('logicalType' in type && type.logicalType === 'timestamp-millis') return 'timestamp';
+  return type.type === 'array' || type.type === 'map' || type.type === 'record' ? 'json' : 'scalar';
+}
+
+/** The table of a stream: one column per top-level Avro field, same name, in schema order. */
+export function tableOf(stream: SinkStream): Table {
+  return {
+    stream,
+    name: TABLE_NAMES[stream],
+    columns: schemaOf(stream).fields.map((field) => ({ name: field.name, kind: kindOf(field.type) })),
+  };
+}
