@@ -4,9 +4,20 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import type pg from 'pg';
+import { parse } from '@gpumon/runtime/config';
 import type { Logger } from '@gpumon/runtime/log';
+import { simulatorOptions } from '@gpumon/simulator/options';
 import { STREAMS } from '@gpumon/schemas/topics';
 import { formatStatus, readStatus } from './pipeline-status.js';
+
+export const demoOptions = {
+  duration: {
+    env: 'GPUMON_DEMO_DURATION', flag: 'duration', example: '60s',
+    description: 'Stop the demo by itself after this long (default: run until Ctrl-C).', schema: parse.durationMs().optional(),
+  },
+  gpus: { ...simulatorOptions.gpus, env: 'GPUMON_DEMO_GPUS', default: '1024' },
+  interval: { ...simulatorOptions.interval, env: 'GPUMON_DEMO_INTERVAL', default: '5s' },
+} as const;
 
 const BIN = fileURLToPath(new URL('../bin/gpumon.js', import.meta.url));
 
@@ -74,19 +85,22 @@ export async function runDemo(options: {
   const started = Date.now();
   const deadline = options.durationMs === undefined ? Infinity : started + options.durationMs;
   const tty = process.stdout.isTTY === true;
-  let previous = await readStatus(options.admin, options.pool, options.topicPrefix, STREAMS);
+  // Rates over the last ~10 s: producers send in bursts once per interval, so 2 s deltas flicker.
+  const history = [await readStatus(options.admin, options.pool, options.topicPrefix, STREAMS)];
   while (!stop.signal.aborted && Date.now() < deadline) {
     await sleep(Math.min(2000, Math.max(0, deadline - Date.now())), undefined, { signal: stop.signal }).catch(() => undefined);
     if (stop.signal.aborted) break;
     const current = await readStatus(options.admin, options.pool, options.topicPrefix, STREAMS);
     const elapsed = Math.round((Date.now() - started) / 1000);
-    const line = `[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${formatStatus(previous, current)}`;
+    const line = `[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${formatStatus(history[0]!, current)}`;
     process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-    previous = current;
+    history.push(current);
+    while (history.length > 1 && current.at - history[0]!.at > 10_000) history.shift();
   }
   if (tty) process.stdout.write('\n');
 
   log.info('stopping the pipeline');
+  stop.abort();
   for (const child of children) child.process.kill('SIGTERM');
   const codes = await Promise.all(children.map((c) => c.exited));
   if (failed !== undefined) {

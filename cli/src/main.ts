@@ -2,7 +2,6 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { migrate } from '@gpumon/migrations/migrate';
-import { parse } from '@gpumon/runtime/config';
 import { checkDatabase, createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createLogger } from '@gpumon/runtime/log';
 import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
@@ -13,7 +12,7 @@ import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
 import { sinkOptions } from '@gpumon/sink-timescaledb/options';
 import { runSink } from '@gpumon/sink-timescaledb/run';
-import { runDemo } from './demo.js';
+import { demoOptions, runDemo } from './demo.js';
 import { reportFatal, runUntilSignal } from './lifecycle.js';
 import { settingsOf, withOptions } from './options.js';
 import { formatStatus, readStatus } from './pipeline-status.js';
@@ -21,14 +20,6 @@ import { formatStatus, readStatus } from './pipeline-status.js';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROCESSORS = { health: scoreHealthProcessor } as const;
 
-const demoOptions = {
-  duration: {
-    env: 'GPUMON_DEMO_DURATION', flag: 'duration', example: '60s',
-    description: 'Stop the demo by itself after this long (default: run until Ctrl-C).', schema: parse.durationMs().optional(),
-  },
-  gpus: { ...simulatorOptions.gpus, env: 'GPUMON_DEMO_GPUS', default: '1024' },
-  interval: { ...simulatorOptions.interval, env: 'GPUMON_DEMO_INTERVAL', default: '5s' },
-} as const;
 
 /** Wraps a command's action so a failure prints one clear line and sets the exit code. */
 function action(name: string, body: (command: Command, ...args: string[]) => Promise<void>) {

@@ -1,4 +1,5 @@
-import { Command, Option } from 'commander';
+import type { Command} from 'commander';
+import { Option } from 'commander';
 import { loadConfig, type ConfigOf, type ConfigSpec } from '@gpumon/runtime/config';
 
 /** Adds one --flag per option of `spec`, its help naming the environment variable and default. */

@@ -2,11 +2,11 @@ import type { Admin } from 'kafkajs';
 import type pg from 'pg';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 
-/** Consumer groups whose progress the status view follows, by the stream each one reads. */
-export const WATCHED_GROUPS = [
-  { group: 'gpumon-score-health', stream: 'samples', label: 'health' },
-  { group: 'gpumon-sink-timescaledb', stream: null, label: 'sink' },
-] as const;
+/** Consumer groups whose progress the status view follows, with the streams each one reads. */
+export const WATCHED_GROUPS: ReadonlyArray<{ group: string; streams: readonly Stream[] }> = [
+  { group: 'gpumon-score-health', streams: ['samples'] },
+  { group: 'gpumon-sink-timescaledb', streams: ['samples', 'health', 'anomalies', 'predictions', 'economics', 'alerts'] },
+];
 
 export interface StatusSnapshot {
   at: number;
@@ -33,19 +33,20 @@ export async function readStatus(admin: Admin, pool: pg.Pool | null, prefix: str
     written[stream] = [...offsets.values()].reduce((a, b) => a + b, 0);
   }
   const groups: StatusSnapshot['groups'] = {};
-  for (const { group } of WATCHED_GROUPS) {
+  for (const { group, streams: read } of WATCHED_GROUPS) {
     let committed = 0;
     let lag = 0;
-    const byTopic = await admin.fetchOffsets({ groupId: group, topics: [...ends.keys()] }).catch(() => []);
+    const topics = read.map((stream) => topicName(stream, prefix)).filter((topic) => ends.has(topic));
+    const byTopic = await admin.fetchOffsets({ groupId: group, topics }).catch(() => []);
     for (const { topic, partitions } of byTopic) {
       for (const { partition, offset } of partitions) {
-        const end = ends.get(topic)?.get(partition) ?? 0;
-        const done = Number(offset) < 0 ? 0 : Number(offset);
-        if (Number(offset) >= 0) committed += done;
-        lag += end - done;
+        // A partition the group has not committed on yet (-1) is behind by all of it.
+        const done = Math.max(0, Number(offset));
+        committed += done;
+        lag += (ends.get(topic)?.get(partition) ?? 0) - done;
       }
     }
-    groups[group] = { committed, lag: committed === 0 ? 0 : lag };
+    groups[group] = { committed, lag };
   }
   let failingGpus: number | null = null;
   if (pool !== null) {

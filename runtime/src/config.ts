@@ -95,3 +95,11 @@ export const parse = {
   oneOf: <T extends string>(values: readonly [T, ...T[]]) =>
     z.enum(values, { error: `must be one of ${values.join(', ')}` }),
 };
+
+/** The Markdown table of a spec that component READMEs carry; a test keeps each README's copy current. */
+export function renderOptionsTable(spec: ConfigSpec): string {
+  const rows = Object.values(spec).map(
+    (o) => `| \`${o.env}\` | \`--${o.flag}\` | ${o.default !== undefined && !o.secret ? `\`${o.default}\`` : '–'} | ${o.description} |`,
+  );
+  return ['| variable | flag | default | what |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}

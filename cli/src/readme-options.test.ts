@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderOptionsTable, type ConfigSpec } from '@gpumon/runtime/config';
+import { processorOptions } from '@gpumon/runtime/processor';
+import { simulatorOptions } from '@gpumon/simulator/options';
+import { sinkOptions } from '@gpumon/sink-timescaledb/options';
+import { demoOptions } from './demo.js';
+
+/** The option specs are the source of truth; each README carries their rendered table. */
+const DOCUMENTED: Array<[string, ConfigSpec]> = [
+  ['producers/simulator/README.md', simulatorOptions],
+  ['processors/score-health/README.md', processorOptions],
+  ['sinks/timescaledb/README.md', sinkOptions],
+  ['cli/README.md', demoOptions],
+];
+
+describe('configuration docs', () => {
+  it.each(DOCUMENTED)('%s carries the current options table', (readme, spec) => {
+    const text = readFileSync(new URL(`../../${readme}`, import.meta.url), 'utf8');
+    expect(text, `paste this table into ${readme}:\n${renderOptionsTable(spec)}`).toContain(renderOptionsTable(spec));
+  });
+
+  it('the root README names every shared connection variable', async () => {
+    const { pipelineOptions } = await import('@gpumon/runtime/pipeline');
+    const { databaseOptions } = await import('@gpumon/runtime/database');
+    const text = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const option of Object.values({ ...pipelineOptions, ...databaseOptions })) expect(text).toContain(`\`${option.env}\``);
+  });
+});
