@@ -1,25 +1,75 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { Batch, KafkaMessage, Message } from 'kafkajs';
 import type { DeadLetter } from '@gpumon/schemas/types.generated';
+import type { TopicCodec } from './avro-codec.js';
+import type { Counters } from './counters.js';
 import { GpumonError, errorMessage } from './errors.js';
+import type { Logger } from './log.js';
+import { retryWhileRetriable } from './retry.js';
 
-/** The whole original message and why `component` gave up on it. */
-export function deadLetter(
-  component: string,
-  topic: string,
-  partition: number,
-  message: KafkaMessage,
-  error: unknown,
-  fallbackCode: string,
-): DeadLetter {
-  return {
-    time: Date.now(),
-    component,
-    source_topic: topic,
-    source_partition: partition,
-    source_offset: Number(message.offset),
-    key: message.key ?? null,
-    value: message.value ?? null,
-    error_code: error instanceof GpumonError ? error.code : fallbackCode,
-    error_message: errorMessage(error),
-  };
+export const isRetriable = (error: unknown): boolean => error instanceof GpumonError && error.retriable;
+
+/** Turns the messages a component gives up on into gpu.dlq.v1 records: the whole original and the reason. */
+export class DeadLetters {
+  constructor(
+    private readonly component: string,
+    private readonly codec: TopicCodec<'dlq'>,
+    private readonly counters: Counters,
+    private readonly log: Logger,
+  ) {}
+
+  get topic(): string {
+    return this.codec.topic;
+  }
+
+  letter(batch: Pick<Batch, 'topic' | 'partition'>, message: KafkaMessage, error: unknown, fallbackCode: string): Message {
+    this.counters.errored++;
+    const record: DeadLetter = {
+      time: Date.now(),
+      component: this.component,
+      source_topic: batch.topic,
+      source_partition: batch.partition,
+      source_offset: Number(message.offset),
+      key: message.key ?? null,
+      value: message.value ?? null,
+      error_code: error instanceof GpumonError ? error.code : fallbackCode,
+      error_message: errorMessage(error),
+    };
+    this.log.warn('sent to dead-letter topic', {
+      topic: batch.topic, partition: batch.partition, offset: message.offset, reason: record.error_message,
+    });
+    return { key: message.key, value: this.codec.encode(record) };
+  }
+}
+
+export interface DecodedBatch<T> {
+  decoded: Array<{ message: KafkaMessage; record: T }>;
+  letters: Message[];
+}
+
+/**
+ * Decodes a batch: a registry outage is waited out (retried until `signal` aborts), a message
+ * that cannot be decoded becomes a dead letter and the rest go on.
+ */
+export async function decodeBatch<T>(
+  batch: Batch,
+  decode: (value: Buffer | null) => Promise<T>,
+  deadLetters: DeadLetters,
+  counters: Counters,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<DecodedBatch<T>> {
+  const result: DecodedBatch<T> = { decoded: [], letters: [] };
+  for (const message of batch.messages) {
+    counters.received++;
+    try {
+      const record = await retryWhileRetriable(
+        `decoding ${batch.topic}[${batch.partition}]@${message.offset}`, () => decode(message.value), isRetriable, log, signal,
+      );
+      result.decoded.push({ message, record });
+    } catch (error) {
+      if (isRetriable(error)) throw error;
+      result.letters.push(deadLetters.letter(batch, message, error, 'decode_failed'));
+    }
+  }
+  return result;
 }

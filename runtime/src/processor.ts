@@ -1,11 +1,10 @@
 import type { Message } from 'kafkajs';
 import type { Stream } from '@gpumon/schemas/topics';
 import type { StreamRecords } from '@gpumon/schemas/types.generated';
+import { parse } from './config.js';
 import { startConsumerLoop } from './consumer-loop.js';
 import { Counters } from './counters.js';
-import { deadLetter } from './dead-letter.js';
-import { parse } from './config.js';
-import { GpumonError } from './errors.js';
+import { DeadLetters, decodeBatch } from './dead-letter.js';
 import type { Logger } from './log.js';
 import { openPipeline, type PipelineSettings } from './pipeline.js';
 import { retryWhileRetriable } from './retry.js';
@@ -52,8 +51,6 @@ export interface RunningProcessor {
   done: Promise<void>;
 }
 
-const isRetriable = (error: unknown): boolean => error instanceof GpumonError && error.retriable;
-
 export async function runProcessor<I extends Stream, O extends EnrichedStream>(
   definition: ProcessorDefinition<I, O>,
   settings: PipelineSettings & ProcessorRunOptions,
@@ -62,6 +59,7 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream>(
   const pipeline = await openPipeline(settings, definition.name, [definition.input, ...definition.outputs], log);
   const input = pipeline.codecs[definition.input];
   const counters = new Counters();
+  const deadLetters = new DeadLetters(definition.name, pipeline.codecs.dlq, counters, log);
   const stopping = new AbortController();
 
   const running = await startConsumerLoop({
@@ -71,46 +69,33 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream>(
     fromBeginning: settings.fromBeginning,
     log,
     handleBatch: async (batch, heartbeat) => {
-      const byTopic = new Map<string, Message[]>();
-      const send = (topic: string, message: Message): void => {
-        const list = byTopic.get(topic);
-        if (list === undefined) byTopic.set(topic, [message]);
-        else list.push(message);
-      };
-      for (const message of batch.messages) {
-        counters.received++;
+      const { decoded, letters } = await decodeBatch(batch, (v) => input.decode(v), deadLetters, counters, log, stopping.signal);
+      const byTopic = new Map<string, Message[]>([[deadLetters.topic, letters]]);
+      for (const { message, record } of decoded) {
         try {
-          const record = await retryWhileRetriable(
-            `decoding ${batch.topic}[${batch.partition}]@${message.offset}`,
-            () => input.decode(message.value),
-            isRetriable,
-            log,
-            stopping.signal,
-          );
-          for (const output of definition.transform(record)) {
+          // All of a record's outputs, or none of them: encode them all before queueing any.
+          const outputs = definition.transform(record).map((output) => {
             const codec = pipeline.codecs[output.stream];
-            const key = (output.record as { gpu_uuid: string }).gpu_uuid;
-            send(codec.topic, { key, value: codec.encode(output.record) });
+            return { topic: codec.topic, key: (output.record as { gpu_uuid: string }).gpu_uuid, value: codec.encode(output.record) };
+          });
+          for (const { topic, key, value } of outputs) {
+            const list = byTopic.get(topic) ?? [];
+            list.push({ key, value });
+            byTopic.set(topic, list);
           }
         } catch (error) {
-          if (isRetriable(error)) throw error;
-          counters.errored++;
-          const letter = deadLetter(definition.name, batch.topic, batch.partition, message, error, 'transform_failed');
-          log.warn('sent to dead-letter topic', {
-            topic: batch.topic, partition: batch.partition, offset: message.offset, reason: letter.error_message,
-          });
-          send(pipeline.codecs.dlq.topic, { key: message.key, value: pipeline.codecs.dlq.encode(letter) });
+          letters.push(deadLetters.letter(batch, message, error, 'transform_failed'));
         }
       }
-      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      const topicMessages = [...byTopic].filter(([, messages]) => messages.length > 0).map(([topic, messages]) => ({ topic, messages }));
       await retryWhileRetriable(
-        `producing ${batch.messages.length} inputs' outputs`,
+        `producing the outputs of ${batch.messages.length} records`,
         () => pipeline.producer.sendBatch({ topicMessages, acks: -1 }),
         () => true,
         log,
         stopping.signal,
       );
-      for (const { messages } of topicMessages) counters.sent += messages.length;
+      for (const { topic, messages } of topicMessages) if (topic !== deadLetters.topic) counters.sent += messages.length;
       await heartbeat();
     },
   });

@@ -1,10 +1,8 @@
-import type { KafkaMessage } from 'kafkajs';
 import type { ConfigOf } from '@gpumon/runtime/config';
 import { startConsumerLoop } from '@gpumon/runtime/consumer-loop';
 import { Counters } from '@gpumon/runtime/counters';
 import { checkDatabase, createPool, type DatabaseSettings } from '@gpumon/runtime/database';
-import { deadLetter } from '@gpumon/runtime/dead-letter';
-import { GpumonError } from '@gpumon/runtime/errors';
+import { DeadLetters, decodeBatch, isRetriable } from '@gpumon/runtime/dead-letter';
 import type { Logger } from '@gpumon/runtime/log';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { retryWhileRetriable } from '@gpumon/runtime/retry';
@@ -15,7 +13,6 @@ import { tableOf } from './tables.js';
 export type SinkSettings = PipelineSettings & DatabaseSettings & ConfigOf<typeof sinkOptions>;
 
 const COMPONENT = 'sink-timescaledb';
-const isRetriable = (error: unknown): boolean => error instanceof GpumonError && error.retriable;
 
 export interface RunningSink {
   counters: Counters;
@@ -29,6 +26,7 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
   await checkDatabase(pool, settings);
   const pipeline = await openPipeline(settings, COMPONENT, settings.streams, log);
   const counters = new Counters();
+  const deadLetters = new DeadLetters(COMPONENT, pipeline.codecs.dlq, counters, log);
   const stopping = new AbortController();
   const byTopic = new Map(
     settings.streams.map((stream) => [pipeline.codecs[stream].topic, { codec: pipeline.codecs[stream], writer: new TableWriter(pool, tableOf(stream)) }]),
@@ -43,25 +41,9 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
     handleBatch: async (batch, heartbeat) => {
       const target = byTopic.get(batch.topic);
       if (target === undefined) throw new Error(`sink got a batch of unexpected topic ${batch.topic}`);
-      const decoded: Array<{ message: KafkaMessage; record: Record<string, unknown> }> = [];
-      const letters: KafkaMessage[] = [];
-      const bury = (message: KafkaMessage, error: unknown): void => {
-        counters.errored++;
-        const letter = deadLetter(COMPONENT, batch.topic, batch.partition, message, error, 'decode_failed');
-        log.warn('sent to dead-letter topic', { topic: batch.topic, partition: batch.partition, offset: message.offset, reason: letter.error_message });
-        letters.push({ key: message.key, value: pipeline.codecs.dlq.encode(letter) } as KafkaMessage);
-      };
-      for (const message of batch.messages) {
-        counters.received++;
-        try {
-          const record = await retryWhileRetriable(`decoding ${batch.topic}[${batch.partition}]@${message.offset}`,
-            (): Promise<unknown> => target.codec.decode(message.value), isRetriable, log, stopping.signal);
-          decoded.push({ message, record: record as unknown as Record<string, unknown> });
-        } catch (error) {
-          if (isRetriable(error)) throw error;
-          bury(message, error);
-        }
-      }
+      const decode = (value: Buffer | null): Promise<Record<string, unknown>> =>
+        target.codec.decode(value) as Promise<unknown> as Promise<Record<string, unknown>>;
+      const { decoded, letters } = await decodeBatch(batch, decode, deadLetters, counters, log, stopping.signal);
       const result = await retryWhileRetriable(
         `writing ${decoded.length} rows to ${target.writer.table.name}`,
         () => target.writer.write(decoded, (d) => d.record),
@@ -71,9 +53,9 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
       );
       counters.sent += result.inserted;
       counters.dropped += result.duplicates;
-      for (const { item, error } of result.rejected) bury(item.message, error);
+      for (const { item, error } of result.rejected) letters.push(deadLetters.letter(batch, item.message, error, 'database_rejected'));
       if (letters.length > 0) {
-        await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: pipeline.codecs.dlq.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
+        await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: deadLetters.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
       }
       await heartbeat();
     },
