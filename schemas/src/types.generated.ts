@@ -29,6 +29,116 @@ export interface XidEvent {
   message: string;
 }
 
+/** Per-GPU rolling-window features computed at the edge by the shared feature engine (producers/features), so processors need no state. Windows are made of whole time buckets: 1-minute buckets for 5 minutes, 5-minute buckets for 1 hour, 1-hour buckets for 24 hours. Null where the window has no reading. */
+export interface GpuFeatures {
+  /** Mean GPU temperature over the last 5 minutes (°C). */
+  temperature_mean_5m: null | number;
+  /** Maximum GPU temperature over the last 5 minutes (°C). */
+  temperature_max_5m: null | number;
+  /** Standard deviation of GPU temperature over the last 5 minutes (°C). */
+  temperature_std_5m: null | number;
+  /** Mean GPU temperature over the last 1 hour (°C). */
+  temperature_mean_1h: null | number;
+  /** Maximum GPU temperature over the last 1 hour (°C). */
+  temperature_max_1h: null | number;
+  /** Standard deviation of GPU temperature over the last 1 hour (°C). */
+  temperature_std_1h: null | number;
+  /** Mean GPU temperature over the last 24 hours (°C). */
+  temperature_mean_24h: null | number;
+  /** Maximum GPU temperature over the last 24 hours (°C). */
+  temperature_max_24h: null | number;
+  /** Standard deviation of GPU temperature over the last 24 hours (°C). */
+  temperature_std_24h: null | number;
+  /** Mean board power draw over the last 5 minutes (W). */
+  power_mean_5m: null | number;
+  /** Maximum board power draw over the last 5 minutes (W). */
+  power_max_5m: null | number;
+  /** Standard deviation of board power draw over the last 5 minutes (W). */
+  power_std_5m: null | number;
+  /** Mean board power draw over the last 1 hour (W). */
+  power_mean_1h: null | number;
+  /** Maximum board power draw over the last 1 hour (W). */
+  power_max_1h: null | number;
+  /** Standard deviation of board power draw over the last 1 hour (W). */
+  power_std_1h: null | number;
+  /** Mean board power draw over the last 24 hours (W). */
+  power_mean_24h: null | number;
+  /** Maximum board power draw over the last 24 hours (W). */
+  power_max_24h: null | number;
+  /** Standard deviation of board power draw over the last 24 hours (W). */
+  power_std_24h: null | number;
+  /** Mean GPU utilization over the last 5 minutes (%). */
+  utilization_mean_5m: null | number;
+  /** Maximum GPU utilization over the last 5 minutes (%). */
+  utilization_max_5m: null | number;
+  /** Standard deviation of GPU utilization over the last 5 minutes (%). */
+  utilization_std_5m: null | number;
+  /** Mean GPU utilization over the last 1 hour (%). */
+  utilization_mean_1h: null | number;
+  /** Maximum GPU utilization over the last 1 hour (%). */
+  utilization_max_1h: null | number;
+  /** Standard deviation of GPU utilization over the last 1 hour (%). */
+  utilization_std_1h: null | number;
+  /** Mean GPU utilization over the last 24 hours (%). */
+  utilization_mean_24h: null | number;
+  /** Maximum GPU utilization over the last 24 hours (%). */
+  utilization_max_24h: null | number;
+  /** Standard deviation of GPU utilization over the last 24 hours (%). */
+  utilization_std_24h: null | number;
+  /** Increase of correctable ECC errors over the last hour (count; counter resets count from zero). */
+  ecc_sbe_increase_1h: null | number;
+  /** Increase of correctable ECC errors over the last 24 hours (count). */
+  ecc_sbe_increase_24h: null | number;
+  /** Increase of uncorrectable ECC errors over the last hour (count). */
+  ecc_dbe_increase_1h: null | number;
+  /** Increase of uncorrectable ECC errors over the last 24 hours (count). */
+  ecc_dbe_increase_24h: null | number;
+  /** Increase of retired pages, single- and double-bit, over the last 24 hours (count). */
+  retired_pages_increase_24h: null | number;
+  /** Increase of remapped rows, correctable and uncorrectable, over the last 24 hours (count). */
+  remapped_rows_increase_24h: null | number;
+  /** Increase of rows remapped for uncorrectable errors over the last 24 hours (count). */
+  remapped_rows_uncorrectable_increase_24h: null | number;
+  /** PCIe replays per minute over the last 5 minutes (count/min). */
+  pcie_replays_per_min_5m: null | number;
+  /** PCIe replays per minute over the last hour (count/min). */
+  pcie_replays_per_min_1h: null | number;
+  /** Xid events over the last hour (count). */
+  xid_count_1h: null | number;
+  /** Xid events over the last 24 hours (count). */
+  xid_count_24h: null | number;
+  /** Xid events DCGM rates FAIL (48, 64, 74, 79, 95, 119, 120) over the last 24 hours (count). */
+  xid_critical_count_24h: null | number;
+  /** Share of the last hour's samples with a hardware or software thermal slowdown active (fraction, 0 to 1). */
+  throttle_thermal_duty_1h: null | number;
+  /** Share of the last hour's samples with the software power cap active (fraction, 0 to 1). */
+  throttle_power_cap_duty_1h: null | number;
+  /** Share of the last hour's samples with the hardware power brake active (fraction, 0 to 1). */
+  throttle_power_brake_duty_1h: null | number;
+  /** Share of the last hour's samples with hardware slowdown active (fraction, 0 to 1). */
+  throttle_hw_slowdown_duty_1h: null | number;
+  /** Slowdown temperature minus GPU temperature now (°C); negative when above it. */
+  slowdown_margin_c: null | number;
+  /** Smallest slowdown margin over the last hour (°C). */
+  slowdown_margin_min_1h: null | number;
+  /** How much history the windows hold, up to 24 hours (s): features of a GPU seen for a short time are less reliable. */
+  history_s: null | number;
+}
+
+export type FaultPhase = 'PRECURSOR' | 'FAILED';
+
+/** Ground truth of the simulator's fault injection. */
+export interface SimulatedFault {
+  /** Fault scenario, e.g. thermal_cooling, ecc_storm, row_remap_failure, gsp_error, fall_off_bus, power_brake, pcie_degradation. */
+  kind: string;
+  /** PRECURSOR: the fault is building up and visible in readings; FAILED: the GPU has failed. */
+  phase: FaultPhase;
+  /** When the fault's first symptoms began (Unix epoch, milliseconds). */
+  onset_time: number;
+  /** When the GPU fails or failed (Unix epoch, milliseconds). */
+  failure_time: number;
+}
+
 /** One reading of one GPU (or MIG-enabled parent GPU) at one instant, as nvidia-smi -q -x reports it or as the simulator models it. Key: GPU UUID. Absent, N/A and deprecated readings are null, never 0. */
 export interface GpuSample {
   /** When the reading was taken (Unix epoch, milliseconds, UTC). */
@@ -185,6 +295,12 @@ export interface GpuSample {
   mig_instances: MigInstance[];
   /** Xid events the kernel logged for this GPU since the previous sample. */
   xid_events: XidEvent[];
+  /** True when a GPU this host reported before no longer answers (fallen off the bus): every reading of the record is null. Sent once per collection while it stays lost. */
+  gpu_lost: boolean;
+  /** Rolling-window features of this GPU up to and including this reading; null where the producer computes none. */
+  features: null | GpuFeatures;
+  /** Simulator only: the fault this GPU is going through, as ground truth for evaluating detectors and training models; null for healthy GPUs and for real GPUs. */
+  simulated_fault: null | SimulatedFault;
 }
 
 /** DCGM-style verdict. */

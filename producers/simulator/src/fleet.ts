@@ -157,6 +157,9 @@ export class SimulatedGpu {
       mig_mode_enabled: m.remapsRows && m.architecture !== 'Ada Lovelace' ? false : null,
       mig_instances: [],
       xid_events: [],
+      gpu_lost: false,
+      features: null,
+      simulated_fault: null,
     };
   }
 }
