@@ -7,7 +7,7 @@ export function withOptions(command: Command, ...specs: ConfigSpec[]): Command {
   for (const spec of specs) {
     for (const option of Object.values(spec)) {
       const help = `${option.description} (env ${option.env}${option.default !== undefined && !option.secret ? `, default ${option.default}` : ''})`;
-      command.addOption(new Option(`--${option.flag} <value>`, help));
+      command.addOption(new Option(option.switch === true ? `--${option.flag}` : `--${option.flag} <value>`, help));
     }
   }
   return command;
@@ -19,7 +19,12 @@ function camel(flag: string): string {
 
 /** The validated settings of `spec` from this command's flags, then the environment, then defaults. */
 export function settingsOf<C extends ConfigSpec>(command: Command, spec: C): ConfigOf<C> {
-  const given = command.opts<Record<string, string | undefined>>();
-  const flags = Object.fromEntries(Object.entries(spec).map(([key, option]) => [key, given[camel(option.flag)]]));
+  const given = command.opts<Record<string, string | boolean | undefined>>();
+  const flags = Object.fromEntries(
+    Object.entries(spec).map(([key, option]) => {
+      const value = given[camel(option.flag)];
+      return [key, typeof value === 'boolean' ? String(value) : value];
+    }),
+  );
   return loadConfig(spec, flags);
 }

@@ -4,8 +4,12 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Start order matters: the registry keeps its schemas in Kafka.
-SERVICES=(postgres kafka registry)
+# Start order matters: the registry keeps its schemas in Kafka. GPUMON_STACK_SERVICES picks a
+# subset, e.g. "postgres" when Kafka runs elsewhere, or "kafka" for a second, private broker.
+read -r -a SERVICES <<<"${GPUMON_STACK_SERVICES:-postgres kafka registry}"
+for svc in "${SERVICES[@]}"; do
+  case "$svc" in postgres | kafka | registry) ;; *) die "GPUMON_STACK_SERVICES: unknown service '$svc' (postgres, kafka, registry)" ;; esac
+done
 for svc in "${SERVICES[@]}"; do source "$STACK_DIR/services/$svc.sh"; done
 
 up() {

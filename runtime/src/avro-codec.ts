@@ -18,7 +18,7 @@ export class TopicCodec<S extends Stream> {
   readonly topic: string;
   readonly subject: string;
   private readonly readerType: avro.Type;
-  private readonly schema: string;
+  readonly schema: string;
   private writerId: number | undefined;
   /** Per writer schema id: how to read it (the reader type itself when the schemas are identical). */
   private readonly readers = new Map<number, { resolver: avro.Resolver | undefined }>();
@@ -49,6 +49,12 @@ export class TopicCodec<S extends Stream> {
     }
     this.readers.set(this.writerId, { resolver: undefined });
     return this.writerId;
+  }
+
+  /** Uses an id registered earlier for this very schema (the agent's cache while the registry is down). */
+  assumeRegistered(id: number): void {
+    this.writerId = id;
+    this.readers.set(id, { resolver: undefined });
   }
 
   encode(record: StreamRecords[S]): Buffer {

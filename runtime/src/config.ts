@@ -15,6 +15,8 @@ export interface OptionSpec<S extends z.ZodType = z.ZodType> {
   default?: string;
   schema: S;
   secret?: boolean;
+  /** On the command line a bare switch (`--once`) meaning true, rather than `--flag <value>`. */
+  switch?: boolean;
 }
 
 export type ConfigSpec = Record<string, OptionSpec>;
