@@ -15,7 +15,10 @@ export const demoOptions = {
     env: 'GPUMON_DEMO_DURATION', flag: 'duration', example: '60s',
     description: 'Stop the demo by itself after this long (default: run until Ctrl-C).', schema: parse.durationMs().optional(),
   },
-  gpus: { ...simulatorOptions.gpus, env: 'GPUMON_DEMO_GPUS', default: '1024' },
+  hosts: {
+    ...simulatorOptions.hosts, env: 'GPUMON_DEMO_HOSTS', default: '128', example: '16',
+    description: 'Number of hosts in the simulated fleet, 8 GPUs each.',
+  },
   interval: { ...simulatorOptions.interval, env: 'GPUMON_DEMO_INTERVAL', default: '5s' },
 } as const;
 

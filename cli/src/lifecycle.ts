@@ -36,3 +36,12 @@ export function reportFatal(command: string, error: unknown): number {
   process.stderr.write(`gpumon ${command}: ${errorMessage(error)}\n${error instanceof Error ? error.stack ?? '' : ''}\n`);
   return 1;
 }
+
+/** A component that runs until its signal aborts, as a Stoppable. */
+export function abortable(run: (signal: AbortSignal) => Promise<unknown>): () => Promise<Stoppable> {
+  return async () => {
+    const controller = new AbortController();
+    const done = run(controller.signal).then(() => undefined);
+    return { done, stop: async () => { controller.abort(); await done; } };
+  };
+}

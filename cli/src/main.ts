@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { migrate } from '@gpumon/migrations/migrate';
+import { runAgent } from '@gpumon/nvidia-smi/agent';
+import { agentOptions } from '@gpumon/nvidia-smi/agent-options';
 import { checkDatabase, createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createLogger } from '@gpumon/runtime/log';
 import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
@@ -13,7 +15,7 @@ import { runSimulator } from '@gpumon/simulator/run';
 import { sinkOptions } from '@gpumon/sink-timescaledb/options';
 import { runSink } from '@gpumon/sink-timescaledb/run';
 import { demoOptions, runDemo } from './demo.js';
-import { reportFatal, runUntilSignal } from './lifecycle.js';
+import { abortable, reportFatal, runUntilSignal } from './lifecycle.js';
 import { settingsOf, withOptions } from './options.js';
 import { formatStatus, readStatus } from './pipeline-status.js';
 
@@ -37,15 +39,18 @@ const program = new Command('gpumon')
   .description('GPU fleet telemetry: producers, processors and the TimescaleDB sink of the gpumon pipeline.')
   .showHelpAfterError();
 
+withOptions(program.command('agent').description('Read every GPU of this host (nvidia-smi) and Xid events into gpu.samples.v1.'), pipelineOptions, agentOptions)
+  .action(action('agent', async (command) => {
+    const settings = settingsOf(command, { ...pipelineOptions, ...agentOptions });
+    const log = createLogger('agent');
+    await runUntilSignal(abortable((signal) => runAgent(settings, log, signal)), log);
+  }));
+
 withOptions(program.command('simulate').description('Stream a simulated GPU fleet to gpu.samples.v1.'), pipelineOptions, simulatorOptions)
   .action(action('simulate', async (command) => {
     const settings = settingsOf(command, { ...pipelineOptions, ...simulatorOptions });
     const log = createLogger('simulator');
-    await runUntilSignal(async () => {
-      const stop = new AbortController();
-      const done = runSimulator(settings, log, stop.signal).then(() => undefined);
-      return { done, stop: async () => { stop.abort(); await done; } };
-    }, log);
+    await runUntilSignal(abortable((signal) => runSimulator(settings, log, signal)), log);
   }));
 
 withOptions(
@@ -119,7 +124,7 @@ withOptions(program.command('demo').description('Run the whole pipeline locally 
         stages: [
           { name: 'sink', args: ['sink'] },
           { name: 'score-health', args: ['process', 'health'] },
-          { name: 'simulate', args: ['simulate', '--gpus', String(demo.gpus), '--interval', `${demo.interval}ms`] },
+          { name: 'simulate', args: ['simulate', '--hosts', String(demo.hosts), '--interval', `${demo.interval}ms`] },
         ],
         durationMs: demo.duration,
         logDir: `${process.env.GPUMON_HOME ?? `${REPO_ROOT}.gpumon`}/logs/demo`,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderOptionsTable, type ConfigSpec } from '@gpumon/runtime/config';
+import { agentOptions } from '@gpumon/nvidia-smi/agent-options';
 import { processorOptions } from '@gpumon/runtime/processor';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { sinkOptions } from '@gpumon/sink-timescaledb/options';
@@ -8,6 +9,7 @@ import { demoOptions } from './demo.js';
 
 /** The option specs are the source of truth; each README carries their rendered table. */
 const DOCUMENTED: Array<[string, ConfigSpec]> = [
+  ['producers/nvidia-smi/README.md', agentOptions],
   ['producers/simulator/README.md', simulatorOptions],
   ['processors/score-health/README.md', processorOptions],
   ['sinks/timescaledb/README.md', sinkOptions],

@@ -1,4 +1,5 @@
 import type { Batch, Consumer, Kafka } from 'kafkajs';
+import { Gauge, type Registry } from 'prom-client';
 import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 
@@ -9,6 +10,8 @@ export interface ConsumerLoopOptions {
   /** Where a group with no committed offset starts. */
   fromBeginning: boolean;
   log: Logger;
+  /** Gets `gpumon_consumer_lag{group,topic,partition}`: records behind the partition's end after each batch. */
+  registry: Registry;
   /** Handles every message of one partition's batch; offsets are committed only after it resolves. */
   handleBatch(batch: Batch, heartbeat: () => Promise<void>): Promise<void>;
 }
@@ -28,6 +31,10 @@ export interface RunningConsumer {
  */
 export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<RunningConsumer> {
   const { kafka, groupId, topics, log } = options;
+  const lag = new Gauge({
+    name: 'gpumon_consumer_lag', help: 'Records between the last handled offset and the end of the partition.',
+    labelNames: ['group', 'topic', 'partition'], registers: [options.registry],
+  });
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024 });
   let settle: (error?: unknown) => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
@@ -53,6 +60,7 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
       resolveOffset(batch.lastOffset());
       const next = (BigInt(batch.lastOffset()) + 1n).toString();
       await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      lag.set({ group: groupId, topic: batch.topic, partition: batch.partition }, Number(batch.offsetLag()));
     },
   });
   log.info('consuming', { group: groupId, topics: topics.join(',') });

@@ -1,11 +1,30 @@
-/** Every component counts what it received, sent on, could not process, and chose to drop. */
+import { Counter, type Registry } from 'prom-client';
+
+/**
+ * Every component counts what it received, sent on, could not process (dead-lettered) and chose
+ * to drop, as Prometheus counters `gpumon_records_<what>_total{component}` in its registry.
+ */
 export class Counters {
-  received = 0;
-  sent = 0;
-  errored = 0;
-  dropped = 0;
+  private readonly counters: Record<'received' | 'sent' | 'errored' | 'dropped', Counter>;
+  private readonly values = { received: 0, sent: 0, errored: 0, dropped: 0 };
+
+  constructor(registry: Registry, readonly component: string) {
+    const counter = (what: keyof Counters['values'], help: string): Counter =>
+      new Counter({ name: `gpumon_records_${what}_total`, help, labelNames: ['component'], registers: [registry] });
+    this.counters = {
+      received: counter('received', 'Records read from Kafka or collected.'),
+      sent: counter('sent', 'Records written on: to Kafka, or rows to the database.'),
+      errored: counter('errored', 'Records that could not be processed and went to the dead-letter topic.'),
+      dropped: counter('dropped', 'Records deliberately not passed on (duplicates already stored, spool overflow).'),
+    };
+  }
+
+  add(what: keyof Counters['values'], n = 1): void {
+    this.values[what] += n;
+    this.counters[what].inc({ component: this.component }, n);
+  }
 
   snapshot(): { received: number; sent: number; errored: number; dropped: number } {
-    return { received: this.received, sent: this.sent, errored: this.errored, dropped: this.dropped };
+    return { ...this.values };
   }
 }

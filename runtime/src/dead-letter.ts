@@ -22,7 +22,7 @@ export class DeadLetters {
   }
 
   letter(batch: Pick<Batch, 'topic' | 'partition'>, message: KafkaMessage, error: unknown, fallbackCode: string): Message {
-    this.counters.errored++;
+    this.counters.add('errored');
     const record: DeadLetter = {
       time: Date.now(),
       component: this.component,
@@ -60,7 +60,7 @@ export async function decodeBatch<T>(
 ): Promise<DecodedBatch<T>> {
   const result: DecodedBatch<T> = { decoded: [], letters: [] };
   for (const message of batch.messages) {
-    counters.received++;
+    counters.add('received');
     try {
       const record = await retryWhileRetriable(
         `decoding ${batch.topic}[${batch.partition}]@${message.offset}`, () => decode(message.value), isRetriable, log, signal,

@@ -66,20 +66,21 @@ const KAFKAJS_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /**
- * `probe` makes a client that gives up after one retry and logs nothing: the start-up check
- * reports an unreachable broker in one line instead of a page of kafkajs reconnect errors.
+ * `failFast` makes a client that gives up after one retry and logs nothing: the start-up check
+ * reports an unreachable broker in one line instead of a page of kafkajs reconnect errors, and the
+ * agent's sender falls back to its spool at once, reporting the outage itself.
  */
-export function createKafka(settings: KafkaSettings, clientId: string, probe = false): Kafka {
+export function createKafka(settings: KafkaSettings, clientId: string, failFast = false): Kafka {
   const log = createLogger(`${clientId}/kafkajs`);
   const config: KafkaConfig = {
     clientId,
     brokers: settings.kafkaBrokers,
     connectionTimeout: 5000,
-    ...(probe ? { retry: { retries: 1, initialRetryTime: 300 } } : {}),
+    ...(failFast ? { retry: { retries: 1, initialRetryTime: 300 } } : {}),
     ssl: settings.kafkaSsl
       ? settings.kafkaSslCaFile !== undefined ? { ca: [readFileSync(settings.kafkaSslCaFile, 'utf8')] } : true
       : false,
-    logLevel: probe ? logLevel.NOTHING : logLevel.WARN,
+    logLevel: failFast ? logLevel.NOTHING : logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...fields } = entry.log;
       log[KAFKAJS_LEVELS[entry.level] ?? 'info'](message, fields);

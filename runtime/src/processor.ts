@@ -1,4 +1,5 @@
 import type { Message } from 'kafkajs';
+import { Registry } from 'prom-client';
 import type { Stream } from '@gpumon/schemas/topics';
 import type { StreamRecords } from '@gpumon/schemas/types.generated';
 import { parse } from './config.js';
@@ -6,6 +7,7 @@ import { startConsumerLoop } from './consumer-loop.js';
 import { Counters } from './counters.js';
 import { DeadLetters, decodeBatch } from './dead-letter.js';
 import type { Logger } from './log.js';
+import { metricsOptions, startMetricsServer } from './metrics.js';
 import { openPipeline, type PipelineSettings } from './pipeline.js';
 import { retryWhileRetriable } from './retry.js';
 
@@ -38,11 +40,13 @@ export const processorOptions = {
     description: 'Where a new consumer group starts: the oldest record (true) or the next one written (false).',
     schema: parse.boolean(),
   },
+  ...metricsOptions,
 } as const;
 
 export interface ProcessorRunOptions {
   groupId?: string | undefined;
   fromBeginning: boolean;
+  metricsPort: number;
 }
 
 export interface RunningProcessor {
@@ -58,11 +62,13 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream>(
 ): Promise<RunningProcessor> {
   const pipeline = await openPipeline(settings, definition.name, [definition.input, ...definition.outputs], log);
   const input = pipeline.codecs[definition.input];
-  const counters = new Counters();
+  const registry = new Registry();
+  const counters = new Counters(registry, definition.name);
   const deadLetters = new DeadLetters(definition.name, pipeline.codecs.dlq, counters, log);
   const stopping = new AbortController();
 
   const running = await startConsumerLoop({
+    registry,
     kafka: pipeline.kafka,
     groupId: settings.groupId ?? `gpumon-${definition.name}`,
     topics: [input.topic],
@@ -95,13 +101,19 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream>(
         log,
         stopping.signal,
       );
-      for (const { topic, messages } of topicMessages) if (topic !== deadLetters.topic) counters.sent += messages.length;
+      for (const { topic, messages } of topicMessages) if (topic !== deadLetters.topic) counters.add('sent', messages.length);
       await heartbeat();
     },
   });
 
+  // Healthy means the broker still answers for the input topic (a metadata fetch, not a ping).
+  const server = await startMetricsServer(settings.metricsPort, registry, async () => {
+    await pipeline.admin.fetchTopicOffsets(input.topic);
+  }, log);
+
   const stop = async (): Promise<void> => {
     stopping.abort();
+    server?.close();
     await running.stop();
     await pipeline.close();
     log.info('stopped', counters.snapshot());

@@ -5,8 +5,8 @@ import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { BANDS, scoreHealth } from './score.js';
 
 /** A real idle reading of each simulated board model, the base the properties perturb. */
-const idle: GpuSample[] = new SimulatedFleet({ seed: 3, gpus: 400, gpusPerHost: 8, hostPrefix: 'p' })
-  .sample(1_700_000_000_000, 10)
+const idle: GpuSample[] = new SimulatedFleet({ seed: 3, hosts: 50, gpusPerHost: 8, hostPrefix: 'p' })
+  .sample(1_700_000_000_000)
   .filter((s) => s.utilization_gpu_pct === 0);
 
 const faults = fc.record({
@@ -20,7 +20,7 @@ const faults = fc.record({
   xids: fc.array(fc.constantFrom(13, 31, 43, 48, 62, 63, 64, 74, 79, 94, 95, 119, 120), { maxLength: 3 }),
 });
 
-function sampleOf(f: fc.infer<typeof faults>): GpuSample {
+function sampleOf(f: typeof faults extends fc.Arbitrary<infer T> ? T : never): GpuSample {
   const rows = f.base.remapped_rows_pending !== null;
   return {
     ...f.base,

@@ -1,93 +1,150 @@
-import type { GpuSample } from '@gpumon/schemas/types.generated';
+import { FeatureEngine } from '@gpumon/features/engine';
+import { lostSample } from '@gpumon/schemas/lost-sample';
+import type { GpuSample, SimulatedFault, XidEvent } from '@gpumon/schemas/types.generated';
+import type { ActiveFault, FaultTimeline, PlannedFault } from './faults/fault.js';
+import { FAULT_SPECS } from './faults/kinds.js';
+import { drawRandomFault } from './faults/rates.js';
 import { GPU_MODELS, type GpuModel } from './gpu-models.js';
+import { busyShare, localHour, utcOffsetHours } from './load.js';
 import { createRandom, normal, seedFrom } from './random.js';
+import { scenarioFaultsByGpu, type Scenario, type ScenarioFault } from './scenario.js';
+import type { GpuState } from './state.js';
 
 export interface FleetOptions {
   seed: number;
-  gpus: number;
+  hosts: number;
   gpusPerHost: number;
   hostPrefix: string;
+  /** Multiplies the default annual fault rates; 0: no random faults. Default 1. */
+  faultRateScale?: number;
+  /** Faults placed on chosen GPUs; without one, every GPU draws random faults. */
+  scenario?: Scenario;
 }
 
 const AMBIENT_C = 24;
 const DRIVER = { driver_version: '550.90.07', cuda_version: '12.4' };
 /** Thermal time constant of a loaded board with its heat sink (s). */
 const THERMAL_TAU_S = 60;
+/** Utilization follows a job's target with this time constant (s). */
+const UTILIZATION_TAU_S = 30;
+/** PCI buses of the eight GPUs of an HGX board; hosts with more GPUs continue in the next PCI domain. */
+const PCI_BUSES = ['18', '2a', '3a', '5d', '9a', 'ab', 'ba', 'db'] as const;
 
-interface GpuState {
-  utilization: number;
-  /** Utilization the current job drives towards; 0 between jobs. */
-  jobTarget: number;
-  jobMemoryFraction: number;
-  jobRemainingS: number;
-  temperatureC: number;
-  eccVolatileSbe: number;
-  eccAggregateSbe: number;
-  pcieReplays: number;
-}
-
-/** One simulated board: its identity is fixed by the seed and host, its readings evolve tick by tick. */
+/**
+ * One simulated board: its identity and fault are fixed by the seed and its place in the fleet;
+ * its readings evolve tick by tick and depend only on the sequence of tick times.
+ */
 export class SimulatedGpu {
   readonly uuid: string;
+  private readonly serial: string;
+  private readonly pciBusId: string;
+  private readonly pciId: string;
   private readonly random: () => number;
   private readonly state: GpuState;
+  private lastMs: number | undefined;
+  private timeline: FaultTimeline | null = null;
+  private fault: ActiveFault | null = null;
 
   constructor(
     readonly hostname: string,
     readonly index: number,
     readonly model: GpuModel,
-    seed: number,
+    /** Hours the host's local time is ahead of UTC; its daily load cycle follows local time. */
+    readonly utcOffsetHours: number,
+    /** The fault this GPU will go through, if any. */
+    readonly plannedFault: PlannedFault | null,
+    private readonly seed: number,
   ) {
     const hex = seedFrom(seed, hostname, index).toString(16).padStart(8, '0') +
       seedFrom(seed, hostname, index, 'uuid').toString(16).padStart(8, '0') +
       seedFrom(seed, hostname, index, 'uuid2').toString(16).padStart(8, '0') +
       seedFrom(seed, hostname, index, 'uuid3').toString(16).padStart(8, '0');
     this.uuid = `GPU-${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    this.serial = `SIM${seedFrom(this.uuid).toString().padStart(10, '0')}`;
+    const domain = Math.floor(index / PCI_BUSES.length).toString(16).padStart(4, '0');
+    const bus = PCI_BUSES[index % PCI_BUSES.length] as string;
+    this.pciBusId = `0000${domain}:${bus.toUpperCase()}:00.0`;
+    this.pciId = `${domain}:${bus}:00`;
     this.random = createRandom(seedFrom(seed, hostname, index, 'readings'));
     this.state = {
-      utilization: 0, jobTarget: 0, jobMemoryFraction: 0, jobRemainingS: 0, temperatureC: AMBIENT_C + 6,
-      eccVolatileSbe: 0, eccAggregateSbe: Math.floor(this.random() * 4), pcieReplays: 0,
+      utilization: 0, jobTarget: 0, jobMemoryFraction: 0, jobRemainingS: 0, jobPid: 0,
+      temperatureC: AMBIENT_C + 6, temperatureExcessC: 0, clockFactor: 1, powerBrake: false,
+      eccVolatileSbe: 0, eccAggregateSbe: Math.floor(this.random() * 4), eccVolatileDbe: 0, eccAggregateDbe: 0,
+      retiredPagesSbe: 0, retiredPagesDbe: 0, retiredPagesPending: false,
+      remappedRowsCorrectable: 0, remappedRowsUncorrectable: 0, remappedRowsPending: false, remappedRowsFailure: false,
+      pcieReplays: 0, pcieGenCap: model.pcieGen, pcieWidth: model.pcieWidth,
     };
   }
 
-  /** Advances the board by `dtS` seconds and reads it at `timeMs`. */
-  sample(timeMs: number, dtS: number): GpuSample {
+  /** The board's reading at `timeMs`; the first call is the simulation's start. */
+  sample(timeMs: number): GpuSample {
     const m = this.model;
     const s = this.state;
     const r = this.random;
+    const first = this.lastMs === undefined;
+    const fromMs = this.lastMs ?? -Infinity;
+    const dtS = first ? 0 : (timeMs - fromMs) / 1000;
+    this.lastMs = timeMs;
+    if (first && this.plannedFault !== null) this.timeline = timelineOf(this.plannedFault, timeMs);
 
-    // Jobs come and go: most of a training fleet's time is busy, with idle gaps between jobs.
-    s.jobRemainingS -= dtS;
-    if (s.jobRemainingS <= 0) {
-      const busy = r() < 0.8;
-      s.jobTarget = busy ? 55 + r() * 45 : 0;
-      s.jobMemoryFraction = busy ? 0.3 + r() * 0.65 : 0;
-      s.jobRemainingS = (busy ? 1800 + r() * 14_400 : 300 + r() * 3600);
+    const timeline = this.timeline;
+    const active = timeline !== null && timeMs >= timeline.onsetMs;
+    const failed = active && timeMs >= timeline.failureMs;
+    if (active && this.fault === null) {
+      this.fault = FAULT_SPECS[timeline.kind].start({
+        model: m, timeline, pciId: this.pciId, gpuIndex: this.index,
+        random: createRandom(seedFrom(this.seed, this.hostname, this.index, 'fault')),
+      });
     }
-    const pull = 1 - Math.exp(-dtS / 30);
-    s.utilization = clamp(s.utilization + (s.jobTarget - s.utilization) * pull + normal(r) * (s.jobTarget > 0 ? 4 : 0.3), 0, 100);
+
+    if (failed) {
+      // A failed GPU's job dies and the scheduler gives it no more work.
+      s.jobTarget = 0;
+      s.jobPid = 0;
+      s.jobRemainingS = Infinity;
+      s.utilization = 0;
+    } else {
+      this.churnJobs(timeMs, dtS, first);
+    }
+    const busy = Math.round(s.utilization) > 0;
+
+    const loadPower = m.idlePowerW + (m.powerLimitW - m.idlePowerW) * (s.utilization / 100) ** 1.15 * s.clockFactor ** 1.5;
+    const steadyC = AMBIENT_C + 6 + (loadPower / m.powerLimitW) * 48;
+    s.temperatureC += (steadyC - s.temperatureC) * (first ? 1 : 1 - Math.exp(-dtS / THERMAL_TAU_S));
+
+    const xids: XidEvent[] = [];
+    const fault = active ? this.fault : null;
+    fault?.advance(s, fromMs, timeMs, xids);
+    const label = timeline !== null && active ? labelOf(timeline, failed) : null;
+
     const util = Math.round(s.utilization);
-    const busy = util > 0;
+    const temperature = Math.round(s.temperatureC + s.temperatureExcessC + normal(r) * 0.4);
+    const swThermal = temperature >= m.maxOperatingC;
+    const hwThermal = temperature >= m.slowdownC;
+    // Software thermal slowdown trims clocks progressively; hardware slowdown (thermal or power
+    // brake) pins them low.
+    let clockFactor = swThermal ? 1 - 0.4 * Math.min(1, (temperature - m.maxOperatingC) / (m.slowdownC - m.maxOperatingC)) : 1;
+    if (hwThermal) clockFactor = Math.min(clockFactor, 0.4);
+    if (s.powerBrake) clockFactor = Math.min(clockFactor, 0.25);
+    s.clockFactor = clockFactor;
+    const brakeCapW = m.idlePowerW + 0.15 * (m.powerLimitW - m.idlePowerW);
+    const power = round2(clamp(loadPower + normal(r) * 3, m.idlePowerW * 0.9, s.powerBrake ? brakeCapW : m.powerLimitW));
 
-    const power = round2(clamp(m.idlePowerW + (m.powerLimitW - m.idlePowerW) * (util / 100) ** 1.15 + normal(r) * 3, m.idlePowerW * 0.9, m.powerLimitW));
-    const steadyC = AMBIENT_C + 6 + (power / m.powerLimitW) * 48;
-    s.temperatureC += (steadyC - s.temperatureC) * (1 - Math.exp(-dtS / THERMAL_TAU_S));
-    const temperature = Math.round(s.temperatureC + normal(r) * 0.4);
-
-    // Correctable ECC errors are rare and random on a healthy board.
-    if (r() < 0.0005 * dtS / 10) { s.eccVolatileSbe++; s.eccAggregateSbe++; }
-    if (r() < 0.001 * dtS / 10) s.pcieReplays++;
+    // Correctable ECC errors and PCIe replays are rare and random on a healthy board.
+    if (r() < 0.00005 * dtS) { s.eccVolatileSbe++; s.eccAggregateSbe++; }
+    if (r() < 0.0001 * dtS) s.pcieReplays++;
 
     const memoryUsed = Math.round(busy ? m.memoryTotalMib * s.jobMemoryFraction : 0.5);
-    const graphics = busy ? Math.round(m.graphicsMaxMhz * (0.9 + r() * 0.1)) : 210;
-    return {
+    const graphics = busy ? Math.round(m.graphicsMaxMhz * (0.9 + r() * 0.1) * clockFactor) : 210;
+    const linkShare = s.pcieWidth / m.pcieWidth;
+    const sample: GpuSample = {
       time: timeMs,
       gpu_uuid: this.uuid,
       hostname: this.hostname,
       source: 'SIMULATOR',
       gpu_index: this.index,
-      serial: `SIM${seedFrom(this.uuid).toString().padStart(10, '0')}`,
-      pci_bus_id: `00000000:${(0x18 + this.index * 0x10).toString(16).toUpperCase().padStart(2, '0')}:00.0`,
+      serial: this.serial,
+      pci_bus_id: this.pciBusId,
       product_name: m.productName,
       architecture: m.architecture,
       ...DRIVER,
@@ -127,63 +184,128 @@ export class SimulatedGpu {
       throttle_gpu_idle: !busy,
       throttle_applications_clocks_setting: false,
       throttle_sw_power_cap: power >= m.powerLimitW * 0.98,
-      throttle_hw_slowdown: false,
-      throttle_hw_thermal_slowdown: temperature >= m.slowdownC,
-      throttle_hw_power_brake_slowdown: false,
-      throttle_sw_thermal_slowdown: temperature >= m.maxOperatingC,
+      throttle_hw_slowdown: hwThermal || s.powerBrake,
+      throttle_hw_thermal_slowdown: hwThermal,
+      throttle_hw_power_brake_slowdown: s.powerBrake,
+      throttle_sw_thermal_slowdown: swThermal,
       throttle_sync_boost: false,
       throttle_display_clocks_setting: false,
       ecc_mode_enabled: true,
       ecc_volatile_sbe: s.eccVolatileSbe,
-      ecc_volatile_dbe: 0,
+      ecc_volatile_dbe: s.eccVolatileDbe,
       ecc_aggregate_sbe: s.eccAggregateSbe,
-      ecc_aggregate_dbe: 0,
-      retired_pages_sbe: m.remapsRows ? null : 0,
-      retired_pages_dbe: m.remapsRows ? null : 0,
-      retired_pages_pending: m.remapsRows ? null : false,
-      remapped_rows_correctable: m.remapsRows ? 0 : null,
-      remapped_rows_uncorrectable: m.remapsRows ? 0 : null,
-      remapped_rows_pending: m.remapsRows ? false : null,
-      remapped_rows_failure: m.remapsRows ? false : null,
-      pcie_link_gen: busy ? m.pcieGen : 1,
+      ecc_aggregate_dbe: s.eccAggregateDbe,
+      retired_pages_sbe: m.remapsRows ? null : s.retiredPagesSbe,
+      retired_pages_dbe: m.remapsRows ? null : s.retiredPagesDbe,
+      retired_pages_pending: m.remapsRows ? null : s.retiredPagesPending,
+      remapped_rows_correctable: m.remapsRows ? s.remappedRowsCorrectable : null,
+      remapped_rows_uncorrectable: m.remapsRows ? s.remappedRowsUncorrectable : null,
+      remapped_rows_pending: m.remapsRows ? s.remappedRowsPending : null,
+      remapped_rows_failure: m.remapsRows ? s.remappedRowsFailure : null,
+      pcie_link_gen: busy ? Math.min(m.pcieGen, s.pcieGenCap) : 1,
       pcie_link_gen_max: m.pcieGen,
-      pcie_link_width: m.pcieWidth,
+      pcie_link_width: s.pcieWidth,
       pcie_link_width_max: m.pcieWidth,
       pcie_replay_count: s.pcieReplays,
       pcie_replay_rollover_count: 0,
-      pcie_tx_kbps: busy ? Math.round(2000 + r() * 50_000) : 0,
-      pcie_rx_kbps: busy ? Math.round(2000 + r() * 50_000) : 0,
+      pcie_tx_kbps: busy ? Math.round((2000 + r() * 50_000) * linkShare) : 0,
+      pcie_rx_kbps: busy ? Math.round((2000 + r() * 50_000) * linkShare) : 0,
       process_count: busy ? 1 : 0,
       mig_mode_enabled: m.remapsRows && m.architecture !== 'Ada Lovelace' ? false : null,
       mig_instances: [],
-      xid_events: [],
+      xid_events: xids,
       gpu_lost: false,
       features: null,
-      simulated_fault: null,
+      simulated_fault: label,
     };
+    if (failed && fault?.lostWhenFailed === true) return { ...lostSample(sample, timeMs), xid_events: xids, simulated_fault: label };
+    return failed && fault?.unreadableWhenFailed === true ? unreadable(sample) : sample;
+  }
+
+  /**
+   * Jobs come and go, busy jobs more often in the host's working hours; between jobs the GPU
+   * idles. The first reading finds the fleet in the middle of its jobs.
+   */
+  private churnJobs(timeMs: number, dtS: number, first: boolean): void {
+    const s = this.state;
+    const r = this.random;
+    s.jobRemainingS -= dtS;
+    if (s.jobRemainingS <= 0) {
+      const busy = r() < busyShare(localHour(timeMs, this.utcOffsetHours));
+      s.jobTarget = busy ? 55 + r() * 45 : 0;
+      s.jobMemoryFraction = busy ? 0.3 + r() * 0.65 : 0;
+      s.jobPid = busy ? 1000 + Math.floor(r() * 4_000_000) : 0;
+      s.jobRemainingS = (busy ? 1800 + r() * 14_400 : 900 + r() * 5400) * (first ? r() : 1);
+    }
+    const pull = first ? 1 : 1 - Math.exp(-dtS / UTILIZATION_TAU_S);
+    s.utilization = clamp(s.utilization + (s.jobTarget - s.utilization) * pull + normal(r) * (s.jobTarget > 0 ? 4 : 0.3), 0, 100);
   }
 }
 
-/** A fleet of hosts with `gpusPerHost` boards of one model each, fixed by the seed. */
+/**
+ * A fleet of hosts with `gpusPerHost` boards of one model each, fixed by the seed. Its readings
+ * carry the edge features of the shared feature engine, as the agent's do.
+ */
 export class SimulatedFleet {
   readonly gpus: SimulatedGpu[] = [];
+  private readonly features = new FeatureEngine();
 
   constructor(options: FleetOptions) {
-    const hosts = Math.ceil(options.gpus / options.gpusPerHost);
-    const width = String(hosts).length;
-    for (let h = 0; h < hosts; h++) {
-      const hostname = `${options.hostPrefix}-${String(h + 1).padStart(Math.max(3, width), '0')}`;
+    const scale = options.faultRateScale ?? 1;
+    const scenario = options.scenario;
+    const placed = scenario === undefined ? new Map<string, ScenarioFault>() : scenarioFaultsByGpu(scenario, options.hosts, options.gpusPerHost);
+    const randomFaults = scale > 0 && (scenario?.randomFaults ?? true);
+    const width = Math.max(3, String(options.hosts).length);
+    for (let h = 1; h <= options.hosts; h++) {
+      const hostname = `${options.hostPrefix}-${String(h).padStart(width, '0')}`;
       const model = pickModel(createRandom(seedFrom(options.seed, hostname, 'model'))());
-      const onHost = Math.min(options.gpusPerHost, options.gpus - h * options.gpusPerHost);
-      for (let i = 0; i < onHost; i++) this.gpus.push(new SimulatedGpu(hostname, i, model, options.seed));
+      const utcOffset = utcOffsetHours(createRandom(seedFrom(options.seed, hostname, 'utc-offset'))());
+      for (let i = 0; i < options.gpusPerHost; i++) {
+        const chosen = placed.get(`${h}:${i}`);
+        const planned = chosen !== undefined
+          ? { kind: chosen.kind, onset: chosen.onset, durationMs: chosen.durationMs ?? FAULT_SPECS[chosen.kind].defaultDurationMs }
+          : randomFaults ? drawRandomFault(createRandom(seedFrom(options.seed, hostname, i, 'faults')), model, scale) : null;
+        this.gpus.push(new SimulatedGpu(hostname, i, model, utcOffset, planned, options.seed));
+      }
     }
   }
 
-  /** Every board's reading at `timeMs`, `dtS` seconds after the previous one. */
-  sample(timeMs: number, dtS: number): GpuSample[] {
-    return this.gpus.map((gpu) => gpu.sample(timeMs, dtS));
+  /** Every board's reading at `timeMs`; the first call is the simulation's start. */
+  sample(timeMs: number): GpuSample[] {
+    const samples = new Array<GpuSample>(this.gpus.length);
+    for (let i = 0; i < this.gpus.length; i++) {
+      const sample = (this.gpus[i] as SimulatedGpu).sample(timeMs);
+      sample.features = this.features.update(sample);
+      samples[i] = sample;
+    }
+    return samples;
   }
 }
+
+function timelineOf(planned: PlannedFault, startMs: number): FaultTimeline {
+  const onsetMs = 'atMs' in planned.onset ? planned.onset.atMs : startMs + planned.onset.afterStartMs;
+  return { kind: planned.kind, onsetMs, failureMs: onsetMs + planned.durationMs };
+}
+
+function labelOf(timeline: FaultTimeline, failed: boolean): SimulatedFault {
+  return { kind: timeline.kind, phase: failed ? 'FAILED' : 'PRECURSOR', onset_time: timeline.onsetMs, failure_time: timeline.failureMs };
+}
+
+/** The readings that need the GSP: nvidia-smi prints ERR! for them once it stops answering. */
+function unreadable(sample: GpuSample): GpuSample {
+  return {
+    ...sample,
+    utilization_gpu_pct: null, utilization_memory_pct: null, utilization_encoder_pct: null, utilization_decoder_pct: null,
+    memory_used_mib: null, memory_free_mib: null, bar1_used_mib: null,
+    temperature_gpu_c: null, temperature_memory_c: null, power_draw_w: null, power_draw_average_w: null,
+    clock_graphics_mhz: null, clock_sm_mhz: null, clock_memory_mhz: null, clock_video_mhz: null, performance_state: null,
+    throttle_gpu_idle: null, throttle_applications_clocks_setting: null, throttle_sw_power_cap: null, throttle_hw_slowdown: null,
+    throttle_hw_thermal_slowdown: null, throttle_hw_power_brake_slowdown: null, throttle_sw_thermal_slowdown: null,
+    throttle_sync_boost: null, throttle_display_clocks_setting: null,
+    pcie_link_gen: null, pcie_link_width: null, pcie_tx_kbps: null, pcie_rx_kbps: null, process_count: null,
+  };
+}
+
 
 function pickModel(u: number): GpuModel {
   let acc = 0;

@@ -1,9 +1,10 @@
+import { z } from 'zod';
 import { parse } from '@gpumon/runtime/config';
 
 export const simulatorOptions = {
-  gpus: {
-    env: 'GPUMON_SIM_GPUS', flag: 'gpus', default: '64', example: '100000',
-    description: 'Number of GPUs in the simulated fleet.', schema: parse.int(1, 10_000_000),
+  hosts: {
+    env: 'GPUMON_SIM_HOSTS', flag: 'hosts', default: '8', example: '100',
+    description: 'Number of hosts in the simulated fleet; each holds --gpus-per-host boards of one model.', schema: parse.int(1, 1_000_000),
   },
   gpusPerHost: {
     env: 'GPUMON_SIM_GPUS_PER_HOST', flag: 'gpus-per-host', default: '8', example: '4',
@@ -32,8 +33,23 @@ export const simulatorOptions = {
     description: 'Time of the first reading with --clock simulated (default: now).',
     schema: parse.optionalString().refine((v) => v === undefined || !Number.isNaN(Date.parse(v)), { error: 'must be an ISO 8601 time' }),
   },
+  scenario: {
+    env: 'GPUMON_SIM_SCENARIO', flag: 'scenario', example: 'producers/simulator/scenarios/every-fault.yaml',
+    description: 'YAML or JSON file that places faults on chosen GPUs at chosen times (see Fault scenarios); default: random faults only.',
+    schema: parse.optionalString(),
+  },
+  faultRateScale: {
+    env: 'GPUMON_SIM_FAULT_RATE_SCALE', flag: 'fault-rate-scale', default: '1', example: '100',
+    description: 'Multiplies the default annual fault rates (published fleet figures); 0 disables random faults.',
+    schema: z.coerce.number({ error: 'must be a number' }).min(0, { error: 'must be at least 0' }),
+  },
   ticks: {
     env: 'GPUMON_SIM_TICKS', flag: 'ticks', example: '360',
     description: 'Stop after this many readings of each GPU (default: run until stopped).', schema: parse.int(1).optional(),
+  },
+  rate: {
+    env: 'GPUMON_SIM_RATE', flag: 'rate', example: '25000',
+    description: 'Send at most this many samples per second, for load tests (default: as fast as Kafka acknowledges them with --clock simulated, once per interval with --clock wall).',
+    schema: parse.int(1).optional(),
   },
 } as const;

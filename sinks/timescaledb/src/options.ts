@@ -1,4 +1,5 @@
 import { parse } from '@gpumon/runtime/config';
+import { metricsOptions } from '@gpumon/runtime/metrics';
 import { TABLE_NAMES, type SinkStream } from './tables.js';
 
 const SINK_STREAMS = Object.keys(TABLE_NAMES) as [SinkStream, ...SinkStream[]];
@@ -20,4 +21,5 @@ export const sinkOptions = {
     description: 'Where a new consumer group starts: the oldest record (true) or the next one written (false).',
     schema: parse.boolean(),
   },
+  ...metricsOptions,
 } as const;

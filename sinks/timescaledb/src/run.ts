@@ -1,9 +1,11 @@
+import { Registry } from 'prom-client';
 import type { ConfigOf } from '@gpumon/runtime/config';
 import { startConsumerLoop } from '@gpumon/runtime/consumer-loop';
 import { Counters } from '@gpumon/runtime/counters';
 import { checkDatabase, createPool, type DatabaseSettings } from '@gpumon/runtime/database';
 import { DeadLetters, decodeBatch, isRetriable } from '@gpumon/runtime/dead-letter';
 import type { Logger } from '@gpumon/runtime/log';
+import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { retryWhileRetriable } from '@gpumon/runtime/retry';
 import type { sinkOptions } from './options.js';
@@ -25,7 +27,8 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
   const pool = createPool(settings);
   await checkDatabase(pool, settings);
   const pipeline = await openPipeline(settings, COMPONENT, settings.streams, log);
-  const counters = new Counters();
+  const registry = new Registry();
+  const counters = new Counters(registry, COMPONENT);
   const deadLetters = new DeadLetters(COMPONENT, pipeline.codecs.dlq, counters, log);
   const stopping = new AbortController();
   const byTopic = new Map(
@@ -33,6 +36,7 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
   );
 
   const running = await startConsumerLoop({
+    registry,
     kafka: pipeline.kafka,
     groupId: settings.groupId,
     topics: [...byTopic.keys()],
@@ -51,8 +55,8 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
         log,
         stopping.signal,
       );
-      counters.sent += result.inserted;
-      counters.dropped += result.duplicates;
+      counters.add('sent', result.inserted);
+      counters.add('dropped', result.duplicates);
       for (const { item, error } of result.rejected) letters.push(deadLetters.letter(batch, item.message, error, 'database_rejected'));
       if (letters.length > 0) {
         await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: deadLetters.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
@@ -61,11 +65,17 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
     },
   });
 
+  // Healthy means a zero-row COPY through the same staging path still works for every table.
+  const server = await startMetricsServer(settings.metricsPort, registry, async () => {
+    for (const { writer } of byTopic.values()) await writer.write([], () => ({}));
+  }, log);
+
   return {
     counters,
     done: running.done,
     stop: async () => {
       stopping.abort();
+      server?.close();
       await running.stop();
       await pipeline.close();
       await pool.end();

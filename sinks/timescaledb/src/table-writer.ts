@@ -42,10 +42,8 @@ export class TableWriter {
       return { inserted, duplicates: items.length - inserted, rejected: [] };
     } catch (error) {
       const classified = classify(error, this.table.name);
-      if (classified.retriable || items.length === 1) {
-        if (classified.retriable) throw classified;
-        return { inserted: 0, duplicates: 0, rejected: [{ item: items[0] as T, error: classified }] };
-      }
+      if (classified.retriable || items.length === 0) throw classified;
+      if (items.length === 1) return { inserted: 0, duplicates: 0, rejected: [{ item: items[0] as T, error: classified }] };
     }
     const result: WriteResult<T> = { inserted: 0, duplicates: 0, rejected: [] };
     for (const item of items) {

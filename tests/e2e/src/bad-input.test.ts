@@ -33,9 +33,9 @@ describe('bad input at start', () => {
   });
 
   it('bad settings: every one named with an example, exit 2', async () => {
-    const { code, output } = await failure(['simulate', '--gpus', '0', '--clock', 'sundial'], {});
+    const { code, output } = await failure(['simulate', '--hosts', '0', '--clock', 'sundial'], {});
     expect(code).toBe(2);
-    expect(output).toContain('GPUMON_SIM_GPUS (--gpus): must be at least 1; got "0", e.g. 100000');
+    expect(output).toContain('GPUMON_SIM_HOSTS (--hosts): must be at least 1; got "0", e.g. 100');
     expect(output).toContain('GPUMON_SIM_CLOCK (--clock): must be one of wall, simulated; got "sundial", e.g. simulated');
   });
 

@@ -20,7 +20,7 @@ import { byGpuAndTime, rowToRecord } from './records.js';
 const run = randomBytes(3).toString('hex');
 const env = { GPUMON_TOPIC_PREFIX: `e2e-${run}.` };
 const hostPrefix = `e2e-${run}`;
-const fleetOptions = { seed: 7, gpus: 12, gpusPerHost: 8, hostPrefix };
+const fleetOptions = { seed: 7, hosts: 2, gpusPerHost: 6, hostPrefix };
 const start = Date.parse('2026-01-01T00:00:00Z');
 const ticks = 3;
 const garbage = Buffer.from('definitely not avro');
@@ -34,7 +34,7 @@ let health: CliProcess;
 
 function expectedSamples(): GpuSample[] {
   const fleet = new SimulatedFleet(fleetOptions);
-  return Array.from({ length: ticks }, (_, k) => fleet.sample(start + k * 10_000, 10)).flat().sort(byGpuAndTime);
+  return Array.from({ length: ticks }, (_, k) => fleet.sample(start + k * 10_000)).flat().sort(byGpuAndTime);
 }
 
 async function rowsOf(table: string, stream: 'samples' | 'health'): Promise<Array<Record<string, unknown>>> {
@@ -56,7 +56,7 @@ beforeAll(async () => {
   health = startCli(['process', 'health', '--group', `e2e-${run}-health`], env);
   const simulate = startCli([
     'simulate', '--clock', 'simulated', '--start', new Date(start).toISOString(), '--ticks', String(ticks), '--interval', '10s',
-    '--gpus', String(fleetOptions.gpus), '--seed', String(fleetOptions.seed), '--host-prefix', hostPrefix,
+    '--hosts', String(fleetOptions.hosts), '--gpus-per-host', String(fleetOptions.gpusPerHost), '--seed', String(fleetOptions.seed), '--host-prefix', hostPrefix,
   ], env);
   expect(await simulate.exited, simulate.output()).toBe(0);
 });

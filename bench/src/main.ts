@@ -1,0 +1,27 @@
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { runProducersBench } from './producers.js';
+
+/** Each suite prints its own table and returns its figures for --json. */
+const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
+  producers: runProducersBench,
+};
+
+function usage(): never {
+  console.error(`usage: npm run bench -- <suite> [--json FILE]   (suites: ${Object.keys(SUITES).join(', ')})`);
+  process.exit(2);
+}
+
+const [suite, ...rest] = process.argv.slice(2);
+const run = suite === undefined ? undefined : SUITES[suite];
+if (run === undefined) usage();
+const jsonAt = rest.indexOf('--json');
+const jsonFile = jsonAt === -1 ? undefined : rest[jsonAt + 1];
+if (jsonAt !== -1 && jsonFile === undefined) usage();
+
+const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
+const figures = await run();
+if (jsonFile !== undefined) {
+  writeFileSync(jsonFile, `${JSON.stringify({ suite, date: new Date().toISOString(), machine, ...figures }, null, 2)}\n`);
+  console.log(`wrote ${jsonFile}`);
+}

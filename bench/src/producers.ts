@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { FeatureEngine } from '@gpumon/features/engine';
+import { parseNvidiaSmiXml } from '@gpumon/nvidia-smi/parse';
+import { TopicCodec } from '@gpumon/runtime/avro-codec';
+import { loadConfig } from '@gpumon/runtime/config';
+import { createKafka } from '@gpumon/runtime/kafka';
+import { createLogger } from '@gpumon/runtime/log';
+import { pipelineOptions } from '@gpumon/runtime/pipeline';
+import { createRegistryClient } from '@gpumon/runtime/registry';
+import { STREAMS, topicName, valueSubject } from '@gpumon/schemas/topics';
+import { simulatorOptions } from '@gpumon/simulator/options';
+import { runSimulator } from '@gpumon/simulator/run';
+import { cpuMicrosPerRun, table } from './measure.js';
+
+const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/nvidia-smi/', import.meta.url));
+const SIMULATOR_TARGET_PER_S = 50_000;
+
+/** Agent CPU per GPU sample on the real captures: parsing alone, and the whole round (parse, features, Avro). */
+async function agentCost(): Promise<Record<string, unknown>> {
+  const registry = createRegistryClient(loadConfig(pipelineOptions));
+  const prefix = `bench-${randomBytes(3).toString('hex')}.`;
+  const codec = new TopicCodec(registry, 'samples', prefix);
+  await codec.register();
+  const rows: Array<{ fixture: string; gpus: number; kib: number; parse_us_per_gpu: number; round_us_per_gpu: number }> = [];
+  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.xml')).sort()) {
+    const xml = readFileSync(`${FIXTURES}${file}`, 'utf8');
+    const gpus = parseNvidiaSmiXml(xml, { hostname: 'bench', time: 0 }).samples.length;
+    const parse = cpuMicrosPerRun(() => parseNvidiaSmiXml(xml, { hostname: 'bench', time: 0 }), 500);
+    const engine = new FeatureEngine();
+    let time = 0;
+    const round = cpuMicrosPerRun(() => {
+      time += 10_000;
+      for (const sample of parseNvidiaSmiXml(xml, { hostname: 'bench', time }).samples) codec.encode({ ...sample, features: engine.update(sample) });
+    }, 500);
+    rows.push({ fixture: file, gpus, kib: Math.round(xml.length / 1024), parse_us_per_gpu: Math.round(parse.micros / gpus), round_us_per_gpu: Math.round(round.micros / gpus) });
+  }
+  await registry.deleteSubject(codec.subject, false).catch(() => undefined);
+  await registry.deleteSubject(codec.subject, true).catch(() => undefined);
+  table(rows);
+  const mean = (key: 'parse_us_per_gpu' | 'round_us_per_gpu') => Math.round(rows.reduce((s, r) => s + r[key], 0) / rows.length);
+  return { fixtures: rows, parse_us_per_gpu_mean: mean('parse_us_per_gpu'), round_us_per_gpu_mean: mean('round_us_per_gpu') };
+}
+
+/** The simulator's sustained rate into the real broker: simulated clock, no pacing, every record acknowledged. */
+async function simulatorRate(): Promise<Record<string, unknown>> {
+  const prefix = `bench-${randomBytes(3).toString('hex')}.`;
+  const settings = {
+    ...loadConfig(pipelineOptions, { topicPrefix: prefix }),
+    ...loadConfig(simulatorOptions, { hosts: '1250', gpusPerHost: '8', clock: 'simulated', start: '2026-01-01T00:00:00Z', ticks: '12' }),
+  };
+  const started = performance.now();
+  const { sent } = await runSimulator(settings, createLogger('bench-simulator'), new AbortController().signal);
+  const seconds = (performance.now() - started) / 1000;
+  const perSecond = Math.round(sent / seconds);
+  const admin = createKafka(settings, 'bench').admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: STREAMS.map((s) => topicName(s, prefix)) }).catch(() => undefined);
+  await admin.disconnect();
+  const registry = createRegistryClient(settings);
+  for (const stream of STREAMS) await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
+  table([{ samples: sent, seconds: Math.round(seconds * 10) / 10, samples_per_s: perSecond, target: SIMULATOR_TARGET_PER_S, ratio: Math.round((perSecond / SIMULATOR_TARGET_PER_S) * 100) / 100 }]);
+  return { simulator_samples: sent, simulator_seconds: seconds, simulator_samples_per_s: perSecond, simulator_target_per_s: SIMULATOR_TARGET_PER_S };
+}
+
+export async function runProducersBench(): Promise<Record<string, unknown>> {
+  console.log('Agent: CPU per GPU sample on the nvidia-smi captures');
+  const agent = await agentCost();
+  console.log('Simulator: 10,000 GPUs x 12 ticks into Kafka, as fast as acknowledged');
+  const simulator = await simulatorRate();
+  return { agent, simulator };
+}

@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { TopicCodec } from '@gpumon/runtime/avro-codec';
+import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
+import type { Logger } from '@gpumon/runtime/log';
+
+interface CachedId {
+  subject: string;
+  schemaSha256: string;
+  id: number;
+}
+
+/**
+ * Registers the sample schema, remembering its id on disk, so an agent that restarts while the
+ * registry is unreachable still encodes (and spools) with the id it had before.
+ */
+export async function registerWithCache(codec: TopicCodec<'samples'>, path: string, log: Logger): Promise<number> {
+  const schemaSha256 = createHash('sha256').update(codec.schema).digest('hex');
+  try {
+    const id = await codec.register();
+    writeFileSync(path, JSON.stringify({ subject: codec.subject, schemaSha256, id } satisfies CachedId));
+    return id;
+  } catch (error) {
+    let cached: CachedId | undefined;
+    try {
+      cached = JSON.parse(readFileSync(path, 'utf8')) as CachedId;
+    } catch {
+      cached = undefined;
+    }
+    if (cached?.subject !== codec.subject || cached.schemaSha256 !== schemaSha256) {
+      throw error instanceof GpumonError ? error : new GpumonError('schema_rejected', errorMessage(error), { cause: error });
+    }
+    log.warn('schema registry unreachable; encoding with the schema id registered before', { subject: codec.subject, id: cached.id, error: errorMessage(error) });
+    codec.assumeRegistered(cached.id);
+    return cached.id;
+  }
+}

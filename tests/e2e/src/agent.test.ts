@@ -1,0 +1,203 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FeatureEngine } from '@gpumon/features/engine';
+import { parseNvidiaSmiXml } from '@gpumon/nvidia-smi/parse';
+import { TopicCodec } from '@gpumon/runtime/avro-codec';
+import { loadConfig } from '@gpumon/runtime/config';
+import { createPool, databaseOptions } from '@gpumon/runtime/database';
+import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
+import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import type { GpuSample } from '@gpumon/schemas/types.generated';
+import { topicName, valueSubject } from '@gpumon/schemas/topics';
+import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { byGpuAndTime, rowToRecord } from './records.js';
+
+/**
+ * The real agent code path: `gpumon agent` runs a fake nvidia-smi (a script printing a real
+ * capture) and tails a kernel-log file, on the real Kafka, registry and TimescaleDB.
+ */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const FAKE_NVIDIA_SMI = `${REPO}producers/nvidia-smi/testdata/bin/nvidia-smi`;
+const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/nvidia-smi/dual_2070-v13.xml', import.meta.url));
+const STACK = `${REPO}infra/stack/stack.sh`;
+
+const run = randomBytes(3).toString('hex');
+const prefix = `e2e-agent-${run}.`;
+const hostname = `e2e-agent-${run}`;
+const work = mkdtempSync(`${tmpdir()}/gpumon-agent-`);
+const xmlPath = `${work}/nvidia-smi.xml`;
+const kernelLog = `${work}/kern.log`;
+const registry = createRegistryClient(loadConfig(registryOptions));
+const pool = createPool(loadConfig(databaseOptions));
+const fixtureXml = readFileSync(FIXTURE, 'utf8');
+const [first, second] = parseNvidiaSmiXml(fixtureXml, { hostname, time: 0 }).samples as [GpuSample, GpuSample];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function agentArgs(state: string): string[] {
+  return ['agent', '--interval', '1s', '--collect-timeout', '500ms', '--nvidia-smi', FAKE_NVIDIA_SMI,
+    '--xid-source', `file:${kernelLog}`, '--state-dir', state, '--hostname', hostname];
+}
+
+/** The fixture without its second GPU, as nvidia-smi prints a host whose GPU fell off the bus. */
+function withoutSecondGpu(xml: string): string {
+  const start = xml.indexOf('<gpu id=', xml.indexOf('<gpu id=') + 1);
+  return xml.slice(0, start) + xml.slice(xml.indexOf('</gpu>', start) + '</gpu>'.length);
+}
+
+afterAll(async () => {
+  await pool.query('DELETE FROM gpu_samples WHERE hostname = $1', [hostname]);
+  await pool.end();
+  const admin = createKafka(loadConfig(kafkaOptions), 'e2e').admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topicName('samples', prefix), topicName('dlq', prefix)] }).catch(() => undefined);
+  await admin.disconnect();
+  for (const stream of ['samples', 'dlq'] as const) {
+    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
+    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), true).catch(() => undefined);
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('gpumon agent, end to end', () => {
+  let agent: CliProcess;
+  let sink: CliProcess;
+  let metricsPort: number;
+
+  beforeAll(async () => {
+    writeFileSync(xmlPath, fixtureXml);
+    writeFileSync(kernelLog, '');
+    metricsPort = await freePort();
+    const env = { GPUMON_TOPIC_PREFIX: prefix, FAKE_NVIDIA_SMI_XML: xmlPath, GPUMON_AGENT_METRICS_PORT: String(metricsPort) };
+    sink = startCli(['sink', '--streams', 'samples', '--group', `e2e-agent-${run}-sink`], env);
+    agent = startCli(agentArgs(`${work}/state`), env);
+  });
+
+  afterAll(async () => {
+    await Promise.all([agent?.stop(), sink?.stop()]);
+  });
+
+  async function rows(): Promise<GpuSample[]> {
+    const result = await pool.query('SELECT * FROM gpu_samples WHERE hostname = $1', [hostname]);
+    return result.rows.map((row: Record<string, unknown>) => rowToRecord('samples', row) as unknown as GpuSample).sort(byGpuAndTime);
+  }
+
+  it('writes each GPU\'s readings exactly as parsed from nvidia-smi, with the features of its history', async () => {
+    const found = await eventually('three rounds of both GPUs', async () => {
+      const all = await rows();
+      return all.filter((r) => r.gpu_uuid === second.gpu_uuid).length >= 3 ? all : undefined;
+    }, 30_000);
+    const engine = new FeatureEngine();
+    for (const row of found.filter((r) => !r.gpu_lost)) {
+      const parsed = parseNvidiaSmiXml(fixtureXml, { hostname, time: row.time }).samples.find((s) => s.gpu_uuid === row.gpu_uuid)!;
+      expect(row).toEqual({ ...parsed, xid_events: row.xid_events, features: engine.update({ ...parsed, xid_events: row.xid_events }) });
+    }
+  });
+
+  it('attaches a kernel-log Xid to the next sample of that GPU, then reports the GPU lost', async () => {
+    const pci = second.pci_bus_id!.slice(4, 14).toLowerCase();
+    writeFileSync(xmlPath, withoutSecondGpu(fixtureXml));
+    appendFileSync(kernelLog, `2026-11-26T05:40:01+0000 ${hostname} kernel: NVRM: Xid (PCI:${pci}): 79, pid=0, GPU has fallen off the bus.\n`);
+    const lost = await eventually('a lost record with the Xid', async () => {
+      const all = (await rows()).filter((r) => r.gpu_uuid === second.gpu_uuid && r.gpu_lost && r.xid_events.length > 0);
+      return all.length > 0 ? all[0] : undefined;
+    }, 30_000);
+    expect(lost).toMatchObject({
+      gpu_uuid: second.gpu_uuid, hostname, pci_bus_id: second.pci_bus_id, product_name: second.product_name, gpu_lost: true,
+      temperature_gpu_c: null, power_draw_w: null, utilization_gpu_pct: null,
+      xid_events: [{ time: Date.parse('2026-11-26T05:40:01Z'), code: 79, pci_id: pci, message: expect.stringContaining('fallen off the bus') }],
+    });
+    const stillThere = (await rows()).filter((r) => r.gpu_uuid === first.gpu_uuid && r.time > lost.time);
+    await eventually('the other GPU keeps reporting', async () => ((await rows()).some((r) => r.gpu_uuid === first.gpu_uuid && r.time > lost.time) ? true : undefined), 10_000);
+    expect(stillThere.every((r) => !r.gpu_lost)).toBe(true);
+  });
+
+  it('--once --output json prints what it sees on this host, one JSON line per GPU, and sends nothing', async () => {
+    const once = startCli([...agentArgs(`${work}/unused`), '--once', '--output', 'json'], { FAKE_NVIDIA_SMI_XML: xmlPath, KAFKA_BROKERS: 'localhost:1' });
+    expect(await once.exited, once.output()).toBe(0);
+    const lines = once.output().trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as GpuSample);
+    const time = lines[0]!.time;
+    const expected = parseNvidiaSmiXml(readFileSync(xmlPath, 'utf8'), { hostname, time }).samples;
+    expect(lines.map((l) => ({ ...l, features: null }))).toEqual(expected);
+    expect(lines.every((l) => l.features !== null && l.features.history_s === 0)).toBe(true);
+  });
+
+  it('serves /metrics and /healthz', async () => {
+    const metrics = await (await fetch(`http://localhost:${metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/gpumon_records_received_total\{component="agent"\} [1-9]/);
+    expect(metrics).toMatch(/gpumon_records_sent_total\{component="agent"\} [1-9]/);
+    expect(metrics).toContain('gpumon_agent_spooled_samples');
+    expect((await fetch(`http://localhost:${metricsPort}/healthz`)).status).toBe(200);
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    expect(await agent.stop(), agent.output()).toBe(0);
+  });
+});
+
+describe('gpumon agent through a broker outage and its own restart', () => {
+  const home = `${work}/private-stack`;
+  const cache = process.env.GPUMON_CACHE_DIR ?? `${process.env.GPUMON_HOME ?? `${REPO}.gpumon`}/cache`;
+  let kafkaPort: number;
+
+  function privateKafka(action: 'up' | 'down'): void {
+    const env = { ...process.env, GPUMON_STACK_SERVICES: 'kafka', GPUMON_HOME: home, GPUMON_CACHE_DIR: cache, KAFKA_PORT: String(kafkaPort), KAFKA_CONTROLLER_PORT: String(kafkaPort + 1) };
+    const result = spawnSync('bash', [STACK, action], { env, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+  }
+
+  afterAll(() => privateKafka('down'));
+
+  it('delivers every sample it collected, in order, once Kafka is back', { timeout: 180_000 }, async () => {
+    kafkaPort = 19_092;
+    privateKafka('up');
+    writeFileSync(xmlPath, fixtureXml);
+    const env = { GPUMON_TOPIC_PREFIX: prefix, FAKE_NVIDIA_SMI_XML: xmlPath, KAFKA_BROKERS: `localhost:${kafkaPort}`, GPUMON_AGENT_METRICS_PORT: '0' };
+    const state = `${work}/outage-state`;
+    const before = startCli(agentArgs(state), env);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    privateKafka('down');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await before.stop(), before.output()).toBe(0);
+    const after = startCli(agentArgs(state), env);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    privateKafka('up');
+    await eventually('the spool drained', async () => (/Kafka is back/.test(after.output()) ? true : undefined), 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await after.stop(), after.output()).toBe(0);
+
+    const collected = [before, after].reduce((sum, p) => sum + Number(/stopped received=(\d+)/.exec(p.output())?.[1] ?? NaN), 0);
+    const kafka = createKafka(loadConfig(kafkaOptions, { kafkaBrokers: `localhost:${kafkaPort}` }), 'e2e-outage');
+    const codec = new TopicCodec(registry, 'samples', prefix);
+    await codec.register();
+    const consumer = kafka.consumer({ groupId: `e2e-outage-${run}` });
+    const received: GpuSample[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: codec.topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void received.push(await codec.decode(message.value)) });
+    await eventually(`${collected} samples read back`, async () => (received.length >= collected ? true : undefined), 30_000);
+    await consumer.disconnect();
+
+    // It really went through the spool: the first agent could not send, the second started with a backlog.
+    expect(before.output()).toMatch(/cannot send to Kafka; keeping samples in the spool/);
+    expect(Number(/collecting .*spooled=(\d+)/.exec(after.output())?.[1])).toBeGreaterThan(0);
+    expect(collected).toBeGreaterThanOrEqual(10);
+    expect(received).toHaveLength(collected);
+    for (const gpu of [first.gpu_uuid, second.gpu_uuid]) {
+      const times = received.filter((s) => s.gpu_uuid === gpu).map((s) => s.time);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(new Set(times).size).toBe(times.length);
+    }
+  });
+});
