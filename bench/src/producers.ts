@@ -5,17 +5,19 @@ import { FeatureEngine } from '@gpumon/features/engine';
 import { parseNvidiaSmiXml } from '@gpumon/nvidia-smi/parse';
 import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { loadConfig } from '@gpumon/runtime/config';
-import { createKafka } from '@gpumon/runtime/kafka';
+import { createKafka, keyPartitioner, type KafkaSettings } from '@gpumon/runtime/kafka';
 import { createLogger } from '@gpumon/runtime/log';
 import { pipelineOptions } from '@gpumon/runtime/pipeline';
 import { createRegistryClient } from '@gpumon/runtime/registry';
-import { STREAMS, topicName, valueSubject } from '@gpumon/schemas/topics';
+import { topicName, valueSubject } from '@gpumon/schemas/topics';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
 import { cpuMicrosPerRun, table } from './measure.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/nvidia-smi/', import.meta.url));
 const SIMULATOR_TARGET_PER_S = 50_000;
+/** Bytes of an encoded simulated sample with its features (measured), for the ceiling run. */
+const SAMPLE_BYTES = 880;
 
 /** Agent CPU per GPU sample on the real captures: parsing alone, and the whole round (parse, features, Avro). */
 async function agentCost(): Promise<Record<string, unknown>> {
@@ -54,14 +56,44 @@ async function simulatorRate(): Promise<Record<string, unknown>> {
   const { sent } = await runSimulator(settings, createLogger('bench-simulator'), new AbortController().signal);
   const seconds = (performance.now() - started) / 1000;
   const perSecond = Math.round(sent / seconds);
+  const ceiling = await producerCeiling(settings, topicName('samples', prefix), sent);
   const admin = createKafka(settings, 'bench').admin();
   await admin.connect();
-  await admin.deleteTopics({ topics: STREAMS.map((s) => topicName(s, prefix)) }).catch(() => undefined);
+  await admin.deleteTopics({ topics: (['samples', 'dlq'] as const).map((s) => topicName(s, prefix)) });
   await admin.disconnect();
   const registry = createRegistryClient(settings);
-  for (const stream of STREAMS) await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
-  table([{ samples: sent, seconds: Math.round(seconds * 10) / 10, samples_per_s: perSecond, target: SIMULATOR_TARGET_PER_S, ratio: Math.round((perSecond / SIMULATOR_TARGET_PER_S) * 100) / 100 }]);
-  return { simulator_samples: sent, simulator_seconds: seconds, simulator_samples_per_s: perSecond, simulator_target_per_s: SIMULATOR_TARGET_PER_S };
+  for (const stream of ['samples', 'dlq'] as const) await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
+  const ratio = (x: number) => Math.round(x * 100) / 100;
+  table([{
+    samples: sent, seconds: ratio(seconds), samples_per_s: perSecond, kafkajs_ceiling_per_s: ceiling,
+    of_ceiling: ratio(perSecond / ceiling), target: SIMULATOR_TARGET_PER_S, of_target: ratio(perSecond / SIMULATOR_TARGET_PER_S),
+  }]);
+  return {
+    simulator_samples: sent, simulator_seconds: seconds, simulator_samples_per_s: perSecond,
+    kafkajs_ceiling_per_s: ceiling, simulator_target_per_s: SIMULATOR_TARGET_PER_S,
+  };
+}
+
+/**
+ * What the same producer settings get through the same broker with nothing to compute: records
+ * of the simulator's size, already encoded. The simulator cannot beat it.
+ */
+async function producerCeiling(settings: KafkaSettings, topic: string, count: number): Promise<number> {
+  const producer = createKafka(settings, 'bench-ceiling').producer({ createPartitioner: keyPartitioner });
+  await producer.connect();
+  const value = Buffer.alloc(SAMPLE_BYTES, 7);
+  const messages = Array.from({ length: count }, (_, i) => ({ key: `GPU-${String(i % 10_000).padStart(8, '0')}-0000-0000-0000-000000000000`, value }));
+  const started = performance.now();
+  const inFlight = new Set<Promise<unknown>>();
+  for (let i = 0; i < messages.length; i += 2000) {
+    while (inFlight.size >= 4) await Promise.race(inFlight);
+    const request: Promise<unknown> = producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) }).finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  }
+  await Promise.all(inFlight);
+  const perSecond = Math.round(count / ((performance.now() - started) / 1000));
+  await producer.disconnect();
+  return perSecond;
 }
 
 export async function runProducersBench(): Promise<Record<string, unknown>> {

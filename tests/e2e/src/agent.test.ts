@@ -146,6 +146,33 @@ describe('gpumon agent, end to end', () => {
   });
 });
 
+describe('gpumon agent when nvidia-smi misbehaves', () => {
+  it('counts hung, failing and garbled rounds, keeps to its interval, and recovers', { timeout: 60_000 }, async () => {
+    const modeFile = `${work}/mode`;
+    writeFileSync(xmlPath, fixtureXml);
+    writeFileSync(modeFile, 'hang');
+    const metricsPort = await freePort();
+    const agent = startCli([...agentArgs(`${work}/misbehaving-state`), '--output', 'json'], {
+      FAKE_NVIDIA_SMI_XML: xmlPath, FAKE_NVIDIA_SMI_MODE_FILE: modeFile, GPUMON_AGENT_METRICS_PORT: String(metricsPort),
+    });
+    const failures = async (reason: string): Promise<number> => {
+      const text = await fetch(`http://localhost:${metricsPort}/metrics`).then((r) => r.text(), () => '');
+      return Number(new RegExp(`gpumon_agent_collection_failures_total\\{reason="${reason}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    };
+    await eventually('two hung rounds killed', async () => ((await failures('service_unreachable')) >= 2 ? true : undefined), 20_000);
+    expect(agent.output()).toMatch(/nvidia-smi timed out after 500 ms and was killed/);
+    await eventually('unhealthy after three intervals without a collection', async () => ((await fetch(`http://localhost:${metricsPort}/healthz`)).status === 503 ? true : undefined), 10_000);
+    writeFileSync(modeFile, 'fail');
+    await eventually('a failing round named with its exit code', async () => (/exited with code 9/.test(agent.output()) ? true : undefined), 10_000);
+    writeFileSync(modeFile, 'garbage');
+    await eventually('a garbled round skipped', async () => ((await failures('decode_failed')) >= 1 ? true : undefined), 10_000);
+    writeFileSync(modeFile, 'normal');
+    await eventually('samples again', async () => (agent.output().includes(`"gpu_uuid":"${first.gpu_uuid}"`) ? true : undefined), 10_000);
+    expect((await fetch(`http://localhost:${metricsPort}/healthz`)).status).toBe(200);
+    expect(await agent.stop(), agent.output()).toBe(0);
+  });
+});
+
 describe('gpumon agent through a broker outage and its own restart', () => {
   const home = `${work}/private-stack`;
   const cache = process.env.GPUMON_CACHE_DIR ?? `${process.env.GPUMON_HOME ?? `${REPO}.gpumon`}/cache`;
