@@ -301,6 +301,8 @@ export interface GpuSample {
   features: null | GpuFeatures;
   /** Simulator only: the fault this GPU is going through, as ground truth for evaluating detectors and training models; null for healthy GPUs and for real GPUs. */
   simulated_fault: null | SimulatedFault;
+  /** Time since the producer's previous reading of this GPU (s); null for the first reading it makes of the GPU. What interval-based figures such as energy and cost cover. */
+  interval_s: null | number;
 }
 
 /** DCGM-style verdict. */
@@ -425,31 +427,37 @@ export interface GpuEconomics {
   efficiency: number;
   /** Emissions of that energy at the grid's carbon intensity (kg CO2e). */
   co2e_kg: number;
+  /** Allocated cost divided by the GPU-hours actually used (currency micro-units per used GPU-hour); null when the GPU was idle for the whole interval. */
+  cost_per_used_gpu_hour_micros: null | number;
 }
 
 export type AlertSeverity = 'INFO' | 'WARNING' | 'CRITICAL';
 
-export type AlertStatus = 'FIRING' | 'RESOLVED';
-
-/** An alert about one GPU, for paging and ticketing consumers. Key: GPU UUID. */
+/** An alert about one GPU for paging and ticketing consumers, with Alertmanager's semantics: it is re-sent with every sample in which its condition holds, and it resolves when it is not refreshed before ends_at. No processor keeps alert state. Key: GPU UUID. */
 export interface GpuAlert {
-  /** Time of the sample that raised or resolved the alert (Unix epoch, milliseconds). */
+  /** Time of the sample that raised (or refreshed) the alert (Unix epoch, milliseconds). */
   time: number;
   /** GPU UUID. The record key. */
   gpu_uuid: string;
   /** Host the GPU sits in. */
   hostname: string;
-  /** Stable identity of the alert (GPU, rule), for deduplication and grouping. */
+  /** Stable identity of the alert (rule and GPU, plus subject where one rule can fire several ways), for deduplication and grouping. */
   alert_key: string;
-  /** Rule that raised it, e.g. health_fail, failure_predicted. */
+  /** Rule that raised it, e.g. health_fail, xid_critical, thermal_slowdown. */
   rule: string;
+  /** Processor that raised it, e.g. score-health, detect-anomalies. */
+  source: string;
   /** How urgent it is. */
   severity: AlertSeverity;
-  /** FIRING while the condition holds in the sample; RESOLVED when it no longer does. */
-  status: AlertStatus;
-  /** One line for a pager. */
+  /** One line for a pager, with the values involved. */
   summary: string;
-  /** Routing labels, e.g. model, subsystem. */
+  /** What to do about it (from NVIDIA's Xid catalog and DCGM's rules where they apply). */
+  runbook: string;
+  /** Alertmanager startsAt: the sample's time; Alertmanager keeps the earliest one of an alert that is still firing (Unix epoch, milliseconds). */
+  starts_at: number;
+  /** Alertmanager endsAt: the alert resolves at this time unless a later sample refreshes it (Unix epoch, milliseconds). */
+  ends_at: number;
+  /** Routing labels besides GPU, host, rule and severity, e.g. model, subsystem, xid. */
   labels: Record<string, string>;
 }
 

@@ -19,7 +19,8 @@ type NullableKey<T> = {
 }[keyof GpuSample];
 
 /** Numbers read elsewhere: gpu_index is the position in the XML, the P-state and process count have their own forms. */
-type TabledNumberKey = Exclude<NullableKey<number>, 'gpu_index' | 'performance_state' | 'process_count'>;
+// interval_s is the agent's own measure between rounds (known-gpus.ts), not something nvidia-smi prints.
+type TabledNumberKey = Exclude<NullableKey<number>, 'gpu_index' | 'performance_state' | 'process_count' | 'interval_s'>;
 /** Strings read elsewhere: the driver and CUDA versions sit in the document header, the schema in the DOCTYPE. */
 type TabledStringKey = Exclude<NullableKey<string>, 'driver_version' | 'cuda_version' | 'nvsmi_schema'>;
 

@@ -20,12 +20,23 @@ export class KnownGpus {
     for (const sample of JSON.parse(text) as GpuSample[]) this.last.set(sample.gpu_uuid, sample);
   }
 
-  /** This round's samples plus a lost record for every known GPU that did not answer. */
+  /**
+   * This round's samples plus a lost record for every known GPU that did not answer, each with
+   * the time since the GPU's previous record.
+   */
   reconcile(samples: readonly GpuSample[], time: number): GpuSample[] {
     const seen = new Set(samples.map((s) => s.gpu_uuid));
     const lost = [...this.last.values()].filter((s) => !seen.has(s.gpu_uuid)).map((s) => lostSample(s, time));
-    for (const sample of samples) this.last.set(sample.gpu_uuid, { ...sample, features: null, xid_events: [] });
-    return [...samples, ...lost];
+    const all = [...samples, ...lost].map((sample) => {
+      const previous = this.last.get(sample.gpu_uuid);
+      return { ...sample, interval_s: previous === undefined ? null : (time - previous.time) / 1000 };
+    });
+    for (const sample of all) {
+      // A lost record keeps the identity of the last real reading, for the next lost record.
+      if (!sample.gpu_lost) this.last.set(sample.gpu_uuid, { ...sample, features: null, xid_events: [] });
+      else this.last.set(sample.gpu_uuid, { ...this.last.get(sample.gpu_uuid)!, time });
+    }
+    return all;
   }
 
   save(): void {

@@ -64,6 +64,7 @@ export function parseNvidiaSmiXml(xml: string, context: { hostname: string; time
       xid_events: [],
       gpu_lost: false,
       features: null,
+      interval_s: null,
       simulated_fault: null,
     });
   });

@@ -18,6 +18,13 @@ function run(fleetOptions: FleetOptions, ticks: number, intervalMs = 10_000): Gp
 }
 
 describe('simulated fleet', () => {
+  it('says how long each reading covers: nothing for the first, the tick after that', () => {
+    const fleet = new SimulatedFleet(options);
+    expect(fleet.sample(START).every((s) => s.interval_s === null)).toBe(true);
+    expect(fleet.sample(START + 10_000).every((s) => s.interval_s === 10)).toBe(true);
+    expect(fleet.sample(START + 25_000).every((s) => s.interval_s === 15)).toBe(true);
+  });
+
   it('lays GPUs out on hosts, with unique UUIDs in nvidia-smi format', () => {
     const fleet = new SimulatedFleet(options);
     expect(fleet.gpus).toHaveLength(24);

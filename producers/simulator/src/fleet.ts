@@ -217,8 +217,11 @@ export class SimulatedGpu {
       gpu_lost: false,
       features: null,
       simulated_fault: label,
+      interval_s: first ? null : dtS,
     };
-    if (failed && fault?.lostWhenFailed === true) return { ...lostSample(sample, timeMs), xid_events: xids, simulated_fault: label };
+    if (failed && fault?.lostWhenFailed === true) {
+      return { ...lostSample(sample, timeMs), xid_events: xids, simulated_fault: label, interval_s: sample.interval_s };
+    }
     return failed && fault?.unreadableWhenFailed === true ? unreadable(sample) : sample;
   }
 

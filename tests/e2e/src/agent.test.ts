@@ -99,9 +99,13 @@ describe('gpumon agent, end to end', () => {
       return all.filter((r) => r.gpu_uuid === second.gpu_uuid).length >= 3 ? all : undefined;
     }, 30_000);
     const engine = new FeatureEngine();
+    const previous = new Map<string, number>();
     for (const row of found.filter((r) => !r.gpu_lost)) {
       const parsed = parseNvidiaSmiXml(fixtureXml, { hostname, time: row.time }).samples.find((s) => s.gpu_uuid === row.gpu_uuid)!;
-      expect(row).toEqual({ ...parsed, xid_events: row.xid_events, features: engine.update({ ...parsed, xid_events: row.xid_events }) });
+      const before = previous.get(row.gpu_uuid);
+      const expected = { ...parsed, xid_events: row.xid_events, interval_s: before === undefined ? null : (row.time - before) / 1000 };
+      expect(row).toEqual({ ...expected, features: engine.update(expected) });
+      previous.set(row.gpu_uuid, row.time);
     }
   });
 
@@ -130,6 +134,7 @@ describe('gpumon agent, end to end', () => {
     const time = lines[0]!.time;
     const expected = parseNvidiaSmiXml(readFileSync(xmlPath, 'utf8'), { hostname, time }).samples;
     expect(lines.map((l) => ({ ...l, features: null }))).toEqual(expected);
+    expect(lines.every((l) => l.interval_s === null)).toBe(true);
     expect(lines.every((l) => l.features !== null && l.features.history_s === 0)).toBe(true);
   });
 
