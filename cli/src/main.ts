@@ -12,15 +12,18 @@ import { STREAMS } from '@gpumon/schemas/topics';
 import { scoreHealthProcessor } from '@gpumon/score-health/processor';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
+import { alertmanagerOptions } from '@gpumon/sink-alertmanager/options';
+import { runAlertForwarder } from '@gpumon/sink-alertmanager/run';
 import { sinkOptions } from '@gpumon/sink-timescaledb/options';
 import { runSink } from '@gpumon/sink-timescaledb/run';
 import { demoOptions, runDemo } from './demo.js';
+import { dlqInspectOptions, inspectDeadLetters } from './dlq-inspect.js';
 import { abortable, reportFatal, runUntilSignal } from './lifecycle.js';
 import { settingsOf, withOptions } from './options.js';
 import { formatStatus, readStatus } from './pipeline-status.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PROCESSORS = { health: scoreHealthProcessor } as const;
+const PROCESSORS = [scoreHealthProcessor] as const;
 
 
 /** Wraps a command's action so a failure prints one clear line and sets the exit code. */
@@ -53,16 +56,15 @@ withOptions(program.command('simulate').description('Stream a simulated GPU flee
     await runUntilSignal(abortable((signal) => runSimulator(settings, log, signal)), log);
   }));
 
-withOptions(
-  program.command('process').description(`Run a stream processor: ${Object.keys(PROCESSORS).join(', ')}.`).argument('<processor>', 'processor to run'),
-  pipelineOptions, processorOptions,
-).action(action('process', async (command, name) => {
-  const definition = PROCESSORS[name as keyof typeof PROCESSORS];
-  if (definition === undefined) throw new Error(`unknown processor '${name}' (one of: ${Object.keys(PROCESSORS).join(', ')})`);
-  const settings = settingsOf(command, { ...pipelineOptions, ...processorOptions });
-  const log = createLogger(definition.name);
-  await runUntilSignal(() => runProcessor(definition, settings, log), log);
-}));
+const processCommand = program.command('process').description('Run one stream processor.');
+for (const definition of PROCESSORS) {
+  withOptions(processCommand.command(definition.name).description(definition.description), pipelineOptions, processorOptions, definition.options)
+    .action(action(`process ${definition.name}`, async (command) => {
+      const settings = settingsOf(command, { ...pipelineOptions, ...processorOptions, ...definition.options });
+      const log = createLogger(definition.name);
+      await runUntilSignal(() => runProcessor(definition, settings, log), log);
+    }));
+}
 
 withOptions(program.command('sink').description('Write gpumon topics into TimescaleDB.'), pipelineOptions, databaseOptions, sinkOptions)
   .action(action('sink', async (command) => {
@@ -84,6 +86,33 @@ withOptions(program.command('topics').description('Create the missing gpumon top
     for (const codec of Object.values(pipeline.codecs)) console.log(`${codec.topic}  (schema subject ${codec.subject})`);
     await pipeline.close();
   }));
+
+withOptions(
+  program.command('dlq').description('Dead letters: records a component could not process.').command('inspect')
+    .description('Print the dead letters of gpu.dlq.v1 readably: when, which component, source topic/partition/offset, the reason, the original bytes.'),
+  pipelineOptions, dlqInspectOptions,
+).action(action('dlq inspect', async (command) => {
+  const settings = settingsOf(command, { ...pipelineOptions, ...dlqInspectOptions });
+  const pipeline = await openPipeline(settings, 'gpumon-dlq-inspect', [], createLogger('dlq'));
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  try {
+    const shown = await inspectDeadLetters(pipeline.kafka, pipeline.codecs.dlq, settings, stop.signal);
+    console.error(`${shown} dead letter${shown === 1 ? '' : 's'} on ${pipeline.codecs.dlq.topic}`);
+  } finally {
+    await pipeline.close();
+  }
+}));
+
+withOptions(
+  program.command('alerts').description('Alerts: gpu.alerts.v1.').command('forward')
+    .description('Post gpu.alerts.v1 to an Alertmanager-compatible API, committing only what it accepted.'),
+  pipelineOptions, alertmanagerOptions,
+).action(action('alerts forward', async (command) => {
+  const settings = settingsOf(command, { ...pipelineOptions, ...alertmanagerOptions });
+  const log = createLogger('alerts-forward');
+  await runUntilSignal(() => runAlertForwarder(settings, log), log);
+}));
 
 program
   .command('stack')
@@ -123,7 +152,7 @@ withOptions(program.command('demo').description('Run the whole pipeline locally 
       process.exitCode = await runDemo({
         stages: [
           { name: 'sink', args: ['sink'] },
-          { name: 'score-health', args: ['process', 'health'] },
+          { name: 'score-health', args: ['process', 'score-health'] },
           { name: 'simulate', args: ['simulate', '--hosts', String(demo.hosts), '--interval', `${demo.interval}ms`] },
         ],
         durationMs: demo.duration,

@@ -37,7 +37,16 @@ export class DeadLetters {
     this.log.warn('sent to dead-letter topic', {
       topic: batch.topic, partition: batch.partition, offset: message.offset, reason: record.error_message,
     });
-    return { key: message.key, value: this.codec.encode(record) };
+    // The same facts as headers, so a consumer can route or count dead letters without decoding them.
+    const headers = {
+      'gpumon.component': this.component,
+      'gpumon.source.topic': batch.topic,
+      'gpumon.source.partition': String(batch.partition),
+      'gpumon.source.offset': message.offset,
+      'gpumon.error.code': record.error_code,
+      'gpumon.error.message': record.error_message,
+    };
+    return { key: message.key, value: this.codec.encode(record), headers };
   }
 }
 

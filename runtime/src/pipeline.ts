@@ -33,10 +33,11 @@ export async function openPipeline<S extends Stream>(
   const kafka = createKafka(settings, clientId);
   const admin = await connectAdmin(settings, clientId);
   try {
-    const created = await ensureTopics(admin, settings, all.map((s) => topicName(s, settings.topicPrefix)));
-    if (created.length > 0) log.info('created topics', { topics: created.join(','), partitions: settings.topicPartitions });
+    // Every service answers before anything is changed on any of them.
     const registry = createRegistryClient(settings);
     await checkRegistry(registry, settings);
+    const created = await ensureTopics(admin, settings, all.map((s) => topicName(s, settings.topicPrefix)));
+    if (created.length > 0) log.info('created topics', { topics: created.join(','), partitions: settings.topicPartitions });
     const codecs = {} as Record<string, TopicCodec<Stream>>;
     for (const stream of all) {
       const codec = new TopicCodec(registry, stream, settings.topicPrefix);

@@ -2,7 +2,7 @@ import type { Message } from 'kafkajs';
 import { Registry } from 'prom-client';
 import type { Stream } from '@gpumon/schemas/topics';
 import type { StreamRecords } from '@gpumon/schemas/types.generated';
-import { parse } from './config.js';
+import { parse, type ConfigOf, type ConfigSpec } from './config.js';
 import { startConsumerLoop } from './consumer-loop.js';
 import { Counters } from './counters.js';
 import { DeadLetters, decodeBatch } from './dead-letter.js';
@@ -18,15 +18,22 @@ export interface Output<O extends EnrichedStream> {
   record: StreamRecords[O];
 }
 
+export type Transform<I extends Stream, O extends EnrichedStream> = (record: StreamRecords[I]) => Array<Output<O>>;
+
 /**
- * A processor is its pure transform and nothing else: every output is a function of one input
- * record plus static config, so instances scale by consumer group and a replay gives the same answer.
+ * A processor is its pure transform and its settings, nothing else: every output is a function of
+ * one input record plus static config, so instances scale by consumer group and a replay gives the
+ * same answer. The runtime does the consuming, decoding, producing, committing and dead-lettering.
  */
-export interface ProcessorDefinition<I extends Stream, O extends EnrichedStream> {
+export interface ProcessorDefinition<I extends Stream, O extends EnrichedStream, C extends ConfigSpec = ConfigSpec> {
   name: string;
+  description: string;
   input: I;
   outputs: readonly O[];
-  transform(record: StreamRecords[I]): Array<Output<O>>;
+  /** The processor's own settings, declared once (flags, environment, README table). */
+  options: C;
+  /** The transform for validated settings; reads any config file once, here, at start. */
+  create(settings: ConfigOf<C>): Transform<I, O>;
 }
 
 export const processorOptions = {
@@ -55,11 +62,12 @@ export interface RunningProcessor {
   done: Promise<void>;
 }
 
-export async function runProcessor<I extends Stream, O extends EnrichedStream>(
-  definition: ProcessorDefinition<I, O>,
-  settings: PipelineSettings & ProcessorRunOptions,
+export async function runProcessor<I extends Stream, O extends EnrichedStream, C extends ConfigSpec>(
+  definition: ProcessorDefinition<I, O, C>,
+  settings: PipelineSettings & ProcessorRunOptions & ConfigOf<C>,
   log: Logger,
 ): Promise<RunningProcessor> {
+  const transform = definition.create(settings);
   const pipeline = await openPipeline(settings, definition.name, [definition.input, ...definition.outputs], log);
   const input = pipeline.codecs[definition.input];
   const registry = new Registry();
@@ -80,7 +88,7 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream>(
       for (const { message, record } of decoded) {
         try {
           // All of a record's outputs, or none of them: encode them all before queueing any.
-          const outputs = definition.transform(record).map((output) => {
+          const outputs = transform(record).map((output) => {
             const codec = pipeline.codecs[output.stream];
             return { topic: codec.topic, key: (output.record as { gpu_uuid: string }).gpu_uuid, value: codec.encode(output.record) };
           });

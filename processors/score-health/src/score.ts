@@ -1,3 +1,4 @@
+import { XID_CATALOG } from '@gpumon/runtime/xid-catalog';
 import type { GpuHealth, GpuSample, HealthReason, HealthSubsystem, HealthVerdict } from '@gpumon/schemas/types.generated';
 
 /**
@@ -11,12 +12,6 @@ export const BANDS: Record<HealthVerdict, { top: number; floor: number }> = {
 };
 
 const RANK: Record<HealthVerdict, number> = { PASS: 0, WARN: 1, FAIL: 2 };
-
-/** Xid codes and the verdict DCGM gives their subsystem (NVIDIA Xid catalog; see shared DOMAIN.md). */
-export const XID_VERDICTS: ReadonlyMap<number, HealthVerdict> = new Map([
-  [31, 'WARN'], [43, 'WARN'], [62, 'WARN'], [63, 'WARN'], [94, 'WARN'],
-  [48, 'FAIL'], [64, 'FAIL'], [74, 'FAIL'], [79, 'FAIL'], [95, 'FAIL'], [119, 'FAIL'], [120, 'FAIL'],
-]);
 
 /** Retired pages at or above this count fail the memory subsystem (DCGM). */
 const RETIRED_PAGES_FAIL = 63;
@@ -84,8 +79,9 @@ function pcieReasons(s: GpuSample): HealthReason[] {
 
 function driverReasons(s: GpuSample): HealthReason[] {
   return s.xid_events.flatMap((event) => {
-    const verdict = XID_VERDICTS.get(event.code);
-    return verdict === undefined ? [] : [reason('DRIVER', verdict, `xid_${event.code}`, verdict === 'FAIL' ? 25 : 15, `Xid ${event.code}: ${event.message}`)];
+    const entry = XID_CATALOG.get(event.code);
+    if (entry?.verdict === undefined || entry.verdict === null) return [];
+    return [reason('DRIVER', entry.verdict, `xid_${event.code}`, entry.verdict === 'FAIL' ? 25 : 15, `Xid ${event.code} (${entry.meaning}): ${event.message}`)];
   });
 }
 

@@ -93,11 +93,11 @@ describe('gpumon agent, end to end', () => {
     return result.rows.map((row: Record<string, unknown>) => rowToRecord('samples', row) as unknown as GpuSample).sort(byGpuAndTime);
   }
 
-  it('writes each GPU\'s readings exactly as parsed from nvidia-smi, with the features of its history', async () => {
+  it('writes each GPU\'s readings exactly as parsed from nvidia-smi, with the features of its history', { timeout: 60_000 }, async () => {
     const found = await eventually('three rounds of both GPUs', async () => {
       const all = await rows();
       return all.filter((r) => r.gpu_uuid === second.gpu_uuid).length >= 3 ? all : undefined;
-    }, 30_000);
+    }, 50_000);
     const engine = new FeatureEngine();
     const previous = new Map<string, number>();
     for (const row of found.filter((r) => !r.gpu_lost)) {
@@ -109,14 +109,14 @@ describe('gpumon agent, end to end', () => {
     }
   });
 
-  it('attaches a kernel-log Xid to the next sample of that GPU, then reports the GPU lost', async () => {
+  it('attaches a kernel-log Xid to the next sample of that GPU, then reports the GPU lost', { timeout: 60_000 }, async () => {
     const pci = second.pci_bus_id!.slice(4, 14).toLowerCase();
     writeFileSync(xmlPath, withoutSecondGpu(fixtureXml));
     appendFileSync(kernelLog, `2026-11-26T05:40:01+0000 ${hostname} kernel: NVRM: Xid (PCI:${pci}): 79, pid=0, GPU has fallen off the bus.\n`);
     const lost = await eventually('a lost record with the Xid', async () => {
       const all = (await rows()).filter((r) => r.gpu_uuid === second.gpu_uuid && r.gpu_lost && r.xid_events.length > 0);
       return all.length > 0 ? all[0] : undefined;
-    }, 30_000);
+    }, 50_000);
     expect(lost).toMatchObject({
       gpu_uuid: second.gpu_uuid, hostname, pci_bus_id: second.pci_bus_id, product_name: second.product_name, gpu_lost: true,
       temperature_gpu_c: null, power_draw_w: null, utilization_gpu_pct: null,

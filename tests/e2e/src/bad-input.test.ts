@@ -15,9 +15,9 @@ async function failure(args: string[], env: Record<string, string>): Promise<{ c
 
 describe('bad input at start', () => {
   it('an unreachable Kafka: one line naming the service and address, exit 1', async () => {
-    const { code, output } = await failure(['process', 'health'], { KAFKA_BROKERS: 'localhost:1' });
+    const { code, output } = await failure(['process', 'score-health'], { KAFKA_BROKERS: 'localhost:1' });
     expect(code).toBe(1);
-    expect(output).toMatch(/^gpumon process: cannot reach Kafka at localhost:1: .*ECONNREFUSED.*$/);
+    expect(output).toMatch(/^gpumon process score-health: cannot reach Kafka at localhost:1: .*ECONNREFUSED.*$/);
   });
 
   it('an unreachable schema registry: one line naming it, exit 1', async () => {

@@ -13,7 +13,7 @@ import { eventually, startCli, type CliProcess } from './cli-process.js';
 import { byGpuAndTime, rowToRecord } from './records.js';
 
 /**
- * simulate → gpu.samples.v1 → process health → gpu.health.v1 → sink → gpu_samples, gpu_health,
+ * simulate → gpu.samples.v1 → process score-health → gpu.health.v1 → sink → gpu_samples, gpu_health,
  * each stage its own `gpumon` process on the real Kafka, registry and TimescaleDB. The run gets
  * its own topic prefix and host names, so it shares the stack with anything else running.
  */
@@ -53,7 +53,7 @@ beforeAll(async () => {
   await producer.disconnect();
 
   sink = startCli(['sink', '--streams', 'samples,health', '--group', `e2e-${run}-sink`], env);
-  health = startCli(['process', 'health', '--group', `e2e-${run}-health`], env);
+  health = startCli(['process', 'score-health', '--group', `e2e-${run}-health`], env);
   const simulate = startCli([
     'simulate', '--clock', 'simulated', '--start', new Date(start).toISOString(), '--ticks', String(ticks), '--interval', '10s',
     '--hosts', String(fleetOptions.hosts), '--gpus-per-host', String(fleetOptions.gpusPerHost), '--seed', String(fleetOptions.seed), '--host-prefix', hostPrefix,
