@@ -1,10 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { runDetectionBench } from './detection.js';
+import { runProcessorsBench } from './processors.js';
 import { runProducersBench } from './producers.js';
 
 /** Each suite prints its own table and returns its figures for --json. */
 const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
   producers: runProducersBench,
+  processors: runProcessorsBench,
+  detection: runDetectionBench,
 };
 
 function usage(): never {

@@ -1,14 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
 import { migrate } from '@gpumon/migrations/migrate';
+import { priceUsageProcessor } from '@gpumon/price-usage/processor';
 import { runAgent } from '@gpumon/nvidia-smi/agent';
 import { agentOptions } from '@gpumon/nvidia-smi/agent-options';
+import type { ConfigSpec } from '@gpumon/runtime/config';
 import { checkDatabase, createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createLogger } from '@gpumon/runtime/log';
 import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
-import { processorOptions, runProcessor } from '@gpumon/runtime/processor';
-import { STREAMS } from '@gpumon/schemas/topics';
+import { processorOptions, runProcessor, type EnrichedStream, type ProcessorDefinition } from '@gpumon/runtime/processor';
+import { STREAMS, type Stream } from '@gpumon/schemas/topics';
 import { scoreHealthProcessor } from '@gpumon/score-health/processor';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
@@ -23,7 +26,6 @@ import { settingsOf, withOptions } from './options.js';
 import { formatStatus, readStatus } from './pipeline-status.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PROCESSORS = [scoreHealthProcessor] as const;
 
 
 /** Wraps a command's action so a failure prints one clear line and sets the exit code. */
@@ -57,7 +59,7 @@ withOptions(program.command('simulate').description('Stream a simulated GPU flee
   }));
 
 const processCommand = program.command('process').description('Run one stream processor.');
-for (const definition of PROCESSORS) {
+function addProcessCommand<I extends Stream, O extends EnrichedStream, C extends ConfigSpec>(definition: ProcessorDefinition<I, O, C>): void {
   withOptions(processCommand.command(definition.name).description(definition.description), pipelineOptions, processorOptions, definition.options)
     .action(action(`process ${definition.name}`, async (command) => {
       const settings = settingsOf(command, { ...pipelineOptions, ...processorOptions, ...definition.options });
@@ -65,6 +67,9 @@ for (const definition of PROCESSORS) {
       await runUntilSignal(() => runProcessor(definition, settings, log), log);
     }));
 }
+addProcessCommand(scoreHealthProcessor);
+addProcessCommand(detectAnomaliesProcessor);
+addProcessCommand(priceUsageProcessor);
 
 withOptions(program.command('sink').description('Write gpumon topics into TimescaleDB.'), pipelineOptions, databaseOptions, sinkOptions)
   .action(action('sink', async (command) => {
@@ -153,6 +158,8 @@ withOptions(program.command('demo').description('Run the whole pipeline locally 
         stages: [
           { name: 'sink', args: ['sink'] },
           { name: 'score-health', args: ['process', 'score-health'] },
+          { name: 'detect-anomalies', args: ['process', 'detect-anomalies'] },
+          { name: 'price-usage', args: ['process', 'price-usage'] },
           { name: 'simulate', args: ['simulate', '--hosts', String(demo.hosts), '--interval', `${demo.interval}ms`] },
         ],
         durationMs: demo.duration,

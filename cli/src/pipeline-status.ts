@@ -5,6 +5,8 @@ import { topicName, type Stream } from '@gpumon/schemas/topics';
 /** Consumer groups whose progress the status view follows, with the streams each one reads. */
 export const WATCHED_GROUPS: ReadonlyArray<{ group: string; streams: readonly Stream[] }> = [
   { group: 'gpumon-score-health', streams: ['samples'] },
+  { group: 'gpumon-detect-anomalies', streams: ['samples'] },
+  { group: 'gpumon-price-usage', streams: ['samples'] },
   { group: 'gpumon-sink-timescaledb', streams: ['samples', 'health', 'anomalies', 'predictions', 'economics', 'alerts'] },
 ];
 
@@ -67,19 +69,24 @@ function rate(now: number, before: number, seconds: number): string {
   return `${Math.max(0, Math.round((now - before) / seconds))}/s`;
 }
 
+/** Each processor's consumer group and the stream whose rate stands for its output. */
+const PROCESSOR_OUTPUTS: ReadonlyArray<[group: string, stream: Stream]> = [
+  ['gpumon-score-health', 'health'],
+  ['gpumon-detect-anomalies', 'anomalies'],
+  ['gpumon-price-usage', 'economics'],
+];
+
 /** One line: records/s into each stage, consumer lag, DLQ total, failing GPUs. */
 export function formatStatus(previous: StatusSnapshot, current: StatusSnapshot): string {
   const seconds = Math.max(0.001, (current.at - previous.at) / 1000);
-  const parts: string[] = [];
-  const w = (s: Stream): number => current.written[s] ?? 0;
-  const pw = (s: Stream): number => previous.written[s] ?? 0;
-  parts.push(`samples ${rate(w('samples'), pw('samples'), seconds)}`);
-  const health = current.groups['gpumon-score-health'];
-  parts.push(`health ${rate(w('health'), pw('health'), seconds)} lag ${health?.lag ?? 0}`);
+  const written = (s: Stream): string => rate(current.written[s] ?? 0, previous.written[s] ?? 0, seconds);
+  const parts = [`samples ${written('samples')}`];
+  for (const [group, stream] of PROCESSOR_OUTPUTS) parts.push(`${stream} ${written(stream)} lag ${current.groups[group]?.lag ?? 0}`);
+  parts.push(`alerts ${written('alerts')}`);
   const sink = current.groups['gpumon-sink-timescaledb'];
   const sinkBefore = previous.groups['gpumon-sink-timescaledb'];
   parts.push(`db ${rate(sink?.committed ?? 0, sinkBefore?.committed ?? 0, seconds).replace('/s', ' rows/s')} lag ${sink?.lag ?? 0}`);
-  parts.push(`dlq ${w('dlq')}`);
+  parts.push(`dlq ${current.written.dlq ?? 0}`);
   if (current.failingGpus !== null) parts.push(`failing GPUs ${current.failingGpus}`);
   return parts.join(' | ');
 }

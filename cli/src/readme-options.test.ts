@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderOptionsTable, type ConfigSpec } from '@gpumon/runtime/config';
+import { detectAnomaliesOptions } from '@gpumon/detect-anomalies/options';
 import { agentOptions } from '@gpumon/nvidia-smi/agent-options';
+import { priceUsageOptions } from '@gpumon/price-usage/options';
+import { alertOptions } from '@gpumon/runtime/alert';
 import { processorOptions } from '@gpumon/runtime/processor';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { sinkOptions } from '@gpumon/sink-timescaledb/options';
@@ -11,7 +14,10 @@ import { demoOptions } from './demo.js';
 const DOCUMENTED: Array<[string, ConfigSpec]> = [
   ['producers/nvidia-smi/README.md', agentOptions],
   ['producers/simulator/README.md', simulatorOptions],
-  ['processors/score-health/README.md', processorOptions],
+  ['runtime/README.md', processorOptions],
+  ['processors/score-health/README.md', alertOptions],
+  ['processors/detect-anomalies/README.md', detectAnomaliesOptions],
+  ['processors/price-usage/README.md', priceUsageOptions],
   ['sinks/timescaledb/README.md', sinkOptions],
   ['cli/README.md', demoOptions],
 ];

@@ -1,5 +1,5 @@
 import type { Batch, Consumer, Kafka } from 'kafkajs';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 
@@ -9,6 +9,8 @@ export interface ConsumerLoopOptions {
   topics: string[];
   /** Where a group with no committed offset starts. */
   fromBeginning: boolean;
+  /** How long the group waits for a silent member (a crashed process) before moving its partitions (ms). */
+  sessionTimeoutMs?: number;
   log: Logger;
   /** Gets `gpumon_consumer_lag{group,topic,partition}`: records behind the partition's end after each batch. */
   registry: Registry;
@@ -18,6 +20,8 @@ export interface ConsumerLoopOptions {
 
 export interface RunningConsumer {
   consumer: Consumer;
+  /** Records whose batch has been handled and committed. */
+  committed(): number;
   /** Finishes the batch in hand, commits it, leaves the group. */
   stop(): Promise<void>;
   /** Settles when the consumer stops for good (after stop(), or a crash it could not recover from). */
@@ -35,7 +39,16 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     name: 'gpumon_consumer_lag', help: 'Records between the last handled offset and the end of the partition.',
     labelNames: ['group', 'topic', 'partition'], registers: [options.registry],
   });
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024 });
+  const committed = new Counter({
+    name: 'gpumon_consumer_records_committed_total', help: 'Records whose batch was handled and whose offsets were committed.',
+    labelNames: ['group'], registers: [options.registry],
+  });
+  let committedCount = 0;
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+  const consumer = kafka.consumer({
+    groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024,
+    sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
+  });
   let settle: (error?: unknown) => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
     settle = (error) => (error === undefined ? resolve() : reject(error));
@@ -61,12 +74,15 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
       const next = (BigInt(batch.lastOffset()) + 1n).toString();
       await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
       lag.set({ group: groupId, topic: batch.topic, partition: batch.partition }, Number(batch.offsetLag()));
+      committed.inc({ group: groupId }, batch.messages.length);
+      committedCount += batch.messages.length;
     },
   });
   log.info('consuming', { group: groupId, topics: topics.join(',') });
 
   return {
     consumer,
+    committed: () => committedCount,
     done,
     stop: async () => {
       await consumer.disconnect();

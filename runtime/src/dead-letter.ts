@@ -56,8 +56,9 @@ export interface DecodedBatch<T> {
 }
 
 /**
- * Decodes a batch: a registry outage is waited out (retried until `signal` aborts), a message
- * that cannot be decoded becomes a dead letter and the rest go on.
+ * Decodes (and, given `validate`, checks) a batch: a registry outage is waited out (retried until
+ * `signal` aborts), a message that cannot be decoded or is impossible becomes a dead letter and
+ * the rest go on.
  */
 export async function decodeBatch<T>(
   batch: Batch,
@@ -66,6 +67,7 @@ export async function decodeBatch<T>(
   counters: Counters,
   log: Logger,
   signal: AbortSignal,
+  validate?: (record: T, message: KafkaMessage) => void,
 ): Promise<DecodedBatch<T>> {
   const result: DecodedBatch<T> = { decoded: [], letters: [] };
   for (const message of batch.messages) {
@@ -74,6 +76,7 @@ export async function decodeBatch<T>(
       const record = await retryWhileRetriable(
         `decoding ${batch.topic}[${batch.partition}]@${message.offset}`, () => decode(message.value), isRetriable, log, signal,
       );
+      validate?.(record, message);
       result.decoded.push({ message, record });
     } catch (error) {
       if (isRetriable(error)) throw error;

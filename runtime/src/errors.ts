@@ -3,6 +3,7 @@ export type ErrorCode =
   | 'config_invalid'
   | 'service_unreachable'
   | 'decode_failed'
+  | 'validation_failed'
   | 'encode_failed'
   | 'transform_failed'
   | 'schema_rejected'

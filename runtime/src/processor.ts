@@ -1,7 +1,8 @@
-import type { Message } from 'kafkajs';
+import type { KafkaMessage, Message } from 'kafkajs';
+import type { TopicCodec } from './avro-codec.js';
 import { Registry } from 'prom-client';
 import type { Stream } from '@gpumon/schemas/topics';
-import type { StreamRecords } from '@gpumon/schemas/types.generated';
+import type { GpuSample, StreamRecords } from '@gpumon/schemas/types.generated';
 import { parse, type ConfigOf, type ConfigSpec } from './config.js';
 import { startConsumerLoop } from './consumer-loop.js';
 import { Counters } from './counters.js';
@@ -10,13 +11,12 @@ import type { Logger } from './log.js';
 import { metricsOptions, startMetricsServer } from './metrics.js';
 import { openPipeline, type PipelineSettings } from './pipeline.js';
 import { retryWhileRetriable } from './retry.js';
+import { validateSample } from './sample-validation.js';
 
 export type EnrichedStream = Exclude<Stream, 'samples' | 'dlq'>;
 
-export interface Output<O extends EnrichedStream> {
-  stream: O;
-  record: StreamRecords[O];
-}
+/** One output record and its stream; a union over the streams, so `stream` tells which record it is. */
+export type Output<O extends EnrichedStream> = O extends EnrichedStream ? { stream: O; record: StreamRecords[O] } : never;
 
 export type Transform<I extends Stream, O extends EnrichedStream> = (record: StreamRecords[I]) => Array<Output<O>>;
 
@@ -47,17 +47,25 @@ export const processorOptions = {
     description: 'Where a new consumer group starts: the oldest record (true) or the next one written (false).',
     schema: parse.boolean(),
   },
+  sessionTimeout: {
+    env: 'GPUMON_CONSUMER_SESSION_TIMEOUT', flag: 'session-timeout', default: '30s', example: '10s',
+    description: 'How long the group waits for an instance that stopped answering (crashed) before its partitions move to the others (the broker allows 6s to 300s).',
+    schema: parse.durationMs(),
+  },
   ...metricsOptions,
 } as const;
 
 export interface ProcessorRunOptions {
   groupId?: string | undefined;
   fromBeginning: boolean;
+  sessionTimeout: number;
   metricsPort: number;
 }
 
 export interface RunningProcessor {
   counters: Counters;
+  /** Input records handled, their outputs acknowledged and their offsets committed. */
+  committed(): number;
   stop(): Promise<void>;
   done: Promise<void>;
 }
@@ -68,6 +76,9 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
   log: Logger,
 ): Promise<RunningProcessor> {
   const transform = definition.create(settings);
+  const validate = definition.input === 'samples'
+    ? (record: StreamRecords[I], message: KafkaMessage) => validateSample(record as GpuSample, Number(message.timestamp))
+    : undefined;
   const pipeline = await openPipeline(settings, definition.name, [definition.input, ...definition.outputs], log);
   const input = pipeline.codecs[definition.input];
   const registry = new Registry();
@@ -81,16 +92,17 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
     groupId: settings.groupId ?? `gpumon-${definition.name}`,
     topics: [input.topic],
     fromBeginning: settings.fromBeginning,
+    sessionTimeoutMs: settings.sessionTimeout,
     log,
     handleBatch: async (batch, heartbeat) => {
-      const { decoded, letters } = await decodeBatch(batch, (v) => input.decode(v), deadLetters, counters, log, stopping.signal);
+      const { decoded, letters } = await decodeBatch(batch, (v) => input.decode(v), deadLetters, counters, log, stopping.signal, validate);
       const byTopic = new Map<string, Message[]>([[deadLetters.topic, letters]]);
       for (const { message, record } of decoded) {
         try {
           // All of a record's outputs, or none of them: encode them all before queueing any.
           const outputs = transform(record).map((output) => {
-            const codec = pipeline.codecs[output.stream];
-            return { topic: codec.topic, key: (output.record as { gpu_uuid: string }).gpu_uuid, value: codec.encode(output.record) };
+            const codec = pipeline.codecs[output.stream as O] as TopicCodec<EnrichedStream>;
+            return { topic: codec.topic, key: output.record.gpu_uuid, value: codec.encode(output.record) };
           });
           for (const { topic, key, value } of outputs) {
             const list = byTopic.get(topic) ?? [];
@@ -126,5 +138,5 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
     await pipeline.close();
     log.info('stopped', counters.snapshot());
   };
-  return { counters, stop, done: running.done };
+  return { counters, committed: running.committed, stop, done: running.done };
 }

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig, type ConfigSpec } from '@gpumon/runtime/config';
+import { createKafka } from '@gpumon/runtime/kafka';
+import { createLogger } from '@gpumon/runtime/log';
+import { pipelineOptions } from '@gpumon/runtime/pipeline';
+import { processorOptions, runProcessor, type EnrichedStream, type ProcessorDefinition } from '@gpumon/runtime/processor';
+import { createRegistryClient } from '@gpumon/runtime/registry';
+import { STREAMS, topicName, valueSubject } from '@gpumon/schemas/topics';
+import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
+import { priceUsageProcessor } from '@gpumon/price-usage/processor';
+import { scoreHealthProcessor } from '@gpumon/score-health/processor';
+import { simulatorOptions } from '@gpumon/simulator/options';
+import { runSimulator } from '@gpumon/simulator/run';
+import { table } from './measure.js';
+
+const TARGET_PER_S = 20_000;
+const HOSTS = 500;
+const TICKS = 8;
+
+/** The runtime alone: decode, one constant output encoded and produced, commit. */
+const baseline: ProcessorDefinition<'samples', 'health', Record<string, never>> = {
+  name: 'baseline',
+  description: 'constant verdict: the runtime\'s own cost',
+  input: 'samples',
+  outputs: ['health'],
+  options: {},
+  create: () => (sample) => [{
+    stream: 'health',
+    record: {
+      time: sample.time, gpu_uuid: sample.gpu_uuid, hostname: sample.hostname, score: 100, verdict: 'PASS',
+      thermal_power: 'PASS', memory: 'PASS', pcie: 'PASS', nvlink: 'PASS', driver: 'PASS', reasons: [],
+    },
+  }],
+};
+
+/** Every processor on the same input, each in a fresh consumer group from the oldest record, until it has read them all. */
+async function measure(definition: ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>, prefix: string, records: number): Promise<{ per_s: number; outputs: number }> {
+  const settings = {
+    ...loadConfig(pipelineOptions, { topicPrefix: prefix }),
+    ...loadConfig(processorOptions, { groupId: `bench-${definition.name}-${randomBytes(3).toString('hex')}` }),
+    ...loadConfig(definition.options),
+  };
+  const running = await runProcessor(definition, settings, createLogger(`bench-${definition.name}`));
+  // From the first record read to the last one committed, its outputs acknowledged by the broker.
+  let started: number | undefined;
+  while (running.committed() < records) {
+    if (started === undefined && running.counters.snapshot().received > 0) started = performance.now();
+    await sleep(10);
+  }
+  const seconds = (performance.now() - (started ?? performance.now())) / 1000;
+  const { sent } = running.counters.snapshot();
+  await running.stop();
+  return { per_s: Math.round(records / Math.max(seconds, 0.001)), outputs: sent };
+}
+
+export async function runProcessorsBench(): Promise<Record<string, unknown>> {
+  const prefix = `bench-${randomBytes(3).toString('hex')}.`;
+  const input = { ...loadConfig(pipelineOptions, { topicPrefix: prefix }), ...loadConfig(simulatorOptions, { hosts: String(HOSTS), clock: 'simulated', start: '2026-01-01T00:00:00Z', ticks: String(TICKS), faultRateScale: '50' }) };
+  const { sent: records } = await runSimulator(input, createLogger('bench-input'), new AbortController().signal);
+  console.log(`${records} samples on ${topicName('samples', prefix)}; each processor reads them all through the broker`);
+  const definitions = [baseline, scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor] as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
+  const rows = [];
+  for (const definition of definitions) rows.push({ processor: definition.name, ...(await measure(definition, prefix, records)) });
+  const base = rows[0]!.per_s;
+  table(rows.map((r) => ({ ...r, of_baseline: Math.round((r.per_s / base) * 100) / 100, target: TARGET_PER_S, of_target: Math.round((r.per_s / TARGET_PER_S) * 100) / 100 })));
+
+  const admin = createKafka(input, 'bench').admin();
+  await admin.connect();
+  const ours = new Set(STREAMS.map((s) => topicName(s, prefix)));
+  await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => ours.has(t)) });
+  await admin.disconnect();
+  const registry = createRegistryClient(input);
+  for (const stream of STREAMS) await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
+  return { records, target_per_s: TARGET_PER_S, processors: rows };
+}

@@ -1,0 +1,90 @@
+import { GpumonError } from '@gpumon/runtime/errors';
+import type { GpuEconomics, GpuSample } from '@gpumon/schemas/types.generated';
+import { dividedBy, exact, floor, roundHalfEven, times, type Ratio } from './exact.js';
+import { CATCH_ALL, priceOf, type Pricing } from './pricing.js';
+
+/**
+ * Past a day between two readings of one GPU (the producer was down, the host was off) nobody
+ * knows whether the GPU was allocated: such a gap is not billed, as if the reading were the first.
+ */
+export const MAX_INTERVAL_S = 86_400;
+const PER_HOUR_MS = { num: 1n, den: 3_600_000n };
+const PER_HUNDRED = { num: 1n, den: 100n };
+/** W × ms × PUE × currency/kWh ÷ 3600 = currency micro-units (1 kWh = 3.6e9 W·ms, 1 unit = 1e6 micros). */
+const MICROS_PER_W_MS_KWH_PRICE = { num: 1n, den: 3600n };
+const W_MS_PER_KWH = 3.6e9;
+
+/**
+ * Cost of holding a GPU from the epoch to `timeMs` at the given hourly price, floored to a whole
+ * micro-unit. The allocated cost of an interval is the difference of two of these, so the costs of
+ * consecutive intervals add up exactly to the cost of their whole span.
+ */
+export function allocatedUpTo(hourlyMicros: Ratio, timeMs: number): bigint {
+  return floor(times(hourlyMicros, BigInt(timeMs), PER_HOUR_MS));
+}
+
+/**
+ * The cost, energy and carbon of the interval a sample closes, from that sample alone; null for a
+ * GPU's first reading, which closes no interval. Throws for an impossible reading and for a product
+ * the pricing does not cover: the runtime dead-letters that record and goes on.
+ */
+export function priceUsage(sample: GpuSample, pricing: Pricing): GpuEconomics | null {
+  if (sample.interval_s === null || sample.interval_s > MAX_INTERVAL_S) return null;
+  const gpu = `GPU ${sample.gpu_uuid} on ${sample.hostname}`;
+  const intervalMs = Math.round(sample.interval_s * 1000);
+  if (!(intervalMs >= 1)) throw impossible(gpu, 'interval_s', sample.interval_s, 'must be at least 0.001 s');
+  const model = priceOf(pricing, sample.product_name);
+  if (model === undefined) {
+    throw new GpumonError(
+      'transform_failed',
+      `no price for ${gpu}: its product ${JSON.stringify(sample.product_name)} matches no models entry of ${pricing.source}; add one, or a catch-all (match: "${CATCH_ALL}")`,
+    );
+  }
+
+  const powerField = sample.power_draw_average_w !== null ? 'power_draw_average_w' : 'power_draw_w';
+  const powerW = sample.gpu_lost ? 0 : (sample[powerField] ?? 0);
+  if (!(powerW >= 0 && Number.isFinite(powerW))) throw impossible(gpu, powerField, powerW, 'must be a finite number of watts, at least 0');
+  const utilizationPct = sample.gpu_lost ? 0 : (sample.utilization_gpu_pct ?? 0);
+  if (!(utilizationPct >= 0 && utilizationPct <= 100)) {
+    throw impossible(gpu, 'utilization_gpu_pct', utilizationPct, 'must be between 0 and 100 %');
+  }
+
+  const allocated = allocatedUpTo(model.hourlyMicros, sample.time) - allocatedUpTo(model.hourlyMicros, sample.time - intervalMs);
+  const busyShare = times(exact(utilizationPct), PER_HUNDRED);
+  const used = roundHalfEven(times(busyShare, allocated));
+  const energyCost = roundHalfEven(
+    times(exact(powerW), BigInt(intervalMs), exact(model.pue), exact(model.electricityPerKwh), MICROS_PER_W_MS_KWH_PRICE),
+  );
+  const energyKwh = (powerW * intervalMs * model.pue) / W_MS_PER_KWH;
+  return {
+    time: sample.time,
+    gpu_uuid: sample.gpu_uuid,
+    hostname: sample.hostname,
+    product_name: sample.product_name,
+    currency: pricing.currency,
+    interval_s: intervalMs / 1000,
+    energy_kwh: energyKwh,
+    energy_cost_micros: Number(energyCost),
+    allocated_cost_micros: Number(allocated),
+    used_cost_micros: Number(used),
+    idle_cost_micros: Number(allocated - used),
+    efficiency: utilizationPct / 100,
+    co2e_kg: energyKwh * model.carbonKgPerKwh,
+    cost_per_used_gpu_hour_micros: costPerUsedHour(model.hourlyMicros, busyShare),
+  };
+}
+
+/**
+ * Allocated cost ÷ used GPU-hours = hourly price ÷ busy share, from the exact hourly price, not the
+ * floored interval cost, whose rounding 1 ÷ used hours would magnify. Null when idle, or so nearly
+ * idle that the figure passes what a number carries exactly (2^53 micro-units per used hour).
+ */
+function costPerUsedHour(hourlyMicros: Ratio, busyShare: Ratio): number | null {
+  if (busyShare.num === 0n) return null;
+  const micros = roundHalfEven(dividedBy(hourlyMicros, busyShare));
+  return micros <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(micros) : null;
+}
+
+function impossible(gpu: string, field: string, value: number, why: string): GpumonError {
+  return new GpumonError('transform_failed', `impossible reading of ${gpu}: ${field} is ${value}; ${why}`);
+}

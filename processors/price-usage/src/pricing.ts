@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
+import { dividedBy, exact, times, type Ratio } from './exact.js';
+
+/** The `match` of the entry that prices every product, a missing product name included. */
+export const CATCH_ALL = '*';
+/** Amortization spreads a purchase over years of 365 days. */
+const HOURS_PER_YEAR = 8760n;
+const MICROS = 1_000_000n;
+
+const nonNegative = () => z.number({ error: 'must be a number' }).min(0, { error: 'must be at least 0' });
+
+/** What an entry may set for itself and what `defaults` sets for every entry that does not. */
+const siteFields = {
+  electricity_per_kwh: nonNegative().optional(),
+  pue: z.number({ error: 'must be a number' }).min(1, { error: 'must be at least 1 (facility energy ÷ IT energy)' }).optional(),
+  carbon_kg_per_kwh: nonNegative().optional(),
+};
+const SITE_KEYS = Object.keys(siteFields) as Array<keyof typeof siteFields>;
+
+const modelEntry = z
+  .strictObject({
+    match: z.string({ error: 'must be a string' }).min(1, { error: `must not be empty (use "${CATCH_ALL}" for a catch-all)` }),
+    hourly_price: nonNegative().optional(),
+    amortized: z
+      .strictObject({
+        purchase_price: nonNegative(),
+        years: z.number({ error: 'must be a number' }).gt(0, { error: 'must be more than 0' }),
+      })
+      .optional(),
+    ...siteFields,
+  })
+  .refine((m) => (m.hourly_price === undefined) !== (m.amortized === undefined), {
+    error: 'give exactly one of hourly_price and amortized',
+  });
+
+const pricingFile = z
+  .strictObject({
+    currency: z.string({ error: 'must be a string' }).regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 code such as USD' }),
+    defaults: z.strictObject(siteFields).default({}),
+    models: z.array(modelEntry, { error: 'must be a list of entries' }).min(1, { error: 'must hold at least one entry' }),
+  })
+  .superRefine((file, ctx) => {
+    file.models.forEach((model, i) => {
+      for (const key of SITE_KEYS) {
+        if (model[key] === undefined && file.defaults[key] === undefined) {
+          ctx.addIssue({ code: 'custom', path: ['models', i, key], message: 'missing here and in defaults' });
+        }
+      }
+      // An earlier match that is a substring of this one takes every product this one would: "L4" before "L40S".
+      const shadow = file.models.findIndex((earlier, j) => j < i && covers(earlier.match, model.match));
+      if (shadow >= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['models', i, 'match'],
+          message: `can never match: models[${shadow}] (match "${file.models[shadow]?.match}") comes first and matches every product this one would; put the more specific entry first`,
+        });
+      }
+    });
+  });
+
+/** One entry of the pricing file with the defaults filled in. */
+export interface ModelPrice {
+  match: string;
+  /** Allocated cost of one GPU-hour (currency micro-units per hour, exact: amortized prices do not end). */
+  hourlyMicros: Ratio;
+  /** Price of a kWh at the facility meter (currency units). */
+  electricityPerKwh: number;
+  /** Power usage effectiveness: facility energy ÷ IT energy (≥ 1). */
+  pue: number;
+  /** Grid carbon intensity (kg CO2e per kWh). */
+  carbonKgPerKwh: number;
+}
+
+export interface Pricing {
+  /** Where the pricing came from, for error messages. */
+  source: string;
+  currency: string;
+  /** In file order: the first whose match the product name contains wins. */
+  models: ModelPrice[];
+}
+
+/** Validates a pricing file's content; errors name the source and each bad entry. */
+export function parsePricing(raw: unknown, source: string): Pricing {
+  const parsed = pricingFile.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${where(raw, issue.path)}: ${issue.message}`);
+    throw new GpumonError('config_invalid', `pricing file ${source} is invalid:\n  ${problems.join('\n  ')}`);
+  }
+  const { currency, defaults, models } = parsed.data;
+  return {
+    source,
+    currency,
+    models: models.map((model) => ({
+      match: model.match,
+      hourlyMicros: model.amortized === undefined
+        ? times(exact(model.hourly_price as number), MICROS)
+        : dividedBy(times(exact(model.amortized.purchase_price), MICROS), times(exact(model.amortized.years), HOURS_PER_YEAR)),
+      electricityPerKwh: (model.electricity_per_kwh ?? defaults.electricity_per_kwh) as number,
+      pue: (model.pue ?? defaults.pue) as number,
+      carbonKgPerKwh: (model.carbon_kg_per_kwh ?? defaults.carbon_kg_per_kwh) as number,
+    })),
+  };
+}
+
+/** Reads a YAML or JSON pricing file (JSON is YAML) once, at start. */
+export function loadPricing(path: string): Pricing {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new GpumonError('config_invalid', `cannot read pricing file ${path}: ${errorMessage(error)}`, { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new GpumonError('config_invalid', `pricing file ${path} is neither YAML nor JSON: ${errorMessage(error)}`, { cause: error });
+  }
+  return parsePricing(raw, path);
+}
+
+/** The first entry whose match the product name contains, case-insensitively; the catch-all matches any. */
+export function priceOf(pricing: Pricing, productName: string | null): ModelPrice | undefined {
+  return pricing.models.find((model) => (productName === null ? model.match === CATCH_ALL : covers(model.match, productName)));
+}
+
+function covers(match: string, name: string): boolean {
+  return match === CATCH_ALL || name.toLowerCase().includes(match.toLowerCase());
+}
+
+/** "models[2] (match "A100"): amortized.years" from an issue path, with the entry's match to find it by. */
+function where(raw: unknown, path: ReadonlyArray<PropertyKey>): string {
+  if (path.length === 0) return '(top level)';
+  const [first, second, ...rest] = path;
+  if (first === 'models' && typeof second === 'number') {
+    const entry = (raw as { models?: unknown[] }).models?.[second];
+    const match = (entry as { match?: unknown } | undefined)?.match;
+    const head = typeof match === 'string' ? `models[${second}] (match "${match}")` : `models[${second}]`;
+    return rest.length === 0 ? head : `${head}: ${rest.map(String).join('.')}`;
+  }
+  return path.map(String).join('.');
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TopicCodec } from '@gpumon/runtime/avro-codec';
+import { loadConfig } from '@gpumon/runtime/config';
+import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
+import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import { STREAMS, topicName, valueSubject } from '@gpumon/schemas/topics';
+import { eventually, startCli, type CliProcess } from './cli-process.js';
+
+/**
+ * Two score-health instances in one consumer group share the partitions; one is killed (SIGKILL,
+ * no goodbye) while samples keep arriving, and every sample still gets its verdict.
+ */
+const run = randomBytes(3).toString('hex');
+const prefix = `e2e-scale-${run}.`;
+const env = { GPUMON_TOPIC_PREFIX: prefix };
+const kafka = createKafka(loadConfig(kafkaOptions, { topicPrefix: prefix }), 'e2e-scale');
+const registry = createRegistryClient(loadConfig(registryOptions));
+const processes: CliProcess[] = [];
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function received(port: number): Promise<number> {
+  const text = await fetch(`http://localhost:${port}/metrics`).then((r) => r.text(), () => '');
+  return Number(/gpumon_records_received_total\{component="score-health"\} (\d+)/.exec(text)?.[1] ?? 0);
+}
+
+async function keysOf(stream: 'samples' | 'health', until: (n: number) => boolean): Promise<Set<string>> {
+  const codec = new TopicCodec(registry, stream, prefix);
+  const consumer = kafka.consumer({ groupId: `e2e-scale-${run}-read-${stream}-${randomBytes(2).toString('hex')}` });
+  const keys = new Set<string>();
+  await consumer.connect();
+  await consumer.subscribe({ topic: codec.topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const record = await codec.decode(message.value);
+      keys.add(`${record.gpu_uuid}@${record.time}`);
+    },
+  });
+  await eventually(`${stream} read back`, async () => (until(keys.size) ? true : undefined), 60_000);
+  await consumer.disconnect();
+  return keys;
+}
+
+afterAll(async () => {
+  await Promise.all(processes.map((p) => p.stop()));
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: STREAMS.map((s) => topicName(s, prefix)) }).catch(() => undefined);
+  await admin.disconnect();
+  for (const stream of STREAMS) {
+    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
+    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), true).catch(() => undefined);
+  }
+});
+
+describe('scaling a processor out', () => {
+  it('splits the partitions between two instances and loses nothing when one is killed', { timeout: 150_000 }, async () => {
+    const topics = startCli(['topics'], env);
+    expect(await topics.exited, topics.output()).toBe(0);
+    const [portA, portB] = [await freePort(), await freePort()];
+    const instance = (port: number): CliProcess => {
+      const p = startCli(['process', 'score-health', '--group', `e2e-scale-${run}`, '--session-timeout', '6s', '--metrics-port', String(port)], env);
+      processes.push(p);
+      return p;
+    };
+    const a = instance(portA);
+    const b = instance(portB);
+    // 64 GPUs × 60 ticks at 160 samples/s: about 25 s of samples arriving while the group changes.
+    const simulate = startCli([
+      'simulate', '--clock', 'simulated', '--start', '2026-02-01T00:00:00Z', '--hosts', '8', '--gpus-per-host', '8',
+      '--ticks', '60', '--rate', '160', '--host-prefix', `e2e-scale-${run}`,
+    ], env);
+    processes.push(simulate);
+    await eventually('both instances working', async () => ((await received(portA)) > 0 && (await received(portB)) > 0 ? true : undefined), 60_000);
+    a.child.kill('SIGKILL');
+    const bBefore = await received(portB);
+    expect(await simulate.exited, simulate.output()).toBe(0);
+    const inputs = await keysOf('samples', (n) => n >= 64 * 60);
+    expect(inputs.size).toBe(64 * 60);
+    const outputs = await keysOf('health', (n) => n >= inputs.size);
+    expect([...inputs].filter((k) => !outputs.has(k))).toEqual([]);
+    expect(await received(portB)).toBeGreaterThan(bBefore);
+    expect(await a.exited).toBeNull();
+    expect(await b.stop(), b.output()).toBe(0);
+  });
+});
