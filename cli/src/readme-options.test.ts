@@ -7,6 +7,7 @@ import { priceUsageOptions } from '@gpumon/price-usage/options';
 import { alertOptions } from '@gpumon/runtime/alert';
 import { processorOptions } from '@gpumon/runtime/processor';
 import { simulatorOptions } from '@gpumon/simulator/options';
+import { alertmanagerOptions } from '@gpumon/sink-alertmanager/options';
 import { sinkOptions } from '@gpumon/sink-timescaledb/options';
 import { demoOptions } from './demo.js';
 
@@ -19,6 +20,7 @@ const DOCUMENTED: Array<[string, ConfigSpec]> = [
   ['processors/detect-anomalies/README.md', detectAnomaliesOptions],
   ['processors/price-usage/README.md', priceUsageOptions],
   ['sinks/timescaledb/README.md', sinkOptions],
+  ['sinks/alertmanager/README.md', alertmanagerOptions],
   ['cli/README.md', demoOptions],
 ];
 

@@ -53,10 +53,10 @@ function expectedColumn(type: AvroType): { type: string; nullable: boolean } {
 describe('migrations', () => {
   it('apply from zero, then a second run is a no-op', async () => {
     const first = await migrate(scratch, log);
-    expect(first.map((m) => m.name)).toEqual(['0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts']);
+    expect(first.map((m) => m.name)).toEqual(['0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key']);
     expect(await migrate(scratch, log)).toEqual([]);
     const booked = await withClient(scratch, (c) => c.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`));
-    expect(booked.rows.map((r) => r.name)).toEqual(['0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts']);
+    expect(booked.rows.map((r) => r.name)).toEqual(['0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key']);
   });
 
   it.each<[Stream, string]>([

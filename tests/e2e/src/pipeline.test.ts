@@ -1,70 +1,97 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
+import { priceUsageProcessor } from '@gpumon/price-usage/processor';
 import { TopicCodec } from '@gpumon/runtime/avro-codec';
-import { loadConfig } from '@gpumon/runtime/config';
+import { loadConfig, type ConfigSpec } from '@gpumon/runtime/config';
 import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
+import type { EnrichedStream, ProcessorDefinition } from '@gpumon/runtime/processor';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import type { DeadLetter, GpuSample } from '@gpumon/schemas/types.generated';
-import { STREAMS, topicName, valueSubject } from '@gpumon/schemas/topics';
-import { scoreHealth } from '@gpumon/score-health/score';
+import { STREAMS, topicName, valueSubject, type Stream } from '@gpumon/schemas/topics';
+import { scoreHealthProcessor } from '@gpumon/score-health/processor';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
+import { loadScenario } from '@gpumon/simulator/scenario';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
-import { byGpuAndTime, rowToRecord } from './records.js';
+import { rowToRecord } from './records.js';
 
 /**
- * simulate → gpu.samples.v1 → process score-health → gpu.health.v1 → sink → gpu_samples, gpu_health,
- * each stage its own `gpumon` process on the real Kafka, registry and TimescaleDB. The run gets
- * its own topic prefix and host names, so it shares the stack with anything else running.
+ * simulate → gpu.samples.v1 → score-health, detect-anomalies, price-usage → their topics → sink →
+ * gpu_samples, gpu_health, gpu_anomalies, gpu_economics, gpu_alerts; each stage its own `gpumon`
+ * process on the real Kafka, registry and TimescaleDB. The fleet goes through one fault of each
+ * kind, so anomalies and alerts are there to check. The run gets its own topic prefix and host
+ * names, so it shares the stack with anything else running.
  */
 const run = randomBytes(3).toString('hex');
 const env = { GPUMON_TOPIC_PREFIX: `e2e-${run}.` };
 const hostPrefix = `e2e-${run}`;
-const fleetOptions = { seed: 7, hosts: 2, gpusPerHost: 6, hostPrefix };
-const start = Date.parse('2026-01-01T00:00:00Z');
-const ticks = 3;
+const SCENARIO = fileURLToPath(new URL('../../../producers/simulator/scenarios/every-fault.yaml', import.meta.url));
+const fleetOptions = { seed: 7, hosts: 2, gpusPerHost: 8, hostPrefix };
+const start = Date.parse('2026-01-05T00:00:00Z');
+const intervalMs = 10 * 60_000;
+const ticks = 30;
 const garbage = Buffer.from('definitely not avro');
 
 const kafkaSettings = loadConfig(kafkaOptions, { topicPrefix: env.GPUMON_TOPIC_PREFIX });
 const kafka = createKafka(kafkaSettings, 'e2e');
 const registry = createRegistryClient(loadConfig(registryOptions));
 const pool = createPool(loadConfig(databaseOptions));
-let sink: CliProcess;
-let health: CliProcess;
+const processors = [scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor] as unknown as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
+const TABLES: Array<[Exclude<Stream, 'dlq'>, string]> = [
+  ['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics'], ['alerts', 'gpu_alerts'],
+];
+const running: CliProcess[] = [];
 
-function expectedSamples(): GpuSample[] {
-  const fleet = new SimulatedFleet(fleetOptions);
-  return Array.from({ length: ticks }, (_, k) => fleet.sample(start + k * 10_000)).flat().sort(byGpuAndTime);
+/** Order-free comparison: rows and records as JSON with keys sorted at every depth (jsonb reorders them), sorted. */
+const sortKeys = (value: unknown): unknown =>
+  Array.isArray(value) ? value.map(sortKeys)
+    : value !== null && typeof value === 'object' && !Buffer.isBuffer(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortKeys(v)]))
+      : value;
+const canonical = (records: unknown[]): string[] => records.map((r) => JSON.stringify(sortKeys(r))).sort();
+
+/** What the simulator produced, and what each processor's own transform makes of it, by stream. */
+function expected(): Map<Stream, unknown[]> {
+  const fleet = new SimulatedFleet({ ...fleetOptions, scenario: loadScenario(SCENARIO) });
+  const samples: GpuSample[] = Array.from({ length: ticks }, (_, k) => fleet.sample(start + k * intervalMs)).flat();
+  const byStream = new Map<Stream, unknown[]>([['samples', samples]]);
+  for (const definition of processors) {
+    const transform = definition.create(loadConfig(definition.options));
+    for (const output of samples.flatMap((s) => transform(s))) byStream.set(output.stream, [...(byStream.get(output.stream) ?? []), output.record]);
+  }
+  return byStream;
 }
 
-async function rowsOf(table: string, stream: 'samples' | 'health'): Promise<Array<Record<string, unknown>>> {
+async function rowsOf(stream: Exclude<Stream, 'dlq'>, table: string): Promise<unknown[]> {
   const result = await pool.query(`SELECT * FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
-  return result.rows.map((row: Record<string, unknown>) => rowToRecord(stream, row)).sort(byGpuAndTime);
+  return result.rows.map((row: Record<string, unknown>) => rowToRecord(stream, row));
 }
 
 beforeAll(async () => {
   const topics = startCli(['topics'], env);
   expect(await topics.exited, topics.output()).toBe(0);
 
-  // A malformed record first: both consumers must dead-letter it and carry on.
+  // A malformed record first: every consumer must dead-letter it and carry on.
   const producer = kafka.producer({ createPartitioner: keyPartitioner });
   await producer.connect();
   await producer.send({ topic: topicName('samples', env.GPUMON_TOPIC_PREFIX), messages: [{ key: 'GPU-garbage', value: garbage }] });
   await producer.disconnect();
 
-  sink = startCli(['sink', '--streams', 'samples,health', '--group', `e2e-${run}-sink`], env);
-  health = startCli(['process', 'score-health', '--group', `e2e-${run}-health`], env);
+  running.push(startCli(['sink', '--group', `e2e-${run}-sink`], env));
+  for (const definition of processors) running.push(startCli(['process', definition.name, '--group', `e2e-${run}-${definition.name}`], env));
   const simulate = startCli([
-    'simulate', '--clock', 'simulated', '--start', new Date(start).toISOString(), '--ticks', String(ticks), '--interval', '10s',
-    '--hosts', String(fleetOptions.hosts), '--gpus-per-host', String(fleetOptions.gpusPerHost), '--seed', String(fleetOptions.seed), '--host-prefix', hostPrefix,
+    'simulate', '--clock', 'simulated', '--start', new Date(start).toISOString(), '--ticks', String(ticks), '--interval', '10m',
+    '--hosts', String(fleetOptions.hosts), '--gpus-per-host', String(fleetOptions.gpusPerHost), '--seed', String(fleetOptions.seed),
+    '--host-prefix', hostPrefix, '--scenario', SCENARIO,
   ], env);
   expect(await simulate.exited, simulate.output()).toBe(0);
 });
 
 afterAll(async () => {
-  await Promise.all([sink?.stop(), health?.stop()]);
-  await pool.query('DELETE FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}-%`]);
-  await pool.query('DELETE FROM gpu_health WHERE hostname LIKE $1', [`${hostPrefix}-%`]);
+  await Promise.all(running.map((p) => p.stop()));
+  for (const [, table] of TABLES) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
   await pool.end();
   const admin = kafka.admin();
   await admin.connect();
@@ -77,23 +104,22 @@ afterAll(async () => {
   }
 });
 
-describe('walking skeleton, end to end', () => {
-  it('writes every simulated sample into gpu_samples with exactly the values produced', async () => {
-    const expected = expectedSamples();
-    const rows = await eventually('all samples in gpu_samples', async () => {
-      const found = await rowsOf('gpu_samples', 'samples');
-      return found.length >= expected.length ? found : undefined;
-    });
-    expect(rows).toEqual(expected);
+describe('the whole pipeline, end to end', () => {
+  const produced = expected();
+
+  it('has faults to show: anomalies, alerts and lost GPUs among the records', () => {
+    expect(produced.get('anomalies')?.length).toBeGreaterThan(10);
+    expect(produced.get('alerts')?.length).toBeGreaterThan(10);
+    expect((produced.get('samples') as GpuSample[]).some((s) => s.gpu_lost)).toBe(true);
   });
 
-  it('writes the health verdict of every sample into gpu_health with exactly the values computed', async () => {
-    const expected = expectedSamples().map(scoreHealth).sort(byGpuAndTime);
-    const rows = await eventually('all verdicts in gpu_health', async () => {
-      const found = await rowsOf('gpu_health', 'health');
-      return found.length >= expected.length ? found : undefined;
+  it.each(TABLES)('writes every %s record into %s with exactly the values produced', async (stream, table) => {
+    const want = canonical(produced.get(stream) ?? []);
+    const rows = await eventually(`all ${stream} in ${table}`, async () => {
+      const found = await rowsOf(stream, table);
+      return found.length >= want.length ? found : undefined;
     });
-    expect(rows).toEqual(expected);
+    expect(canonical(rows)).toEqual(want);
   });
 
   it('sends the malformed record to the dead-letter topic with the reason, from each consumer', async () => {
@@ -104,24 +130,24 @@ describe('walking skeleton, end to end', () => {
     await consumer.connect();
     await consumer.subscribe({ topic: codec.topic, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void letters.push(await codec.decode(message.value)) });
-    await eventually('two dead letters', async () => (letters.length >= 2 ? true : undefined));
+    await eventually('four dead letters', async () => (letters.length >= 4 ? true : undefined));
     await consumer.disconnect();
-    expect(letters.map((l) => l.component).sort()).toEqual(['score-health', 'sink-timescaledb']);
+    expect(letters.map((l) => l.component).sort()).toEqual(['detect-anomalies', 'price-usage', 'score-health', 'sink-timescaledb']);
     for (const letter of letters) {
       expect(letter).toMatchObject({
-        source_topic: topicName('samples', env.GPUMON_TOPIC_PREFIX),
-        source_offset: 0,
-        key: Buffer.from('GPU-garbage'),
-        value: garbage,
-        error_code: 'decode_failed',
+        source_topic: topicName('samples', env.GPUMON_TOPIC_PREFIX), source_offset: 0, key: Buffer.from('GPU-garbage'), value: garbage, error_code: 'decode_failed',
       });
       expect(letter.error_message).toContain('not a Confluent Avro message');
     }
+    const inspect = startCli(['dlq', 'inspect'], env);
+    expect(await inspect.exited, inspect.output()).toBe(0);
+    expect(inspect.output()).toMatch(/score-health {2}e2e-.*gpu\.samples\.v1\[\d\]@0\n {2}error {2}decode_failed: not a Confluent Avro message/);
+    expect(inspect.output()).toContain('key    "GPU-garbage" (11 bytes)');
+    expect(inspect.output()).toContain('4 dead letters on');
   });
 
   it('stops every stage cleanly on SIGTERM', async () => {
-    expect(await health.stop(), health.output()).toBe(0);
-    expect(await sink.stop(), sink.output()).toBe(0);
-    expect(sink.output()).toMatch(/stopped received=\d+/);
+    for (const process of running) expect(await process.stop(), process.output()).toBe(0);
+    expect(running[0]!.output()).toMatch(/stopped received=\d+/);
   });
 });
