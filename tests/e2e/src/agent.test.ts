@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
-import { topicName, valueSubject } from '@gpumon/schemas/topics';
+import { freePort, removeRun } from './cleanup.js';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 import { byGpuAndTime, rowToRecord } from './records.js';
 
@@ -37,14 +36,6 @@ const pool = createPool(loadConfig(databaseOptions));
 const fixtureXml = readFileSync(FIXTURE, 'utf8');
 const [first, second] = parseNvidiaSmiXml(fixtureXml, { hostname, time: 0 }).samples as [GpuSample, GpuSample];
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 function agentArgs(state: string): string[] {
   return ['agent', '--interval', '1s', '--collect-timeout', '500ms', '--nvidia-smi', FAKE_NVIDIA_SMI,
     '--xid-source', `file:${kernelLog}`, '--state-dir', state, '--hostname', hostname];
@@ -59,14 +50,7 @@ function withoutSecondGpu(xml: string): string {
 afterAll(async () => {
   await pool.query('DELETE FROM gpu_samples WHERE hostname = $1', [hostname]);
   await pool.end();
-  const admin = createKafka(loadConfig(kafkaOptions), 'e2e').admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topicName('samples', prefix), topicName('dlq', prefix)] }).catch(() => undefined);
-  await admin.disconnect();
-  for (const stream of ['samples', 'dlq'] as const) {
-    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
-    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), true).catch(() => undefined);
-  }
+  await removeRun(createKafka(loadConfig(kafkaOptions), 'e2e'), registry, prefix, ['samples', 'dlq']);
   rmSync(work, { recursive: true, force: true });
 });
 

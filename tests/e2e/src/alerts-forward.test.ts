@@ -7,7 +7,7 @@ import { loadConfig } from '@gpumon/runtime/config';
 import { createKafka, ensureTopics, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { toPostableAlert, type PostableAlert } from '@gpumon/sink-alertmanager/alertmanager-payload';
-import { topicName, valueSubject } from '@gpumon/schemas/topics';
+import { removeRun } from './cleanup.js';
 import { eventually, startCli } from './cli-process.js';
 
 /** `gpumon alerts forward` against a local HTTP receiver that speaks Alertmanager's API v2 and fails once first. */
@@ -65,14 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server.close();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [topicName('alerts', prefix), topicName('dlq', prefix)] }).catch(() => undefined);
-  await admin.disconnect();
-  for (const stream of ['alerts', 'dlq'] as const) {
-    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
-    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), true).catch(() => undefined);
-  }
+  await removeRun(kafka, registry, prefix, ['alerts', 'dlq']);
 });
 
 describe('gpumon alerts forward', () => {

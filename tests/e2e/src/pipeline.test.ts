@@ -10,10 +10,11 @@ import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka
 import type { EnrichedStream, ProcessorDefinition } from '@gpumon/runtime/processor';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import type { DeadLetter, GpuSample } from '@gpumon/schemas/types.generated';
-import { STREAMS, topicName, valueSubject, type Stream } from '@gpumon/schemas/topics';
+import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { scoreHealthProcessor } from '@gpumon/score-health/processor';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { loadScenario } from '@gpumon/simulator/scenario';
+import { removeRun } from './cleanup.js';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 import { rowToRecord } from './records.js';
 
@@ -93,15 +94,7 @@ afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
   for (const [, table] of TABLES) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
   await pool.end();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: STREAMS.map((s) => topicName(s, env.GPUMON_TOPIC_PREFIX)) });
-  await admin.disconnect();
-  for (const stream of STREAMS) {
-    const subject = valueSubject(topicName(stream, env.GPUMON_TOPIC_PREFIX));
-    await registry.deleteSubject(subject, false).catch(() => undefined);
-    await registry.deleteSubject(subject, true).catch(() => undefined);
-  }
+  await removeRun(kafka, registry, env.GPUMON_TOPIC_PREFIX);
 });
 
 describe('the whole pipeline, end to end', () => {

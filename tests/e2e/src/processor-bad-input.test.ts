@@ -6,9 +6,9 @@ import { loadConfig } from '@gpumon/runtime/config';
 import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { schemaOf, type AvroRecord } from '@gpumon/schemas/avro';
-import { STREAMS, topicName, valueSubject } from '@gpumon/schemas/topics';
 import type { DeadLetter, GpuHealth, GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
+import { removeRun } from './cleanup.js';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 
 /**
@@ -69,14 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await processor?.stop();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: STREAMS.map((s) => topicName(s, prefix)) }).catch(() => undefined);
-  await admin.disconnect();
-  for (const stream of STREAMS) {
-    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
-    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), true).catch(() => undefined);
-  }
+  await removeRun(kafka, registry, prefix);
 });
 
 describe('score-health fed bad input through the broker', () => {

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { loadConfig } from '@gpumon/runtime/config';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
-import { STREAMS, topicName, valueSubject } from '@gpumon/schemas/topics';
+import { freePort, removeRun } from './cleanup.js';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 
 /**
@@ -18,14 +17,6 @@ const env = { GPUMON_TOPIC_PREFIX: prefix };
 const kafka = createKafka(loadConfig(kafkaOptions, { topicPrefix: prefix }), 'e2e-scale');
 const registry = createRegistryClient(loadConfig(registryOptions));
 const processes: CliProcess[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function received(port: number): Promise<number> {
   const text = await fetch(`http://localhost:${port}/metrics`).then((r) => r.text(), () => '');
@@ -51,14 +42,7 @@ async function keysOf(stream: 'samples' | 'health', until: (n: number) => boolea
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop()));
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: STREAMS.map((s) => topicName(s, prefix)) }).catch(() => undefined);
-  await admin.disconnect();
-  for (const stream of STREAMS) {
-    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
-    await registry.deleteSubject(valueSubject(topicName(stream, prefix)), true).catch(() => undefined);
-  }
+  await removeRun(kafka, registry, prefix);
 });
 
 describe('scaling a processor out', () => {
