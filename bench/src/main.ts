@@ -3,12 +3,14 @@ import { cpus, totalmem } from 'node:os';
 import { runDetectionBench } from './detection.js';
 import { runProcessorsBench } from './processors.js';
 import { runProducersBench } from './producers.js';
+import { runSinkBench } from './sink.js';
 
 /** Each suite prints its own table and returns its figures for --json. */
 const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
   producers: runProducersBench,
   processors: runProcessorsBench,
   detection: runDetectionBench,
+  sink: runSinkBench,
 };
 
 function usage(): never {

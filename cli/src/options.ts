@@ -1,14 +1,13 @@
-import type { Command} from 'commander';
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadConfig, type ConfigOf, type ConfigSpec } from '@gpumon/runtime/config';
 
 /** Adds one --flag per option of `spec`, its help naming the environment variable and default. */
 export function withOptions(command: Command, ...specs: ConfigSpec[]): Command {
-  for (const spec of specs) {
-    for (const option of Object.values(spec)) {
-      const help = `${option.description} (env ${option.env}${option.default !== undefined && !option.secret ? `, default ${option.default}` : ''})`;
-      command.addOption(new Option(option.switch === true ? `--${option.flag}` : `--${option.flag} <value>`, help));
-    }
+  // Later specs override earlier ones, as in settingsOf's merged spec (a component's own default wins).
+  const merged: ConfigSpec = Object.assign({}, ...specs);
+  for (const option of Object.values(merged)) {
+    const help = `${option.description} (env ${option.env}${option.default !== undefined && !option.secret ? `, default ${option.default}` : ''})`;
+    command.addOption(new Option(option.switch === true ? `--${option.flag}` : `--${option.flag} <value>`, help));
   }
   return command;
 }

@@ -1,43 +1,24 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientConfig, type DatabaseSettings } from '@gpumon/runtime/database';
-import { loadConfig } from '@gpumon/runtime/config';
-import { databaseOptions } from '@gpumon/runtime/database';
 import { createLogger } from '@gpumon/runtime/log';
 import { schemaOf, type AvroType } from '@gpumon/schemas/avro';
 import type { Stream } from '@gpumon/schemas/topics';
 import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrate } from './migrate.js';
 import { listUnprefixedObjects } from './prefix-audit.js';
+import { scratchDatabase, withClient } from './scratch-database.js';
 
 /** Migrations are tested from zero in a database of their own, created and dropped by the test. */
-const main = loadConfig(databaseOptions);
-const scratchName = `gpu_test_${randomBytes(4).toString('hex')}`;
-const scratchUrl = new URL(main.databaseUrl);
-scratchUrl.pathname = `/${scratchName}`;
-const scratch: DatabaseSettings = { ...main, databaseUrl: scratchUrl.toString() };
+const db = scratchDatabase();
+const scratch = db.settings;
 const log = createLogger('migrate-test');
+const ALL = [
+  '0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key',
+  '0007_chunks_retention', '0008_devices', '0009_views', '0010_roles',
+];
 
-async function withClient<T>(settings: DatabaseSettings, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(clientConfig(settings));
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-beforeAll(async () => {
-  // The new database inherits TimescaleDB from template1, where the stack (like the timescaledb image) installs it.
-  await withClient(main, (c) => c.query(`CREATE DATABASE ${scratchName}`));
-});
-
-afterAll(async () => {
-  await withClient(main, (c) => c.query(`DROP DATABASE IF EXISTS ${scratchName} WITH (FORCE)`));
-});
+beforeAll(() => db.create());
+afterAll(() => db.drop());
 
 const SQL_TYPES: Record<string, string> = {
   string: 'text', double: 'double precision', long: 'bigint', int: 'integer', boolean: 'boolean', bytes: 'bytea',
@@ -53,10 +34,10 @@ function expectedColumn(type: AvroType): { type: string; nullable: boolean } {
 describe('migrations', () => {
   it('apply from zero, then a second run is a no-op', async () => {
     const first = await migrate(scratch, log);
-    expect(first.map((m) => m.name)).toEqual(['0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key']);
+    expect(first.map((m) => m.name)).toEqual(ALL);
     expect(await migrate(scratch, log)).toEqual([]);
     const booked = await withClient(scratch, (c) => c.query(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`));
-    expect(booked.rows.map((r) => r.name)).toEqual(['0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key']);
+    expect(booked.rows.map((r) => r.name)).toEqual(ALL);
   });
 
   it.each<[Stream, string]>([

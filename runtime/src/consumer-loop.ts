@@ -11,6 +11,10 @@ export interface ConsumerLoopOptions {
   fromBeginning: boolean;
   /** How long the group waits for a silent member (a crashed process) before moving its partitions (ms). */
   sessionTimeoutMs?: number;
+  /** Fetch shape: the broker holds a fetch until it has `minBytes` or `maxWaitTimeInMs` passed (kafkajs: 1 byte, 5 s). */
+  consumer?: { minBytes?: number; maxWaitTimeInMs?: number };
+  /** Partition batches handled at once (default 1); each batch is still committed only after its own handler resolves. */
+  partitionsConsumedConcurrently?: number;
   log: Logger;
   /** Gets `gpumon_consumer_lag{group,topic,partition}`: records behind the partition's end after each batch. */
   registry: Registry;
@@ -47,7 +51,7 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer = kafka.consumer({
     groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024,
-    sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
+    sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)), ...options.consumer,
   });
   let settle: (error?: unknown) => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
@@ -65,7 +69,7 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       await options.handleBatch(batch, heartbeat);

@@ -17,6 +17,11 @@ PG_SUPERUSER=postgres
 PG_APP_USER=gpumon
 PG_APP_PASSWORD=gpumon
 PG_APP_DB=gpumon
+# The sink's login (member of gpu_writer) and an analysts' login (member of gpu_analyst).
+PG_SINK_USER=gpu_sink
+PG_SINK_PASSWORD=gpu_sink
+PG_READER_USER=gpu_reader
+PG_READER_PASSWORD=gpu_reader
 TSDB_CACHE=$CACHE_DIR/timescaledb
 # Debian release whose timescaledb source package builds against Debian 12's PostgreSQL 15.
 TSDB_SOURCE_SUITE=${TSDB_SOURCE_SUITE:-trixie}
@@ -276,12 +281,25 @@ _pg_postmaster_pid() {
 
 postgres_running() { _pg_postmaster_pid >/dev/null; }
 
-# Creates the application role, database and extension; safe to run on every start.
+# Creates the application role (CREATEROLE: migration 0010 makes the gpu_ group roles), the
+# sink's and analysts' logins, the database and the extension; safe to run on every start.
 _pg_bootstrap() {
   _pg_admin_psql -d postgres >>"$PG_LOG" 2>&1 <<EOF || _pg_fail_with_log "creating role/database $PG_APP_USER failed" "$PG_LOG"
 SELECT 'CREATE ROLE $PG_APP_USER' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_APP_USER') \gexec
-ALTER ROLE $PG_APP_USER WITH LOGIN CREATEDB NOSUPERUSER NOCREATEROLE PASSWORD '$PG_APP_PASSWORD';
+ALTER ROLE $PG_APP_USER WITH LOGIN CREATEDB NOSUPERUSER CREATEROLE PASSWORD '$PG_APP_PASSWORD';
 SELECT 'CREATE DATABASE $PG_APP_DB OWNER $PG_APP_USER' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_APP_DB') \gexec
+EOF
+  # Login users for the sink and for analysts, members of the group roles that migration 0010 grants
+  # to (docs/roles.md). The groups are made here too, if missing, as the migration would make them.
+  _pg_admin_psql -d postgres >>"$PG_LOG" 2>&1 <<EOF || _pg_fail_with_log "creating the gpu_ roles failed" "$PG_LOG"
+SELECT format('CREATE ROLE %I NOLOGIN', r) FROM unnest(ARRAY['gpu_writer', 'gpu_analyst']) AS r
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) \gexec
+SELECT 'CREATE ROLE $PG_SINK_USER' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_SINK_USER') \gexec
+ALTER ROLE $PG_SINK_USER WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$PG_SINK_PASSWORD';
+GRANT gpu_writer TO $PG_SINK_USER;
+SELECT 'CREATE ROLE $PG_READER_USER' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_READER_USER') \gexec
+ALTER ROLE $PG_READER_USER WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$PG_READER_PASSWORD';
+GRANT gpu_analyst TO $PG_READER_USER;
 EOF
   # Only a superuser may create timescaledb; the application's migrations say IF NOT EXISTS too.
   # template1 gets it as well (as in the timescaledb image), so databases the gpumon role creates,

@@ -1,4 +1,5 @@
 import { parse } from '@gpumon/runtime/config';
+import { databaseOptions } from '@gpumon/runtime/database';
 import { metricsOptions } from '@gpumon/runtime/metrics';
 import { TABLE_NAMES, type SinkStream } from './tables.js';
 
@@ -21,5 +22,21 @@ export const sinkOptions = {
     description: 'Where a new consumer group starts: the oldest record (true) or the next one written (false).',
     schema: parse.boolean(),
   },
+  batchRows: {
+    env: 'GPUMON_SINK_BATCH_ROWS', flag: 'batch-rows', default: '5000', example: '20000',
+    description: 'Most rows per database write; records of several partitions of one table are written together up to this many.',
+    schema: parse.int(1, 1_000_000),
+  },
+  batchWait: {
+    env: 'GPUMON_SINK_BATCH_WAIT', flag: 'batch-wait', default: '1s', example: '250ms',
+    description: 'Longest a record waits for others to fill its write: the broker holds a fetch this long for more data, and a partly filled write goes out after it.',
+    schema: parse.durationMs(),
+  },
   ...metricsOptions,
+  // The sink logs in as a member of gpu_writer (migration 0010), which can insert and nothing more.
+  databaseUrl: {
+    ...databaseOptions.databaseUrl,
+    default: 'postgres://gpu_sink:gpu_sink@localhost:5432/gpumon',
+    description: 'PostgreSQL (TimescaleDB) connection URL of a role in gpu_writer (docs/roles.md); the local stack creates gpu_sink.',
+  },
 } as const;

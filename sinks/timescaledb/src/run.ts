@@ -1,3 +1,5 @@
+import type { KafkaMessage } from 'kafkajs';
+import type pg from 'pg';
 import { Registry } from 'prom-client';
 import type { ConfigOf } from '@gpumon/runtime/config';
 import { startConsumerLoop } from '@gpumon/runtime/consumer-loop';
@@ -8,6 +10,8 @@ import type { Logger } from '@gpumon/runtime/log';
 import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { retryWhileRetriable } from '@gpumon/runtime/retry';
+import { Batcher } from './batcher.js';
+import { upsertDevices } from './devices.js';
 import type { sinkOptions } from './options.js';
 import { TableWriter } from './table-writer.js';
 import { tableOf } from './tables.js';
@@ -15,25 +19,78 @@ import { tableOf } from './tables.js';
 export type SinkSettings = PipelineSettings & DatabaseSettings & ConfigOf<typeof sinkOptions>;
 
 const COMPONENT = 'sink-timescaledb';
+/** Partition batches handled at once: they are what one database write can group. */
+const CONCURRENT_BATCHES = 16;
+/** Database connections: writes of different tables, or of one table's full groups, run side by side. */
+const CONNECTIONS = 4;
+/** A floor on one record's size, so a fetch returns early once it surely holds a full write. */
+const MIN_RECORD_BYTES = 100;
+/** How often a handler waiting on the database tells the group it is alive. */
+const HEARTBEAT_MS = 3000;
+
+/**
+ * How long each table keeps its rows (gpu_retention, which the retention job reads too), in ms. A
+ * record older than that is not written: the next retention run would drop it again.
+ */
+async function retentionWindows(pool: pg.Pool): Promise<Map<string, number>> {
+  const result = await pool.query<{ hypertable_name: string; ms: number }>(
+    'SELECT hypertable_name, (extract(epoch FROM drop_after) * 1000)::float8 AS ms FROM gpu_retention',
+  );
+  return new Map(result.rows.map((r) => [r.hypertable_name, r.ms]));
+}
 
 export interface RunningSink {
   counters: Counters;
+  /** Records whose rows are in the database and whose offsets are committed. */
+  committed(): number;
   stop(): Promise<void>;
   done: Promise<void>;
 }
 
-/** Consumes the configured streams and writes each partition's batch before committing its offsets. */
+interface Row {
+  batch: { topic: string; partition: number };
+  message: KafkaMessage;
+  record: Record<string, unknown>;
+}
+
+/**
+ * Consumes the configured streams; concurrent partition batches are grouped by table into writes
+ * of up to `batchRows`, and a batch's offsets are committed only after all of its rows are in.
+ */
 export async function runSink(settings: SinkSettings, log: Logger): Promise<RunningSink> {
-  const pool = createPool(settings);
+  const pool = createPool(settings, CONNECTIONS);
+  // An idle connection the server ends (a restart) is dropped from the pool; the next write reconnects.
+  pool.on('error', (error) => log.warn('database connection lost', { error: error.message }));
   await checkDatabase(pool, settings);
+  const retention = await retentionWindows(pool);
   const pipeline = await openPipeline(settings, COMPONENT, settings.streams, log);
   const registry = new Registry();
   const counters = new Counters(registry, COMPONENT);
   const deadLetters = new DeadLetters(COMPONENT, pipeline.codecs.dlq, counters, log);
   const stopping = new AbortController();
-  const byTopic = new Map(
-    settings.streams.map((stream) => [pipeline.codecs[stream].topic, { codec: pipeline.codecs[stream], writer: new TableWriter(pool, tableOf(stream)) }]),
-  );
+  const byTopic = new Map(settings.streams.map((stream) => [pipeline.codecs[stream].topic, {
+    codec: pipeline.codecs[stream],
+    writer: new TableWriter(pool, tableOf(stream), stream === 'samples' ? upsertDevices : undefined),
+  }]));
+
+  const sendLetters = async (letters: Parameters<typeof pipeline.producer.send>[0]['messages']): Promise<void> => {
+    if (letters.length === 0) return;
+    await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: deadLetters.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
+  };
+
+  const batcher = new Batcher<Row>({
+    maxRows: settings.batchRows,
+    maxWaitMs: settings.batchWait,
+    write: async (topic, rows) => {
+      const { writer } = byTopic.get(topic)!;
+      const result = await retryWhileRetriable(
+        `writing ${rows.length} rows to ${writer.table.name}`, () => writer.write(rows, (r) => r.record), isRetriable, log, stopping.signal,
+      );
+      counters.add('sent', result.inserted);
+      counters.add('dropped', result.duplicates);
+      await sendLetters(result.rejected.map(({ item, error }) => deadLetters.letter(item.batch, item.message, error, 'database_rejected')));
+    },
+  });
 
   const running = await startConsumerLoop({
     registry,
@@ -41,37 +98,45 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
     groupId: settings.groupId,
     topics: [...byTopic.keys()],
     fromBeginning: settings.fromBeginning,
+    consumer: { minBytes: settings.batchRows * MIN_RECORD_BYTES, maxWaitTimeInMs: settings.batchWait },
+    partitionsConsumedConcurrently: CONCURRENT_BATCHES,
     log,
     handleBatch: async (batch, heartbeat) => {
       const target = byTopic.get(batch.topic);
       if (target === undefined) throw new Error(`sink got a batch of unexpected topic ${batch.topic}`);
-      const decode = (value: Buffer | null): Promise<Record<string, unknown>> =>
-        target.codec.decode(value) as Promise<unknown> as Promise<Record<string, unknown>>;
-      const { decoded, letters } = await decodeBatch(batch, decode, deadLetters, counters, log, stopping.signal);
-      const result = await retryWhileRetriable(
-        `writing ${decoded.length} rows to ${target.writer.table.name}`,
-        () => target.writer.write(decoded, (d) => d.record),
-        isRetriable,
-        log,
-        stopping.signal,
-      );
-      counters.add('sent', result.inserted);
-      counters.add('dropped', result.duplicates);
-      for (const { item, error } of result.rejected) letters.push(deadLetters.letter(batch, item.message, error, 'database_rejected'));
-      if (letters.length > 0) {
-        await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: deadLetters.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
+      const alive = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
+      try {
+        await batcher.write(batch.topic, async () => {
+          const decode = (value: Buffer | null): Promise<Record<string, unknown>> =>
+            target.codec.decode(value) as Promise<unknown> as Promise<Record<string, unknown>>;
+          const { decoded, letters } = await decodeBatch(batch, decode, deadLetters, counters, log, stopping.signal);
+          await sendLetters(letters);
+          const window = retention.get(target.writer.table.name);
+          const oldest = window === undefined ? -Infinity : Date.now() - window;
+          const current = decoded.filter((d) => (d.record.time as number) >= oldest);
+          if (current.length < decoded.length) {
+            counters.add('dropped', decoded.length - current.length);
+            log.warn('skipped records older than the retention window', {
+              topic: batch.topic, partition: batch.partition, records: decoded.length - current.length, retention_ms: window,
+            });
+          }
+          return current.map((d) => ({ batch, message: d.message, record: d.record }));
+        });
+      } finally {
+        clearInterval(alive);
       }
       await heartbeat();
     },
   });
 
-  // Healthy means a zero-row COPY through the same staging path still works for every table.
+  // Healthy means a zero-row COPY into every table, in a transaction, still works.
   const server = await startMetricsServer(settings.metricsPort, registry, async () => {
     for (const { writer } of byTopic.values()) await writer.write([], () => ({}));
   }, log);
 
   return {
     counters,
+    committed: running.committed,
     done: running.done,
     stop: async () => {
       stopping.abort();

@@ -30,7 +30,8 @@ const env = { GPUMON_TOPIC_PREFIX: `e2e-${run}.` };
 const hostPrefix = `e2e-${run}`;
 const SCENARIO = fileURLToPath(new URL('../../../producers/simulator/scenarios/every-fault.yaml', import.meta.url));
 const fleetOptions = { seed: 7, hosts: 2, gpusPerHost: 8, hostPrefix };
-const start = Date.parse('2026-01-05T00:00:00Z');
+// Two days ago at midnight UTC: inside every table's retention, which the sink honours.
+const start = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2 * 86_400_000;
 const intervalMs = 10 * 60_000;
 const ticks = 30;
 const garbage = Buffer.from('definitely not avro');
@@ -92,7 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
-  for (const [, table] of TABLES) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
+  for (const table of [...TABLES.map(([, t]) => t), 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
   await pool.end();
   await removeRun(kafka, registry, env.GPUMON_TOPIC_PREFIX);
 });

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { migrate } from '@gpumon/migrations/migrate';
+import { TopicCodec } from '@gpumon/runtime/avro-codec';
+import { loadConfig } from '@gpumon/runtime/config';
+import { clientConfig, databaseOptions, type DatabaseSettings } from '@gpumon/runtime/database';
+import { createKafka } from '@gpumon/runtime/kafka';
+import { createLogger } from '@gpumon/runtime/log';
+import { pipelineOptions, type PipelineSettings } from '@gpumon/runtime/pipeline';
+import { createRegistryClient } from '@gpumon/runtime/registry';
+import { STREAMS, topicName, valueSubject } from '@gpumon/schemas/topics';
+import { copyText } from '@gpumon/sink-timescaledb/copy-text';
+import { sinkOptions } from '@gpumon/sink-timescaledb/options';
+import { runSink } from '@gpumon/sink-timescaledb/run';
+import { tableOf } from '@gpumon/sink-timescaledb/tables';
+import { simulatorOptions } from '@gpumon/simulator/options';
+import { runSimulator } from '@gpumon/simulator/run';
+import { table } from './measure.js';
+
+const TARGET_RATIO = 0.7;
+/** 1250 hosts x 8 GPUs x 10 ticks: 100,000 samples. */
+const HOSTS = 1250;
+const TICKS = 10;
+const COPY_CHUNK_ROWS = 5000;
+
+async function withClient<T>(settings: DatabaseSettings, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(clientConfig(settings));
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every record of the topic, decoded, in no particular order: the rows both runs load. */
+async function readAll(settings: PipelineSettings, codec: TopicCodec<'samples'>, count: number): Promise<Array<Record<string, unknown>>> {
+  const consumer = createKafka(settings, 'bench-sink-read').consumer({ groupId: `bench-sink-read-${randomBytes(3).toString('hex')}` });
+  const records: Array<Record<string, unknown>> = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: codec.topic, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) records.push((await codec.decode(message.value)) as unknown as Record<string, unknown>);
+    },
+  });
+  while (records.length < count) await sleep(50);
+  await consumer.disconnect();
+  return records;
+}
+
+/** The ceiling: the rows already in COPY text, streamed into the empty hypertable in one transaction. */
+async function copyCeiling(settings: DatabaseSettings, records: ReadonlyArray<Record<string, unknown>>): Promise<number> {
+  const columns = tableOf('samples').columns;
+  const chunks: string[] = [];
+  for (let i = 0; i < records.length; i += COPY_CHUNK_ROWS) chunks.push(copyText(records.slice(i, i + COPY_CHUNK_ROWS), columns));
+  return withClient(settings, async (client) => {
+    const started = performance.now();
+    await client.query('BEGIN');
+    await pipeline(Readable.from(chunks), client.query(copyFrom(`COPY gpu_samples (${columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN`)));
+    await client.query('COMMIT');
+    return Math.round(records.length / ((performance.now() - started) / 1000));
+  });
+}
+
+/** The sink in this process, a fresh group from the oldest record, from its first record received to its last commit. */
+async function sinkRate(settings: PipelineSettings & DatabaseSettings, count: number): Promise<{ perS: number; rssMb: number }> {
+  const sink = await runSink({
+    ...settings,
+    ...loadConfig(sinkOptions, { streams: 'samples', groupId: `bench-sink-${randomBytes(3).toString('hex')}` }),
+  }, createLogger('bench-sink'));
+  let started: number | undefined;
+  let rss = 0;
+  while (sink.committed() < count) {
+    if (started === undefined && sink.counters.snapshot().received > 0) started = performance.now();
+    rss = Math.max(rss, process.memoryUsage.rss());
+    await sleep(5);
+  }
+  const seconds = (performance.now() - (started ?? performance.now())) / 1000;
+  await sink.stop();
+  return { perS: Math.round(count / Math.max(seconds, 0.001)), rssMb: Math.round(rss / 2 ** 20) };
+}
+
+/**
+ * The sink against the fastest load PostgreSQL allows: the same simulated samples COPYed straight
+ * into an empty gpu_samples, then consumed by the sink from Kafka into an empty gpu_samples, in a
+ * scratch database of its own.
+ */
+export async function runSinkBench(): Promise<Record<string, unknown>> {
+  const prefix = `bench-${randomBytes(3).toString('hex')}.`;
+  const main = loadConfig(databaseOptions);
+  const name = `gpu_bench_${randomBytes(4).toString('hex')}`;
+  const url = new URL(main.databaseUrl);
+  url.pathname = `/${name}`;
+  const database: DatabaseSettings = { ...main, databaseUrl: url.toString() };
+  // Yesterday, so no record is older than the retention the sink honours.
+  const start = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000).toISOString();
+  const input = {
+    ...loadConfig(pipelineOptions, { topicPrefix: prefix }),
+    ...loadConfig(simulatorOptions, { hosts: String(HOSTS), gpusPerHost: '8', clock: 'simulated', start, ticks: String(TICKS) }),
+  };
+  const { sent: rows } = await runSimulator(input, createLogger('bench-input'), new AbortController().signal);
+  console.log(`${rows} samples on ${topicName('samples', prefix)}; scratch database ${name}`);
+  await withClient(main, (c) => c.query(`CREATE DATABASE ${name}`));
+  try {
+    await migrate(database, createLogger('bench-migrate'));
+    const codec = new TopicCodec(createRegistryClient(input), 'samples', prefix);
+    await codec.register();
+    const records = await readAll(input, codec, rows);
+    const copy = await copyCeiling(database, records);
+    await withClient(database, (c) => c.query('TRUNCATE gpu_samples, gpu_devices'));
+    const sink = await sinkRate({ ...input, ...database }, rows);
+    const ratio = Math.round((sink.perS / copy) * 100) / 100;
+    // The process's high-water mark includes the decoded rows the ceiling run held; the sampled RSS is the sink's run alone.
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    table([{ rows, copy_rows_per_s: copy, sink_rows_per_s: sink.perS, ratio, target: TARGET_RATIO, peak_rss_mb: peakRssMb, sink_rss_mb: sink.rssMb }]);
+    return { sink_rows_per_s: sink.perS, copy_rows_per_s: copy, ratio, target_ratio: TARGET_RATIO, peak_rss_mb: peakRssMb, sink_rss_mb: sink.rssMb, rows };
+  } finally {
+    await withClient(main, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    const admin = createKafka(input, 'bench').admin();
+    await admin.connect();
+    const ours = new Set(STREAMS.map((s) => topicName(s, prefix)));
+    await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => ours.has(t)) });
+    await admin.disconnect();
+    const registry = createRegistryClient(input);
+    for (const stream of STREAMS) await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
+  }
+}

@@ -1,0 +1,206 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Kafka } from 'kafkajs';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TopicCodec } from '@gpumon/runtime/avro-codec';
+import { loadConfig } from '@gpumon/runtime/config';
+import { createPool, databaseOptions } from '@gpumon/runtime/database';
+import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
+import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import type { DeadLetter, GpuSample } from '@gpumon/schemas/types.generated';
+import { SimulatedFleet } from '@gpumon/simulator/fleet';
+import { freePort, removeRun } from './cleanup.js';
+import { eventually, startCli } from './cli-process.js';
+
+/**
+ * `gpumon sink` on samples written for the purpose: replayed by a second consumer group, with a
+ * row PostgreSQL refuses, an unknown GPU and a record past retention; then through a restart of a
+ * private PostgreSQL while the simulator produces.
+ */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const STACK = `${REPO}infra/stack/stack.sh`;
+const run = randomBytes(3).toString('hex');
+const prefix = `e2e-sink-${run}.`;
+const hostPrefix = `e2e-sink-${run}`;
+const kafka = createKafka(loadConfig(kafkaOptions), 'e2e-sink');
+const registry = createRegistryClient(loadConfig(registryOptions));
+const pool = createPool(loadConfig(databaseOptions));
+const DAY_MS = 86_400_000;
+
+function stopped(output: string): Record<string, number> {
+  const line = /stopped (received=\d+.*)/.exec(output)?.[1] ?? '';
+  return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map(([, k, v]) => [k, Number(v)]));
+}
+
+async function produce(topicPrefix: string, samples: GpuSample[]): Promise<void> {
+  const codec = new TopicCodec(registry, 'samples', topicPrefix);
+  await codec.register();
+  const producer = kafka.producer({ createPartitioner: keyPartitioner });
+  await producer.connect();
+  await producer.send({ topic: codec.topic, acks: -1, messages: samples.map((s) => ({ key: s.gpu_uuid, value: codec.encode(s) })) });
+  await producer.disconnect();
+}
+
+async function deadLetters(topicPrefix: string, count: number): Promise<DeadLetter[]> {
+  const codec = new TopicCodec(registry, 'dlq', topicPrefix);
+  await codec.register();
+  const consumer = kafka.consumer({ groupId: `e2e-sink-${run}-dlq-${randomBytes(2).toString('hex')}` });
+  const letters: DeadLetter[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: codec.topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void letters.push(await codec.decode(message.value)) });
+  await eventually(`${count} dead letters`, async () => (letters.length >= count ? true : undefined));
+  await consumer.disconnect();
+  return letters;
+}
+
+async function topicRecords(client: Kafka, topic: string): Promise<number> {
+  const admin = client.admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+}
+
+afterAll(async () => {
+  await pool.query('DELETE FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`]);
+  await pool.query('DELETE FROM gpu_devices WHERE hostname LIKE $1', [`${hostPrefix}%`]);
+  await pool.end();
+  await removeRun(kafka, registry, prefix, ['samples', 'dlq']);
+});
+
+describe('gpumon sink on the shared stack', () => {
+  const now = Date.now();
+  const fleet = new SimulatedFleet({ seed: 3, hosts: 2, gpusPerHost: 8, hostPrefix });
+  const good = Array.from({ length: 20 }, (_, k) => fleet.sample(now - 3_600_000 + k * 10_000)).flat();
+  const template = good[0]!;
+  const unknown: GpuSample = { ...template, gpu_uuid: `GPU-${run}-never-seen`, serial: `SN-${run}`, hostname: `${hostPrefix}-new`, time: now - 60_000 };
+  const bad: GpuSample = { ...template, time: now - 30_000, serial: 'bad\u0000serial' };
+  const old: GpuSample = { ...template, time: now - 40 * DAY_MS };
+  const rowsWanted = good.length + 1;
+
+  const rowCount = async (): Promise<number> =>
+    Number((await pool.query('SELECT count(*) AS n FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`])).rows[0].n);
+
+  /** A sink in its own group over the whole topic, stopped once it has committed every record. */
+  async function sinkOnce(group: string): Promise<Record<string, number>> {
+    const metricsPort = await freePort();
+    const sink = startCli(['sink', '--streams', 'samples', '--group', group, '--batch-rows', '100', '--batch-wait', '200ms'], {
+      GPUMON_TOPIC_PREFIX: prefix, GPUMON_METRICS_PORT: String(metricsPort),
+    });
+    const total = good.length + 3;
+    await eventually('every record committed', async () => {
+      const text = await fetch(`http://localhost:${metricsPort}/metrics`).then((r) => r.text(), () => '');
+      return Number(/gpumon_consumer_records_committed_total\{[^}]*\} (\d+)/.exec(text)?.[1] ?? 0) >= total ? true : undefined;
+    });
+    expect(await sink.stop(), sink.output()).toBe(0);
+    return stopped(sink.output());
+  }
+
+  beforeAll(async () => {
+    const topics = startCli(['topics'], { GPUMON_TOPIC_PREFIX: prefix });
+    expect(await topics.exited, topics.output()).toBe(0);
+    await produce(prefix, [...good, unknown, bad, old]);
+  });
+
+  it('writes every record once, dead-letters the refused row with its SQLSTATE, skips the expired one; a replay adds nothing', async () => {
+    const first = await sinkOnce(`e2e-sink-${run}-a`);
+    expect(await rowCount()).toBe(rowsWanted);
+    expect(first).toMatchObject({ received: good.length + 3, sent: rowsWanted, errored: 1, dropped: 1 });
+
+    const replay = await sinkOnce(`e2e-sink-${run}-b`);
+    expect(await rowCount()).toBe(rowsWanted);
+    expect(replay).toMatchObject({ received: good.length + 3, sent: 0, errored: 1, dropped: rowsWanted + 1 });
+
+    const distinct = await pool.query('SELECT count(DISTINCT (gpu_uuid, time)) AS n FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`]);
+    expect(Number(distinct.rows[0].n)).toBe(rowsWanted);
+    const expired = await pool.query('SELECT count(*) AS n FROM gpu_samples WHERE gpu_uuid = $1 AND time = $2', [old.gpu_uuid, new Date(old.time)]);
+    expect(Number(expired.rows[0].n)).toBe(0);
+
+    const letters = await deadLetters(prefix, 2);
+    for (const letter of letters) {
+      expect(letter).toMatchObject({ component: 'sink-timescaledb', error_code: 'database_rejected', source_offset: expect.any(Number) });
+      expect(letter.error_message).toMatch(/^gpu_samples: SQLSTATE 22021: invalid byte sequence/);
+    }
+  });
+
+  it('keeps the inventory: a row per GPU with first and last seen, one created for a GPU never seen before', async () => {
+    const devices = await pool.query('SELECT * FROM gpu_devices WHERE hostname LIKE $1 ORDER BY gpu_uuid', [`${hostPrefix}%`]);
+    expect(devices.rows).toHaveLength(17);
+    expect(devices.rows.find((d: { gpu_uuid: string }) => d.gpu_uuid === unknown.gpu_uuid)).toEqual({
+      gpu_uuid: unknown.gpu_uuid, serial: `SN-${run}`, product_name: template.product_name, hostname: `${hostPrefix}-new`,
+      driver_version: template.driver_version, first_seen: new Date(unknown.time), last_seen: new Date(unknown.time),
+    });
+    const firstGpu = devices.rows.find((d: { gpu_uuid: string }) => d.gpu_uuid === template.gpu_uuid);
+    const times = good.filter((s) => s.gpu_uuid === template.gpu_uuid && !s.gpu_lost).map((s) => s.time);
+    expect([firstGpu.first_seen, firstGpu.last_seen]).toEqual([new Date(Math.min(...times)), new Date(Math.max(...times))]);
+  });
+});
+
+describe('gpumon sink through a PostgreSQL restart', () => {
+  const home = mkdtempSync(`${tmpdir()}/gpumon-sink-`);
+  const cache = process.env.GPUMON_CACHE_DIR ?? `${process.env.GPUMON_HOME ?? `${REPO}.gpumon`}/cache`;
+  const pgPrefix = `e2e-sink-${run}-pg.`;
+  let port: number;
+  let url: string;
+
+  function privatePostgres(action: 'up' | 'down'): void {
+    const env = { ...process.env, GPUMON_STACK_SERVICES: 'postgres', GPUMON_HOME: home, GPUMON_CACHE_DIR: cache, PGPORT: String(port) };
+    const result = spawnSync('bash', [STACK, action], { env, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+  }
+
+  afterAll(async () => {
+    if (port !== undefined) privatePostgres('down');
+    rmSync(home, { recursive: true, force: true });
+    await removeRun(kafka, registry, pgPrefix, ['samples', 'dlq']);
+  });
+
+  it('loses no record and doubles none', { timeout: 240_000 }, async () => {
+    // The server runs as its own user, which must reach the data directory.
+    chmodSync(home, 0o755);
+    port = await freePort();
+    url = `postgres://gpumon:gpumon@localhost:${port}/gpumon`;
+    privatePostgres('up');
+    const migrate = startCli(['migrate'], { DATABASE_URL: url });
+    expect(await migrate.exited, migrate.output()).toBe(0);
+
+    const env = { GPUMON_TOPIC_PREFIX: pgPrefix, DATABASE_URL: url };
+    const topics = startCli(['topics'], env);
+    expect(await topics.exited, topics.output()).toBe(0);
+    const sink = startCli(['sink', '--streams', 'samples', '--group', `e2e-sink-${run}-pg`, '--batch-wait', '100ms'], env);
+    const simulate = startCli([
+      'simulate', '--hosts', '2', '--gpus-per-host', '8', '--interval', '250ms', '--ticks', '60', '--host-prefix', `${hostPrefix}-pg`,
+    ], env);
+    const count = async (): Promise<[number, number]> => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const result = await client.query('SELECT count(*) AS n, count(DISTINCT (gpu_uuid, time)) AS d FROM gpu_samples');
+        return [Number(result.rows[0].n), Number(result.rows[0].d)];
+      } finally {
+        await client.end();
+      }
+    };
+    try {
+      await eventually('rows arriving', async () => ((await count())[0] > 0 ? true : undefined));
+      privatePostgres('down');
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      privatePostgres('up');
+      expect(await simulate.exited, simulate.output()).toBe(0);
+      const produced = await topicRecords(kafka, `${pgPrefix}gpu.samples.v1`);
+      expect(produced).toBe(960);
+      await eventually('every produced record in the table', async () => ((await count())[0] >= produced ? true : undefined));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(await count()).toEqual([produced, produced]);
+      expect(sink.output()).toMatch(/writing \d+ rows to gpu_samples failed, retrying/);
+    } finally {
+      await simulate.stop();
+      expect(await sink.stop(), sink.output()).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,331 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
+import { priceUsageProcessor } from '@gpumon/price-usage/processor';
+import { loadConfig, type ConfigSpec } from '@gpumon/runtime/config';
+import { createPool, databaseOptions } from '@gpumon/runtime/database';
+import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
+import type { EnrichedStream, ProcessorDefinition } from '@gpumon/runtime/processor';
+import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import type { Stream } from '@gpumon/schemas/topics';
+import { scoreHealthProcessor } from '@gpumon/score-health/processor';
+import { SimulatedFleet } from '@gpumon/simulator/fleet';
+import { loadScenario } from '@gpumon/simulator/scenario';
+import { removeRun } from './cleanup.js';
+import { eventually, startCli, type CliProcess } from './cli-process.js';
+
+/**
+ * The analysts' views on data the real pipeline wrote: simulate → processors → sink, the sink
+ * logged in as a member of gpu_writer. Then, as a member of gpu_analyst, every example query of
+ * docs/views.md runs, narrowed to this run's hosts and model, and its answer is compared with
+ * values computed here from the raw rows, read in the same snapshot. The simulated clock ends
+ * now, so the views' recent windows (15 minutes, a day) hold the run.
+ */
+const run = randomBytes(3).toString('hex');
+const env = { GPUMON_TOPIC_PREFIX: `e2e-${run}.` };
+const hostPrefix = `e2e-${run}`;
+const SCENARIO = fileURLToPath(new URL('../../../producers/simulator/scenarios/every-fault.yaml', import.meta.url));
+const VIEWS_DOC = fileURLToPath(new URL('../../../docs/views.md', import.meta.url));
+const fleetOptions = { seed: 11, hosts: 2, gpusPerHost: 8, hostPrefix };
+const intervalMs = 10 * 60_000;
+const ticks = 30;
+const start = Math.floor(Date.now() / 1000) * 1000 - (ticks - 1) * intervalMs;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+const main = loadConfig(databaseOptions);
+const pool = createPool(main);
+const kafka = createKafka(loadConfig(kafkaOptions, { topicPrefix: env.GPUMON_TOPIC_PREFIX }), 'e2e');
+const registry = createRegistryClient(loadConfig(registryOptions));
+const processors = [scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor] as unknown as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
+const TABLES = ['gpu_samples', 'gpu_health', 'gpu_anomalies', 'gpu_predictions', 'gpu_economics', 'gpu_alerts', 'gpu_devices'];
+const writer = { user: `gpu_e2e_${run}_writer`, password: randomBytes(12).toString('hex') };
+const analyst = { user: `gpu_e2e_${run}_analyst`, password: randomBytes(12).toString('hex') };
+const running: CliProcess[] = [];
+
+function urlAs(login: { user: string; password: string }): string {
+  const url = new URL(main.databaseUrl);
+  url.username = login.user;
+  url.password = login.password;
+  return url.toString();
+}
+
+/** How many records of each stream the run makes: the simulator's fleet through each processor's own transform. */
+function expectedCounts(): Map<Stream, number> {
+  const fleet = new SimulatedFleet({ ...fleetOptions, scenario: loadScenario(SCENARIO) });
+  const samples = Array.from({ length: ticks }, (_, k) => fleet.sample(start + k * intervalMs)).flat();
+  const counts = new Map<Stream, number>([['samples', samples.length]]);
+  for (const definition of processors) {
+    const transform = definition.create(loadConfig(definition.options));
+    for (const output of samples.flatMap((s) => transform(s))) counts.set(output.stream, (counts.get(output.stream) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The ```sql block under each `## view` or `### view` heading of docs/views.md. */
+function exampleQueries(): Map<string, string> {
+  const queries = new Map<string, string>();
+  for (const [, view, sql] of readFileSync(VIEWS_DOC, 'utf8').matchAll(/^#{2,3} (gpu_\w+)\n[^#]*?```sql\n([\s\S]*?)```/gm)) {
+    queries.set(view!, sql!);
+  }
+  return queries;
+}
+
+type Row = Record<string, unknown>;
+const num = (value: unknown): number => Number(value);
+const ms = (value: unknown): number => (value as Date).getTime();
+const floorTo = (time: number, width: number): number => Math.floor(time / width) * width;
+
+interface Sums {
+  keys: Row;
+  gpus: Set<string>;
+  samples: number;
+  utilN: number; utilSum: number; memN: number; memSum: number; powerN: number; powerSum: number; powerMax: number | null;
+  interval: number; energy: number; energyCost: number; allocated: number; used: number; idle: number; co2e: number;
+  hasEconomics: boolean;
+}
+
+/**
+ * The rollups as the views define them, from raw rows: per GPU and hour first (economics give the
+ * currency, one for the fleet), then grouped by `width` and `groupBy`. Answers in the views' column names.
+ */
+function rollup(samples: Row[], economics: Row[], width: number, groupBy: string[]): Map<string, Row> {
+  const perGpuHour = new Map<string, Sums>();
+  const sumsOf = (row: Row): Sums => {
+    const key = `${floorTo(ms(row.time), HOUR)}|${String(row.gpu_uuid)}|${String(row.hostname)}`;
+    let sums = perGpuHour.get(key);
+    if (sums === undefined) {
+      sums = {
+        keys: { bucket: floorTo(ms(row.time), HOUR), gpu_uuid: row.gpu_uuid, hostname: row.hostname, product_name: null, currency: null },
+        gpus: new Set([String(row.gpu_uuid)]), samples: 0, utilN: 0, utilSum: 0, memN: 0, memSum: 0, powerN: 0, powerSum: 0, powerMax: null,
+        interval: 0, energy: 0, energyCost: 0, allocated: 0, used: 0, idle: 0, co2e: 0, hasEconomics: false,
+      };
+      perGpuHour.set(key, sums);
+    }
+    sums.keys.product_name ??= row.product_name;
+    return sums;
+  };
+  for (const row of samples) {
+    const s = sumsOf(row);
+    s.samples++;
+    if (row.utilization_gpu_pct !== null) { s.utilN++; s.utilSum += num(row.utilization_gpu_pct); }
+    if (row.utilization_memory_pct !== null) { s.memN++; s.memSum += num(row.utilization_memory_pct); }
+    if (row.power_draw_w !== null) { s.powerN++; s.powerSum += num(row.power_draw_w); s.powerMax = Math.max(s.powerMax ?? -Infinity, num(row.power_draw_w)); }
+  }
+  for (const row of economics) {
+    const s = sumsOf(row);
+    s.keys.currency = row.currency;
+    s.hasEconomics = true;
+    s.interval += num(row.interval_s); s.energy += num(row.energy_kwh); s.energyCost += num(row.energy_cost_micros);
+    s.allocated += num(row.allocated_cost_micros); s.used += num(row.used_cost_micros); s.idle += num(row.idle_cost_micros); s.co2e += num(row.co2e_kg);
+  }
+  const groups = new Map<string, Sums>();
+  for (const s of perGpuHour.values()) {
+    const keys: Row = { bucket: floorTo(s.keys.bucket as number, width), currency: s.keys.currency };
+    for (const column of groupBy) keys[column] = s.keys[column];
+    const key = rowKey(keys, ['bucket', ...groupBy]);
+    const g = groups.get(key);
+    if (g === undefined) {
+      groups.set(key, { ...s, keys, gpus: new Set(s.gpus) });
+      continue;
+    }
+    g.keys.currency ??= s.keys.currency;
+    s.gpus.forEach((gpu) => g.gpus.add(gpu));
+    g.samples += s.samples; g.utilN += s.utilN; g.utilSum += s.utilSum; g.memN += s.memN; g.memSum += s.memSum;
+    g.powerN += s.powerN; g.powerSum += s.powerSum;
+    g.powerMax = s.powerMax === null ? g.powerMax : Math.max(g.powerMax ?? -Infinity, s.powerMax);
+    g.interval += s.interval; g.energy += s.energy; g.energyCost += s.energyCost; g.allocated += s.allocated;
+    g.used += s.used; g.idle += s.idle; g.co2e += s.co2e; g.hasEconomics ||= s.hasEconomics;
+  }
+  const answers = new Map<string, Row>();
+  for (const [key, g] of groups) {
+    answers.set(key, {
+      ...g.keys, gpus: g.gpus.size, samples: g.samples,
+      avg_utilization_gpu_pct: g.utilN ? g.utilSum / g.utilN : null, avg_utilization_memory_pct: g.memN ? g.memSum / g.memN : null,
+      avg_power_draw_w: g.powerN ? g.powerSum / g.powerN : null, max_power_draw_w: g.powerMax, power_draw_max_w: g.powerMax,
+      // Without economics the money columns are null, as SQL's sum over no values.
+      ...Object.fromEntries(Object.entries({
+        gpu_hours: g.interval / 3600, energy_kwh: g.energy, energy_cost_micros: g.energyCost, allocated_cost_micros: g.allocated,
+        used_cost_micros: g.used, idle_cost_micros: g.idle, co2e_kg: g.co2e,
+      }).map(([column, value]) => [column, g.hasEconomics ? value : null])),
+    });
+  }
+  return answers;
+}
+
+function rowKey(row: Row, columns: string[]): string {
+  return columns.map((c) => (row[c] instanceof Date ? ms(row[c]) : String(row[c]))).join('|');
+}
+
+/** Every answered row matches the expected row of its key in every column, and no row is missing or extra. */
+function expectAnswer(actual: Row[], expected: Row[], keyColumns: string[]): void {
+  expect(expected.length).toBeGreaterThan(0);
+  const want = new Map(expected.map((row) => [rowKey(row, keyColumns), row]));
+  expect(actual.map((row) => rowKey(row, keyColumns)).sort()).toEqual([...want.keys()].sort());
+  for (const row of actual) {
+    const wanted = want.get(rowKey(row, keyColumns))!;
+    for (const [column, value] of Object.entries(row)) {
+      const target = wanted[column];
+      expect(target, `${column} is not computed by the test`).not.toBeUndefined();
+      if (value === null || target === null) expect([column, value]).toEqual([column, target]);
+      else if (value instanceof Date) expect([column, ms(value)]).toEqual([column, typeof target === 'number' ? target : ms(target)]);
+      else if (typeof target === 'number') {
+        const tolerance = Math.max(1e-6 * Math.abs(target), column.endsWith('_micros') ? 1 : 1e-9);
+        expect(Math.abs(num(value) - target), `${column}: ${String(value)} vs ${target}`).toBeLessThanOrEqual(tolerance);
+      } else expect([column, value]).toEqual([column, target]);
+    }
+  }
+}
+
+beforeAll(async () => {
+  await pool.query(`CREATE ROLE ${writer.user} LOGIN PASSWORD '${writer.password}' IN ROLE gpu_writer`);
+  await pool.query(`CREATE ROLE ${analyst.user} LOGIN PASSWORD '${analyst.password}' IN ROLE gpu_analyst`);
+  const topics = startCli(['topics'], env);
+  expect(await topics.exited, topics.output()).toBe(0);
+  running.push(startCli(['sink', '--group', `e2e-${run}-sink`], { ...env, DATABASE_URL: urlAs(writer) }));
+  for (const definition of processors) running.push(startCli(['process', definition.name, '--group', `e2e-${run}-${definition.name}`], env));
+  const simulate = startCli([
+    'simulate', '--clock', 'simulated', '--start', new Date(start).toISOString(), '--ticks', String(ticks), '--interval', '10m',
+    '--hosts', String(fleetOptions.hosts), '--gpus-per-host', String(fleetOptions.gpusPerHost), '--seed', String(fleetOptions.seed),
+    '--host-prefix', hostPrefix, '--scenario', SCENARIO,
+  ], env);
+  expect(await simulate.exited, simulate.output()).toBe(0);
+  const counts = expectedCounts();
+  for (const [stream, table] of [['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics']] as const) {
+    await eventually(`${counts.get(stream)} rows in ${table}`, async () => {
+      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
+      return rows[0].n >= counts.get(stream)! ? true : undefined;
+    });
+  }
+  // Nothing writes gpu_predictions yet: three GPUs' predictions, the middle one no longer at risk.
+  const { rows: gpus } = await pool.query(
+    `SELECT DISTINCT gpu_uuid, hostname FROM gpu_samples WHERE hostname LIKE $1 ORDER BY gpu_uuid LIMIT 3`, [`${hostPrefix}-%`]);
+  const last = start + (ticks - 1) * intervalMs;
+  const predictions: Array<[number, number, number, number]> = [[0, last - intervalMs, 0.9, 0.5], [0, last, 0.8, 0.5],
+    [1, last - intervalMs, 0.7, 0.5], [1, last, 0.2, 0.5], [2, last, 0.5, 0.5]];
+  for (const [gpu, time, probability, threshold] of predictions) {
+    await pool.query(
+      `INSERT INTO gpu_predictions VALUES ($1, $2, $3, 'hazard', '1.0.0', 24, $4::float8, $5::float8, $4::float8 >= $5::float8)`,
+      [new Date(time), gpus[gpu].gpu_uuid, gpus[gpu].hostname, probability, threshold]);
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.stop()));
+  for (const table of TABLES) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
+  await pool.query(`DROP ROLE IF EXISTS ${writer.user}`);
+  await pool.query(`DROP ROLE IF EXISTS ${analyst.user}`);
+  await pool.end();
+  await removeRun(kafka, registry, env.GPUMON_TOPIC_PREFIX);
+});
+
+describe('the analysts’ views on what the pipeline wrote', () => {
+  it('answer every example query of docs/views.md with the values the raw rows give', async () => {
+    const queries = exampleQueries();
+    const client = new pg.Client({ connectionString: urlAs(analyst) });
+    await client.connect();
+    try {
+      // One snapshot for the raw rows and the views: the stack may be written to meanwhile.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const now = ms((await client.query('SELECT now() AS now')).rows[0].now);
+      const ours = [`${hostPrefix}-%`];
+      const select = async (sql: string, params: unknown[]): Promise<Row[]> => (await client.query(sql, params)).rows;
+      const samples = await select(`SELECT * FROM gpu_samples WHERE hostname LIKE $1`, ours);
+      const economics = await select(`SELECT * FROM gpu_economics WHERE hostname LIKE $1`, ours);
+      const health = await select(`SELECT * FROM gpu_health WHERE hostname LIKE $1`, ours);
+      const anomalies = await select(`SELECT * FROM gpu_anomalies WHERE hostname LIKE $1`, ours);
+      const predictions = await select(`SELECT * FROM gpu_predictions WHERE hostname LIKE $1`, ours);
+      const model = String(samples[0]!.product_name);
+      // The model views take every host's GPUs of that model, not only this run's.
+      const since = new Date(floorTo(now, DAY) - 8 * DAY);
+      const modelSamples = await select(`SELECT * FROM gpu_samples WHERE product_name = $1 AND time >= $2`, [model, since]);
+      const modelEconomics = await select(
+        `SELECT e.* FROM gpu_economics e WHERE e.time >= $2 AND e.gpu_uuid IN (SELECT gpu_uuid FROM gpu_samples WHERE product_name = $1 AND time >= $2)`, [model, since]);
+      const answer = async (view: string): Promise<Row[]> => {
+        const sql = queries.get(view);
+        expect(sql, `docs/views.md has an example for ${view}`).toBeDefined();
+        return select(sql!.replaceAll(`'sim-%'`, `'${hostPrefix}-%'`).replaceAll(`'NVIDIA H100 80GB HBM3'`, `'${model}'`), []);
+      };
+
+      const hourly = (rows: Map<string, Row>): Row[] => [...rows.values()].filter((r) => (r.bucket as number) >= now - DAY);
+      const daily = (rows: Map<string, Row>): Row[] => [...rows.values()].filter((r) => (r.bucket as number) >= floorTo(now, DAY) - 7 * DAY);
+      const rollups: Array<[string, Row[], string[]]> = [
+        ['gpu_samples_hourly', hourly(rollup(samples, [], HOUR, ['gpu_uuid'])), ['bucket', 'gpu_uuid']],
+        ['gpu_economics_hourly', hourly(rollup([], economics, HOUR, ['gpu_uuid', 'currency'])), ['bucket', 'gpu_uuid', 'currency']],
+        ['gpu_usage_hourly_by_gpu', hourly(rollup(samples, economics, HOUR, ['gpu_uuid', 'hostname', 'product_name'])), ['bucket', 'gpu_uuid']],
+        ['gpu_usage_daily_by_gpu', daily(rollup(samples, economics, DAY, ['gpu_uuid', 'hostname'])), ['bucket', 'gpu_uuid']],
+        ['gpu_usage_hourly_by_host', hourly(rollup(samples, economics, HOUR, ['hostname'])), ['bucket', 'hostname']],
+        ['gpu_usage_daily_by_host', daily(rollup(samples, economics, DAY, ['hostname'])), ['bucket', 'hostname']],
+        ['gpu_usage_hourly_by_model', hourly(rollup(modelSamples, modelEconomics, HOUR, ['product_name'])), ['bucket']],
+        ['gpu_usage_daily_by_model', daily(rollup(modelSamples, modelEconomics, DAY, ['product_name'])), ['bucket']],
+      ];
+      for (const [view, expected, keys] of rollups) expectAnswer(await answer(view), expected, keys);
+
+      const byHour = [...rollup(samples, economics, HOUR, ['hostname']).values()]
+        .filter((r) => (r.bucket as number) >= now - DAY)
+        .map((r) => ({ bucket: r.bucket, hostname: r.hostname, samples: r.samples, avg_utilization_gpu_pct: r.avg_utilization_gpu_pct, allocated_cost_micros: r.allocated_cost_micros }));
+      expectAnswer(await answer('gpu_usage_hourly_sums'), byHour, ['bucket', 'hostname']);
+
+      const latestHealth = new Map<string, Row>();
+      for (const row of health.filter((r) => ms(r.time) > now - DAY)) {
+        if (ms(row.time) > ms(latestHealth.get(String(row.gpu_uuid))?.time ?? new Date(0))) latestHealth.set(String(row.gpu_uuid), row);
+      }
+      const verdicts = new Map<string, Row>();
+      for (const row of latestHealth.values()) {
+        const v = verdicts.get(String(row.verdict)) ?? { verdict: row.verdict, gpus: 0, worst_score: Infinity };
+        verdicts.set(String(row.verdict), { ...v, gpus: (v.gpus as number) + 1, worst_score: Math.min(v.worst_score as number, num(row.score)) });
+      }
+      expect(latestHealth.size).toBe(fleetOptions.hosts * fleetOptions.gpusPerHost);
+      expectAnswer(await answer('gpu_fleet_health_now'), [...verdicts.values()].map((v) => ({ ...v, gpus: String(v.gpus) })), ['verdict']);
+
+      const openKeys = new Map<string, Row>();
+      for (const row of anomalies.filter((r) => ms(r.time) > now - 15 * 60_000)) {
+        const key = `${String(row.gpu_uuid)}|${String(row.dedup_key)}`;
+        if (ms(row.time) > ms(openKeys.get(key)?.time ?? new Date(0))) openKeys.set(key, row);
+      }
+      const kinds = new Map<string, { kind: unknown; rows: Row[] }>();
+      for (const row of openKeys.values()) kinds.set(String(row.kind), { kind: row.kind, rows: [...(kinds.get(String(row.kind))?.rows ?? []), row] });
+      expectAnswer(await answer('gpu_anomalies_open'), [...kinds.values()].map(({ kind, rows }) => ({
+        kind, open_anomalies: String(rows.length), gpus: String(new Set(rows.map((r) => r.gpu_uuid)).size),
+        last_seen: Math.max(...rows.map((r) => ms(r.time))),
+      })), ['kind']);
+
+      const hosts = new Map<string, Row[]>();
+      for (const row of economics.filter((r) => ms(r.time) > now - DAY)) hosts.set(String(row.hostname), [...(hosts.get(String(row.hostname)) ?? []), row]);
+      const sum = (rows: Row[], column: string): number => rows.reduce((total, r) => total + num(r[column]), 0);
+      expectAnswer(await answer('gpu_idle_cost_by_host'), [...hosts.entries()].map(([hostname, rows]) => ({
+        hostname, currency: rows[0]!.currency, gpus: String(new Set(rows.map((r) => r.gpu_uuid)).size), gpu_hours: sum(rows, 'interval_s') / 3600,
+        allocated_cost_micros: sum(rows, 'allocated_cost_micros'), idle_cost_micros: sum(rows, 'idle_cost_micros'),
+        idle_share: sum(rows, 'idle_cost_micros') / sum(rows, 'allocated_cost_micros'),
+      })), ['hostname']);
+
+      const latestPrediction = new Map<string, Row>();
+      for (const row of predictions) {
+        const key = `${String(row.gpu_uuid)}|${String(row.model_name)}`;
+        if (ms(row.time) > ms(latestPrediction.get(key)?.time ?? new Date(0))) latestPrediction.set(key, row);
+      }
+      const atRisk = [...latestPrediction.values()].filter((p) => num(p.probability) >= num(p.threshold)).map((p) => {
+        const own = economics.filter((e) => e.gpu_uuid === p.gpu_uuid && ms(e.time) > now - DAY);
+        const hourlyCost = (sum(own, 'allocated_cost_micros') / sum(own, 'interval_s')) * 3600;
+        return {
+          gpu_uuid: p.gpu_uuid, hostname: p.hostname, model_name: p.model_name, probability: num(p.probability), threshold: num(p.threshold),
+          currency: own[0]!.currency, hourly_allocated_cost_micros: hourlyCost,
+          expected_cost_micros: num(p.probability) * hourlyCost * num(p.horizon_hours),
+        };
+      });
+      expect(atRisk).toHaveLength(2);
+      expectAnswer(await answer('gpu_at_risk'), atRisk, ['gpu_uuid']);
+
+      const checked = ['gpu_usage_hourly_sums', 'gpu_fleet_health_now', 'gpu_anomalies_open', 'gpu_idle_cost_by_host', 'gpu_at_risk', ...rollups.map(([view]) => view)];
+      const views = await select(`SELECT viewname FROM pg_views WHERE schemaname = 'public' AND viewname LIKE 'gpu\\_%'`, []);
+      expect(views.map((v) => v.viewname).sort()).toEqual([...queries.keys()].sort());
+      expect(checked.sort()).toEqual([...queries.keys()].sort());
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+  });
+});
