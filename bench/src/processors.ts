@@ -6,7 +6,8 @@ import { createLogger } from '@gpumon/runtime/log';
 import { pipelineOptions } from '@gpumon/runtime/pipeline';
 import { processorOptions, runProcessor, type EnrichedStream, type ProcessorDefinition } from '@gpumon/runtime/processor';
 import { createRegistryClient } from '@gpumon/runtime/registry';
-import { STREAMS, topicName, valueSubject } from '@gpumon/schemas/topics';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
+import { topicName } from '@gpumon/schemas/topics';
 import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
 import { priceUsageProcessor } from '@gpumon/price-usage/processor';
 import { scoreHealthProcessor } from '@gpumon/score-health/processor';
@@ -65,12 +66,6 @@ export async function runProcessorsBench(): Promise<Record<string, unknown>> {
   const base = rows[0]!.per_s;
   table(rows.map((r) => ({ ...r, of_baseline: Math.round((r.per_s / base) * 100) / 100, target: TARGET_PER_S, of_target: Math.round((r.per_s / TARGET_PER_S) * 100) / 100 })));
 
-  const admin = createKafka(input, 'bench').admin();
-  await admin.connect();
-  const ours = new Set(STREAMS.map((s) => topicName(s, prefix)));
-  await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => ours.has(t)) });
-  await admin.disconnect();
-  const registry = createRegistryClient(input);
-  for (const stream of STREAMS) await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
+  await removeTopics(createKafka(input, 'bench'), createRegistryClient(input), prefix);
   return { records, target_per_s: TARGET_PER_S, processors: rows };
 }

@@ -9,7 +9,8 @@ import { createKafka, keyPartitioner, type KafkaSettings } from '@gpumon/runtime
 import { createLogger } from '@gpumon/runtime/log';
 import { pipelineOptions } from '@gpumon/runtime/pipeline';
 import { createRegistryClient } from '@gpumon/runtime/registry';
-import { topicName, valueSubject } from '@gpumon/schemas/topics';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
+import { topicName } from '@gpumon/schemas/topics';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
 import { cpuMicrosPerRun, table } from './measure.js';
@@ -57,12 +58,7 @@ async function simulatorRate(): Promise<Record<string, unknown>> {
   const seconds = (performance.now() - started) / 1000;
   const perSecond = Math.round(sent / seconds);
   const ceiling = await producerCeiling(settings, topicName('samples', prefix), sent);
-  const admin = createKafka(settings, 'bench').admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: (['samples', 'dlq'] as const).map((s) => topicName(s, prefix)) });
-  await admin.disconnect();
-  const registry = createRegistryClient(settings);
-  for (const stream of ['samples', 'dlq'] as const) await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
+  await removeTopics(createKafka(settings, 'bench'), createRegistryClient(settings), prefix, ['samples', 'dlq']);
   const ratio = (x: number) => Math.round(x * 100) / 100;
   table([{
     samples: sent, seconds: ratio(seconds), samples_per_s: perSecond, kafkajs_ceiling_per_s: ceiling,

@@ -2,17 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { migrate } from '@gpumon/migrations/migrate';
+import { scratchDatabase } from '@gpumon/migrations/scratch-database';
 import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { loadConfig } from '@gpumon/runtime/config';
-import { clientConfig, databaseOptions, type DatabaseSettings } from '@gpumon/runtime/database';
+import { withClient, type DatabaseSettings } from '@gpumon/runtime/database';
 import { createKafka } from '@gpumon/runtime/kafka';
 import { createLogger } from '@gpumon/runtime/log';
 import { pipelineOptions, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { createRegistryClient } from '@gpumon/runtime/registry';
-import { STREAMS, topicName, valueSubject } from '@gpumon/schemas/topics';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
+import { topicName } from '@gpumon/schemas/topics';
 import { copyText } from '@gpumon/sink-timescaledb/copy-text';
 import { sinkOptions } from '@gpumon/sink-timescaledb/options';
 import { runSink } from '@gpumon/sink-timescaledb/run';
@@ -26,16 +27,6 @@ const TARGET_RATIO = 0.7;
 const HOSTS = 1250;
 const TICKS = 10;
 const COPY_CHUNK_ROWS = 5000;
-
-async function withClient<T>(settings: DatabaseSettings, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(clientConfig(settings));
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Every record of the topic, decoded, in no particular order: the rows both runs load. */
 async function readAll(settings: PipelineSettings, codec: TopicCodec<'samples'>, count: number): Promise<Array<Record<string, unknown>>> {
@@ -92,11 +83,8 @@ async function sinkRate(settings: PipelineSettings & DatabaseSettings, count: nu
  */
 export async function runSinkBench(): Promise<Record<string, unknown>> {
   const prefix = `bench-${randomBytes(3).toString('hex')}.`;
-  const main = loadConfig(databaseOptions);
-  const name = `gpu_bench_${randomBytes(4).toString('hex')}`;
-  const url = new URL(main.databaseUrl);
-  url.pathname = `/${name}`;
-  const database: DatabaseSettings = { ...main, databaseUrl: url.toString() };
+  const scratch = scratchDatabase('bench');
+  const database = scratch.settings;
   // Yesterday, so no record is older than the retention the sink honours.
   const start = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000).toISOString();
   const input = {
@@ -104,8 +92,8 @@ export async function runSinkBench(): Promise<Record<string, unknown>> {
     ...loadConfig(simulatorOptions, { hosts: String(HOSTS), gpusPerHost: '8', clock: 'simulated', start, ticks: String(TICKS) }),
   };
   const { sent: rows } = await runSimulator(input, createLogger('bench-input'), new AbortController().signal);
-  console.log(`${rows} samples on ${topicName('samples', prefix)}; scratch database ${name}`);
-  await withClient(main, (c) => c.query(`CREATE DATABASE ${name}`));
+  console.log(`${rows} samples on ${topicName('samples', prefix)}; scratch database ${scratch.name}`);
+  await scratch.create();
   try {
     await migrate(database, createLogger('bench-migrate'));
     const codec = new TopicCodec(createRegistryClient(input), 'samples', prefix);
@@ -120,13 +108,7 @@ export async function runSinkBench(): Promise<Record<string, unknown>> {
     table([{ rows, copy_rows_per_s: copy, sink_rows_per_s: sink.perS, ratio, target: TARGET_RATIO, peak_rss_mb: peakRssMb, sink_rss_mb: sink.rssMb }]);
     return { sink_rows_per_s: sink.perS, copy_rows_per_s: copy, ratio, target_ratio: TARGET_RATIO, peak_rss_mb: peakRssMb, sink_rss_mb: sink.rssMb, rows };
   } finally {
-    await withClient(main, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    const admin = createKafka(input, 'bench').admin();
-    await admin.connect();
-    const ours = new Set(STREAMS.map((s) => topicName(s, prefix)));
-    await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => ours.has(t)) });
-    await admin.disconnect();
-    const registry = createRegistryClient(input);
-    for (const stream of STREAMS) await registry.deleteSubject(valueSubject(topicName(stream, prefix)), false).catch(() => undefined);
+    await scratch.drop();
+    await removeTopics(createKafka(input, 'bench'), createRegistryClient(input), prefix);
   }
 }

@@ -6,7 +6,8 @@ import { schemaOf, type AvroType } from '@gpumon/schemas/avro';
 import type { Stream } from '@gpumon/schemas/topics';
 import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrate } from './migrate.js';
 import { listUnprefixedObjects } from './prefix-audit.js';
-import { scratchDatabase, withClient } from './scratch-database.js';
+import { withClient } from '@gpumon/runtime/database';
+import { scratchDatabase } from './scratch-database.js';
 
 /** Migrations are tested from zero in a database of their own, created and dropped by the test. */
 const db = scratchDatabase();

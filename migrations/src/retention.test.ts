@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@gpumon/runtime/log';
 import { migrate } from './migrate.js';
-import { scratchDatabase, withClient } from './scratch-database.js';
+import { withClient } from '@gpumon/runtime/database';
+import { scratchDatabase } from './scratch-database.js';
 
 /** Chunk intervals, the edition's policies and the Apache edition's retention job, on a database migrated from zero. */
 const db = scratchDatabase();

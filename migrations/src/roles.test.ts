@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@gpumon/runtime/config';
-import { databaseOptions } from '@gpumon/runtime/database';
+import { databaseOptions, withClient } from '@gpumon/runtime/database';
 import { createLogger } from '@gpumon/runtime/log';
 import { migrate } from './migrate.js';
-import { scratchDatabase, withClient } from './scratch-database.js';
+import { scratchDatabase } from './scratch-database.js';
 
 /**
  * gpu_writer and gpu_analyst on a database migrated from zero, through login users made members of

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { loadConfig } from '@gpumon/runtime/config';
-import { clientConfig, databaseOptions, type DatabaseSettings } from '@gpumon/runtime/database';
+import { databaseOptions, withClient, type DatabaseSettings } from '@gpumon/runtime/database';
 
 export interface ScratchDatabase {
   name: string;
@@ -12,23 +11,13 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-export async function withClient<T>(settings: DatabaseSettings, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(clientConfig(settings));
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /**
- * A database of a test file's own, next to the configured one, for migrating from zero. It inherits
- * TimescaleDB from template1, where the stack (like the timescaledb image) installs it.
+ * A database of a test's or benchmark's own, next to the configured one, for migrating from zero.
+ * It inherits TimescaleDB from template1, where the stack (like the timescaledb image) installs it.
  */
-export function scratchDatabase(): ScratchDatabase {
+export function scratchDatabase(kind: 'test' | 'bench' = 'test'): ScratchDatabase {
   const main = loadConfig(databaseOptions);
-  const name = `gpu_test_${randomBytes(4).toString('hex')}`;
+  const name = `gpu_${kind}_${randomBytes(4).toString('hex')}`;
   const on = (user?: string, password?: string): DatabaseSettings => {
     const url = new URL(main.databaseUrl);
     url.pathname = `/${name}`;

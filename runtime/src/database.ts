@@ -39,6 +39,17 @@ export function clientConfig(settings: DatabaseSettings): pg.ClientConfig {
   return { connectionString: settings.databaseUrl, ssl, connectionTimeoutMillis: 5000, application_name: 'gpumon' };
 }
 
+/** One connection for `work`, always closed after it. */
+export async function withClient<T>(settings: DatabaseSettings, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(clientConfig(settings));
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
 export function createPool(settings: DatabaseSettings, max = 4): pg.Pool {
   return new pg.Pool({ ...clientConfig(settings), max });
 }

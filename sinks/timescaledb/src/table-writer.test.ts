@@ -1,37 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '@gpumon/migrations/migrate';
-import { clientConfig, createPool, databaseOptions, type DatabaseSettings } from '@gpumon/runtime/database';
-import { loadConfig } from '@gpumon/runtime/config';
+import { scratchDatabase } from '@gpumon/migrations/scratch-database';
+import { createPool } from '@gpumon/runtime/database';
 import { createLogger } from '@gpumon/runtime/log';
 import { upsertDevices } from './devices.js';
 import { TableWriter } from './table-writer.js';
 import { tableOf } from './tables.js';
 
 /** The writer on a real TimescaleDB: a scratch database of its own, migrated from zero, dropped after. */
-const main = loadConfig(databaseOptions);
-const name = `gpu_test_${randomBytes(4).toString('hex')}`;
-const url = new URL(main.databaseUrl);
-url.pathname = `/${name}`;
-const scratch: DatabaseSettings = { ...main, databaseUrl: url.toString() };
+const database = scratchDatabase();
+const scratch = database.settings;
 let pool: pg.Pool;
 
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client(clientConfig(main));
-  await client.connect();
-  await client.query(sql).finally(() => client.end());
-}
-
 beforeAll(async () => {
-  await admin(`CREATE DATABASE ${name}`);
+  await database.create();
   await migrate(scratch, createLogger('table-writer-test'));
   pool = createPool(scratch);
 });
 
 afterAll(async () => {
   await pool?.end();
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await database.drop();
 });
 
 const health = (gpu: string, time: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({

@@ -11,8 +11,9 @@ import { loadConfig } from '@gpumon/runtime/config';
 import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
-import { freePort, removeRun } from './cleanup.js';
+import { freePort } from './cleanup.js';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 import { byGpuAndTime, rowToRecord } from './records.js';
 
@@ -50,7 +51,7 @@ function withoutSecondGpu(xml: string): string {
 afterAll(async () => {
   await pool.query('DELETE FROM gpu_samples WHERE hostname = $1', [hostname]);
   await pool.end();
-  await removeRun(createKafka(loadConfig(kafkaOptions), 'e2e'), registry, prefix, ['samples', 'dlq']);
+  await removeTopics(createKafka(loadConfig(kafkaOptions), 'e2e'), registry, prefix, ['samples', 'dlq']);
   rmSync(work, { recursive: true, force: true });
 });
 

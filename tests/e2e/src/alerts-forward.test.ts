@@ -6,8 +6,8 @@ import { buildAlert } from '@gpumon/runtime/alert';
 import { loadConfig } from '@gpumon/runtime/config';
 import { createKafka, ensureTopics, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { toPostableAlert, type PostableAlert } from '@gpumon/sink-alertmanager/alertmanager-payload';
-import { removeRun } from './cleanup.js';
 import { eventually, startCli } from './cli-process.js';
 
 /** `gpumon alerts forward` against a local HTTP receiver that speaks Alertmanager's API v2 and fails once first. */
@@ -65,7 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server.close();
-  await removeRun(kafka, registry, prefix, ['alerts', 'dlq']);
+  await removeTopics(kafka, registry, prefix, ['alerts', 'dlq']);
 });
 
 describe('gpumon alerts forward', () => {

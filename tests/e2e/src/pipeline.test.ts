@@ -1,21 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
-import { priceUsageProcessor } from '@gpumon/price-usage/processor';
 import { TopicCodec } from '@gpumon/runtime/avro-codec';
-import { loadConfig, type ConfigSpec } from '@gpumon/runtime/config';
+import { loadConfig } from '@gpumon/runtime/config';
 import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
-import type { EnrichedStream, ProcessorDefinition } from '@gpumon/runtime/processor';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { DeadLetter, GpuSample } from '@gpumon/schemas/types.generated';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
-import { scoreHealthProcessor } from '@gpumon/score-health/processor';
-import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { loadScenario } from '@gpumon/simulator/scenario';
-import { removeRun } from './cleanup.js';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { SAMPLE_CONSUMERS, expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
 import { rowToRecord } from './records.js';
 
 /**
@@ -26,21 +20,18 @@ import { rowToRecord } from './records.js';
  * names, so it shares the stack with anything else running.
  */
 const run = randomBytes(3).toString('hex');
-const env = { GPUMON_TOPIC_PREFIX: `e2e-${run}.` };
-const hostPrefix = `e2e-${run}`;
-const SCENARIO = fileURLToPath(new URL('../../../producers/simulator/scenarios/every-fault.yaml', import.meta.url));
-const fleetOptions = { seed: 7, hosts: 2, gpusPerHost: 8, hostPrefix };
-// Two days ago at midnight UTC: inside every table's retention, which the sink honours.
-const start = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2 * 86_400_000;
-const intervalMs = 10 * 60_000;
-const ticks = 30;
+const pipelineRun: PipelineRun = {
+  env: { GPUMON_TOPIC_PREFIX: `e2e-${run}.` }, hostPrefix: `e2e-${run}`, seed: 7, intervalMs: 10 * 60_000, ticks: 30,
+  // Two days ago at midnight UTC: inside every table's retention, which the sink honours.
+  start: Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2 * 86_400_000,
+};
+const { env, hostPrefix } = pipelineRun;
 const garbage = Buffer.from('definitely not avro');
 
 const kafkaSettings = loadConfig(kafkaOptions, { topicPrefix: env.GPUMON_TOPIC_PREFIX });
 const kafka = createKafka(kafkaSettings, 'e2e');
 const registry = createRegistryClient(loadConfig(registryOptions));
 const pool = createPool(loadConfig(databaseOptions));
-const processors = [scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor] as unknown as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
 const TABLES: Array<[Exclude<Stream, 'dlq'>, string]> = [
   ['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics'], ['alerts', 'gpu_alerts'],
 ];
@@ -53,18 +44,6 @@ const sortKeys = (value: unknown): unknown =>
       ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortKeys(v)]))
       : value;
 const canonical = (records: unknown[]): string[] => records.map((r) => JSON.stringify(sortKeys(r))).sort();
-
-/** What the simulator produced, and what each processor's own transform makes of it, by stream. */
-function expected(): Map<Stream, unknown[]> {
-  const fleet = new SimulatedFleet({ ...fleetOptions, scenario: loadScenario(SCENARIO) });
-  const samples: GpuSample[] = Array.from({ length: ticks }, (_, k) => fleet.sample(start + k * intervalMs)).flat();
-  const byStream = new Map<Stream, unknown[]>([['samples', samples]]);
-  for (const definition of processors) {
-    const transform = definition.create(loadConfig(definition.options));
-    for (const output of samples.flatMap((s) => transform(s))) byStream.set(output.stream, [...(byStream.get(output.stream) ?? []), output.record]);
-  }
-  return byStream;
-}
 
 async function rowsOf(stream: Exclude<Stream, 'dlq'>, table: string): Promise<unknown[]> {
   const result = await pool.query(`SELECT * FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
@@ -81,25 +60,18 @@ beforeAll(async () => {
   await producer.send({ topic: topicName('samples', env.GPUMON_TOPIC_PREFIX), messages: [{ key: 'GPU-garbage', value: garbage }] });
   await producer.disconnect();
 
-  running.push(startCli(['sink', '--group', `e2e-${run}-sink`], env));
-  for (const definition of processors) running.push(startCli(['process', definition.name, '--group', `e2e-${run}-${definition.name}`], env));
-  const simulate = startCli([
-    'simulate', '--clock', 'simulated', '--start', new Date(start).toISOString(), '--ticks', String(ticks), '--interval', '10m',
-    '--hosts', String(fleetOptions.hosts), '--gpus-per-host', String(fleetOptions.gpusPerHost), '--seed', String(fleetOptions.seed),
-    '--host-prefix', hostPrefix, '--scenario', SCENARIO,
-  ], env);
-  expect(await simulate.exited, simulate.output()).toBe(0);
+  running.push(...(await startWholePipeline(pipelineRun)));
 });
 
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
   for (const table of [...TABLES.map(([, t]) => t), 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
   await pool.end();
-  await removeRun(kafka, registry, env.GPUMON_TOPIC_PREFIX);
+  await removeTopics(kafka, registry, env.GPUMON_TOPIC_PREFIX);
 });
 
 describe('the whole pipeline, end to end', () => {
-  const produced = expected();
+  const produced = expectedRecords(pipelineRun);
 
   it('has faults to show: anomalies, alerts and lost GPUs among the records', () => {
     expect(produced.get('anomalies')?.length).toBeGreaterThan(10);
@@ -126,7 +98,7 @@ describe('the whole pipeline, end to end', () => {
     await consumer.run({ eachMessage: async ({ message }) => void letters.push(await codec.decode(message.value)) });
     await eventually('four dead letters', async () => (letters.length >= 4 ? true : undefined));
     await consumer.disconnect();
-    expect(letters.map((l) => l.component).sort()).toEqual(['detect-anomalies', 'price-usage', 'score-health', 'sink-timescaledb']);
+    expect(letters.map((l) => l.component).sort()).toEqual(SAMPLE_CONSUMERS);
     for (const letter of letters) {
       expect(letter).toMatchObject({
         source_topic: topicName('samples', env.GPUMON_TOPIC_PREFIX), source_offset: 0, key: Buffer.from('GPU-garbage'), value: garbage, error_code: 'decode_failed',

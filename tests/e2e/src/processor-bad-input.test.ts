@@ -5,10 +5,10 @@ import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { loadConfig } from '@gpumon/runtime/config';
 import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { schemaOf, type AvroRecord } from '@gpumon/schemas/avro';
 import type { DeadLetter, GpuHealth, GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { removeRun } from './cleanup.js';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 
 /**
@@ -69,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await processor?.stop();
-  await removeRun(kafka, registry, prefix);
+  await removeTopics(kafka, registry, prefix);
 });
 
 describe('score-health fed bad input through the broker', () => {

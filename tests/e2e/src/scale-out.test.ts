@@ -4,7 +4,8 @@ import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { loadConfig } from '@gpumon/runtime/config';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
-import { freePort, removeRun } from './cleanup.js';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
+import { freePort } from './cleanup.js';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 
 /**
@@ -42,7 +43,7 @@ async function keysOf(stream: 'samples' | 'health', until: (n: number) => boolea
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop()));
-  await removeRun(kafka, registry, prefix);
+  await removeTopics(kafka, registry, prefix);
 });
 
 describe('scaling a processor out', () => {

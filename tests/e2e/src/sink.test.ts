@@ -11,9 +11,10 @@ import { loadConfig } from '@gpumon/runtime/config';
 import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { DeadLetter, GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { freePort, removeRun } from './cleanup.js';
+import { freePort } from './cleanup.js';
 import { eventually, startCli } from './cli-process.js';
 
 /**
@@ -70,7 +71,7 @@ afterAll(async () => {
   await pool.query('DELETE FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`]);
   await pool.query('DELETE FROM gpu_devices WHERE hostname LIKE $1', [`${hostPrefix}%`]);
   await pool.end();
-  await removeRun(kafka, registry, prefix, ['samples', 'dlq']);
+  await removeTopics(kafka, registry, prefix, ['samples', 'dlq']);
 });
 
 describe('gpumon sink on the shared stack', () => {
@@ -157,7 +158,7 @@ describe('gpumon sink through a PostgreSQL restart', () => {
   afterAll(async () => {
     if (port !== undefined) privatePostgres('down');
     rmSync(home, { recursive: true, force: true });
-    await removeRun(kafka, registry, pgPrefix, ['samples', 'dlq']);
+    await removeTopics(kafka, registry, pgPrefix, ['samples', 'dlq']);
   });
 
   it('loses no record and doubles none', { timeout: 240_000 }, async () => {

@@ -3,19 +3,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
-import { priceUsageProcessor } from '@gpumon/price-usage/processor';
-import { loadConfig, type ConfigSpec } from '@gpumon/runtime/config';
+import { loadConfig } from '@gpumon/runtime/config';
 import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
-import type { EnrichedStream, ProcessorDefinition } from '@gpumon/runtime/processor';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
-import type { Stream } from '@gpumon/schemas/topics';
-import { scoreHealthProcessor } from '@gpumon/score-health/processor';
-import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { loadScenario } from '@gpumon/simulator/scenario';
-import { removeRun } from './cleanup.js';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
 
 /**
  * The analysts' views on data the real pipeline wrote: simulate → processors → sink, the sink
@@ -25,14 +19,14 @@ import { eventually, startCli, type CliProcess } from './cli-process.js';
  * now, so the views' recent windows (15 minutes, a day) hold the run.
  */
 const run = randomBytes(3).toString('hex');
-const env = { GPUMON_TOPIC_PREFIX: `e2e-${run}.` };
-const hostPrefix = `e2e-${run}`;
-const SCENARIO = fileURLToPath(new URL('../../../producers/simulator/scenarios/every-fault.yaml', import.meta.url));
-const VIEWS_DOC = fileURLToPath(new URL('../../../docs/views.md', import.meta.url));
-const fleetOptions = { seed: 11, hosts: 2, gpusPerHost: 8, hostPrefix };
 const intervalMs = 10 * 60_000;
 const ticks = 30;
-const start = Math.floor(Date.now() / 1000) * 1000 - (ticks - 1) * intervalMs;
+const pipelineRun: PipelineRun = {
+  env: { GPUMON_TOPIC_PREFIX: `e2e-${run}.` }, hostPrefix: `e2e-${run}`, seed: 11, intervalMs, ticks,
+  start: Math.floor(Date.now() / 1000) * 1000 - (ticks - 1) * intervalMs,
+};
+const { env, hostPrefix, start } = pipelineRun;
+const VIEWS_DOC = fileURLToPath(new URL('../../../docs/views.md', import.meta.url));
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -40,7 +34,6 @@ const main = loadConfig(databaseOptions);
 const pool = createPool(main);
 const kafka = createKafka(loadConfig(kafkaOptions, { topicPrefix: env.GPUMON_TOPIC_PREFIX }), 'e2e');
 const registry = createRegistryClient(loadConfig(registryOptions));
-const processors = [scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor] as unknown as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
 const TABLES = ['gpu_samples', 'gpu_health', 'gpu_anomalies', 'gpu_predictions', 'gpu_economics', 'gpu_alerts', 'gpu_devices'];
 const writer = { user: `gpu_e2e_${run}_writer`, password: randomBytes(12).toString('hex') };
 const analyst = { user: `gpu_e2e_${run}_analyst`, password: randomBytes(12).toString('hex') };
@@ -51,18 +44,6 @@ function urlAs(login: { user: string; password: string }): string {
   url.username = login.user;
   url.password = login.password;
   return url.toString();
-}
-
-/** How many records of each stream the run makes: the simulator's fleet through each processor's own transform. */
-function expectedCounts(): Map<Stream, number> {
-  const fleet = new SimulatedFleet({ ...fleetOptions, scenario: loadScenario(SCENARIO) });
-  const samples = Array.from({ length: ticks }, (_, k) => fleet.sample(start + k * intervalMs)).flat();
-  const counts = new Map<Stream, number>([['samples', samples.length]]);
-  for (const definition of processors) {
-    const transform = definition.create(loadConfig(definition.options));
-    for (const output of samples.flatMap((s) => transform(s))) counts.set(output.stream, (counts.get(output.stream) ?? 0) + 1);
-  }
-  return counts;
 }
 
 /** The ```sql block under each `## view` or `### view` heading of docs/views.md. */
@@ -185,15 +166,8 @@ beforeAll(async () => {
   await pool.query(`CREATE ROLE ${analyst.user} LOGIN PASSWORD '${analyst.password}' IN ROLE gpu_analyst`);
   const topics = startCli(['topics'], env);
   expect(await topics.exited, topics.output()).toBe(0);
-  running.push(startCli(['sink', '--group', `e2e-${run}-sink`], { ...env, DATABASE_URL: urlAs(writer) }));
-  for (const definition of processors) running.push(startCli(['process', definition.name, '--group', `e2e-${run}-${definition.name}`], env));
-  const simulate = startCli([
-    'simulate', '--clock', 'simulated', '--start', new Date(start).toISOString(), '--ticks', String(ticks), '--interval', '10m',
-    '--hosts', String(fleetOptions.hosts), '--gpus-per-host', String(fleetOptions.gpusPerHost), '--seed', String(fleetOptions.seed),
-    '--host-prefix', hostPrefix, '--scenario', SCENARIO,
-  ], env);
-  expect(await simulate.exited, simulate.output()).toBe(0);
-  const counts = expectedCounts();
+  running.push(...(await startWholePipeline(pipelineRun, { DATABASE_URL: urlAs(writer) })));
+  const counts = new Map([...expectedRecords(pipelineRun)].map(([stream, records]) => [stream, records.length]));
   for (const [stream, table] of [['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics']] as const) {
     await eventually(`${counts.get(stream)} rows in ${table}`, async () => {
       const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
@@ -219,7 +193,7 @@ afterAll(async () => {
   await pool.query(`DROP ROLE IF EXISTS ${writer.user}`);
   await pool.query(`DROP ROLE IF EXISTS ${analyst.user}`);
   await pool.end();
-  await removeRun(kafka, registry, env.GPUMON_TOPIC_PREFIX);
+  await removeTopics(kafka, registry, env.GPUMON_TOPIC_PREFIX);
 });
 
 describe('the analysts’ views on what the pipeline wrote', () => {
@@ -278,7 +252,7 @@ describe('the analysts’ views on what the pipeline wrote', () => {
         const v = verdicts.get(String(row.verdict)) ?? { verdict: row.verdict, gpus: 0, worst_score: Infinity };
         verdicts.set(String(row.verdict), { ...v, gpus: (v.gpus as number) + 1, worst_score: Math.min(v.worst_score as number, num(row.score)) });
       }
-      expect(latestHealth.size).toBe(fleetOptions.hosts * fleetOptions.gpusPerHost);
+      expect(latestHealth.size).toBe(expectedRecords(pipelineRun).get('samples')!.length / ticks);
       expectAnswer(await answer('gpu_fleet_health_now'), [...verdicts.values()].map((v) => ({ ...v, gpus: String(v.gpus) })), ['verdict']);
 
       const openKeys = new Map<string, Row>();

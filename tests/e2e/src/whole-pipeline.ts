@@ -1,0 +1,62 @@
+import { fileURLToPath } from 'node:url';
+import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
+import { priceUsageProcessor } from '@gpumon/price-usage/processor';
+import { loadConfig, type ConfigSpec } from '@gpumon/runtime/config';
+import type { EnrichedStream, ProcessorDefinition } from '@gpumon/runtime/processor';
+import type { GpuSample } from '@gpumon/schemas/types.generated';
+import type { Stream } from '@gpumon/schemas/topics';
+import { scoreHealthProcessor } from '@gpumon/score-health/processor';
+import { SimulatedFleet } from '@gpumon/simulator/fleet';
+import { loadScenario } from '@gpumon/simulator/scenario';
+import { startCli, type CliProcess } from './cli-process.js';
+
+const SCENARIO = fileURLToPath(new URL('../../../producers/simulator/scenarios/every-fault.yaml', import.meta.url));
+const PROCESSORS = [scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor] as unknown as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
+
+/**
+ * One run of the whole pipeline on a small fleet going through one fault of each kind: its own
+ * topic prefix and host names, so it shares the stack with anything else running.
+ */
+export interface PipelineRun {
+  env: { GPUMON_TOPIC_PREFIX: string };
+  hostPrefix: string;
+  seed: number;
+  start: number;
+  intervalMs: number;
+  ticks: number;
+}
+
+const FLEET = { hosts: 2, gpusPerHost: 8 };
+
+/** What the simulator produces in `run`, and what each processor's own transform makes of it, by stream. */
+export function expectedRecords(run: PipelineRun): Map<Stream, unknown[]> {
+  const fleet = new SimulatedFleet({ ...FLEET, seed: run.seed, hostPrefix: run.hostPrefix, scenario: loadScenario(SCENARIO) });
+  const samples: GpuSample[] = Array.from({ length: run.ticks }, (_, k) => fleet.sample(run.start + k * run.intervalMs)).flat();
+  const byStream = new Map<Stream, unknown[]>([['samples', samples]]);
+  for (const definition of PROCESSORS) {
+    const transform = definition.create(loadConfig(definition.options));
+    for (const output of samples.flatMap((s) => transform(s))) byStream.set(output.stream, [...(byStream.get(output.stream) ?? []), output.record]);
+  }
+  return byStream;
+}
+
+/**
+ * Starts the sink and every processor as `gpumon` processes, then runs the simulator to its end.
+ * Resolves with the processes still running (sink first), for the caller to stop.
+ */
+export async function startWholePipeline(run: PipelineRun, sinkEnv: Record<string, string> = {}): Promise<CliProcess[]> {
+  const suffix = run.env.GPUMON_TOPIC_PREFIX.replace(/\.$/, '');
+  const running = [startCli(['sink', '--group', `${suffix}-sink`], { ...run.env, ...sinkEnv })];
+  for (const definition of PROCESSORS) running.push(startCli(['process', definition.name, '--group', `${suffix}-${definition.name}`], run.env));
+  const simulate = startCli([
+    'simulate', '--clock', 'simulated', '--start', new Date(run.start).toISOString(), '--ticks', String(run.ticks),
+    '--interval', `${run.intervalMs}ms`, '--hosts', String(FLEET.hosts), '--gpus-per-host', String(FLEET.gpusPerHost),
+    '--seed', String(run.seed), '--host-prefix', run.hostPrefix, '--scenario', SCENARIO,
+  ], run.env);
+  const code = await simulate.exited;
+  if (code !== 0) throw new Error(`gpumon simulate exited with ${code}:\n${simulate.output()}`);
+  return running;
+}
+
+/** The components that consume gpu.samples.v1, as they name themselves in dead letters. */
+export const SAMPLE_CONSUMERS = ['sink-timescaledb', ...PROCESSORS.map((p) => p.name)].sort();
