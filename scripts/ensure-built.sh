@@ -5,7 +5,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[gpumon] installing npm packages (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # onnxruntime-node's install script (run by npm before 11) downloads CUDA files, which fails offline; its CPU build is in the package.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "[gpumon] building" >&2
 npx turbo run build --output-logs=errors-only >&2

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { runDetectionBench } from './detection.js';
+import { runInferenceBench } from './inference.js';
 import { runProcessorsBench } from './processors.js';
 import { runProducersBench } from './producers.js';
 import { runSinkBench } from './sink.js';
@@ -10,6 +11,7 @@ const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
   producers: runProducersBench,
   processors: runProcessorsBench,
   detection: runDetectionBench,
+  inference: runInferenceBench,
   sink: runSinkBench,
 };
 

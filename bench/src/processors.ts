@@ -9,6 +9,7 @@ import { createRegistryClient } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { topicName } from '@gpumon/schemas/topics';
 import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
+import { predictFailureProcessor } from '@gpumon/predict-failure/processor';
 import { priceUsageProcessor } from '@gpumon/price-usage/processor';
 import { scoreHealthProcessor } from '@gpumon/score-health/processor';
 import { simulatorOptions } from '@gpumon/simulator/options';
@@ -35,8 +36,8 @@ const baseline: ProcessorDefinition<'samples', 'health', Record<string, never>> 
   }],
 };
 
-/** Every processor on the same input, each in a fresh consumer group from the oldest record, until it has read them all. */
-async function measure(definition: ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>, prefix: string, records: number): Promise<{ per_s: number; outputs: number }> {
+/** A processor in a fresh consumer group from the oldest record of `prefix`'s samples, until it has read them all. */
+export async function measureThroughBroker(definition: ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>, prefix: string, records: number): Promise<{ per_s: number; outputs: number }> {
   const settings = {
     ...loadConfig(pipelineOptions, { topicPrefix: prefix }),
     ...loadConfig(processorOptions, { groupId: `bench-${definition.name}-${randomBytes(3).toString('hex')}` }),
@@ -55,17 +56,22 @@ async function measure(definition: ProcessorDefinition<'samples', EnrichedStream
   return { per_s: Math.round(records / Math.max(seconds, 0.001)), outputs: sent };
 }
 
-export async function runProcessorsBench(): Promise<Record<string, unknown>> {
+/** Simulated samples on a fresh topic prefix, for processors to read; `remove` drops the topics and subjects. */
+export async function benchInput(): Promise<{ prefix: string; records: number; remove: () => Promise<void> }> {
   const prefix = `bench-${randomBytes(3).toString('hex')}.`;
   const input = { ...loadConfig(pipelineOptions, { topicPrefix: prefix }), ...loadConfig(simulatorOptions, { hosts: String(HOSTS), clock: 'simulated', start: '2026-01-01T00:00:00Z', ticks: String(TICKS), faultRateScale: '50' }) };
   const { sent: records } = await runSimulator(input, createLogger('bench-input'), new AbortController().signal);
   console.log(`${records} samples on ${topicName('samples', prefix)}; each processor reads them all through the broker`);
-  const definitions = [baseline, scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor] as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
+  return { prefix, records, remove: () => removeTopics(createKafka(input, 'bench'), createRegistryClient(input), prefix) };
+}
+
+export async function runProcessorsBench(): Promise<Record<string, unknown>> {
+  const { prefix, records, remove } = await benchInput();
+  const definitions = [baseline, scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor, predictFailureProcessor] as unknown as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
   const rows = [];
-  for (const definition of definitions) rows.push({ processor: definition.name, ...(await measure(definition, prefix, records)) });
+  for (const definition of definitions) rows.push({ processor: definition.name, ...(await measureThroughBroker(definition, prefix, records)) });
   const base = rows[0]!.per_s;
   table(rows.map((r) => ({ ...r, of_baseline: Math.round((r.per_s / base) * 100) / 100, target: TARGET_PER_S, of_target: Math.round((r.per_s / TARGET_PER_S) * 100) / 100 })));
-
-  await removeTopics(createKafka(input, 'bench'), createRegistryClient(input), prefix);
+  await remove();
   return { records, target_per_s: TARGET_PER_S, processors: rows };
 }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
 import { migrate } from '@gpumon/migrations/migrate';
+import { predictFailureProcessor } from '@gpumon/predict-failure/processor';
 import { priceUsageProcessor } from '@gpumon/price-usage/processor';
 import { runAgent } from '@gpumon/nvidia-smi/agent';
 import { agentOptions } from '@gpumon/nvidia-smi/agent-options';
@@ -13,6 +14,8 @@ import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
 import { processorOptions, runProcessor, type EnrichedStream, type ProcessorDefinition } from '@gpumon/runtime/processor';
 import { STREAMS, type Stream } from '@gpumon/schemas/topics';
 import { scoreHealthProcessor } from '@gpumon/score-health/processor';
+import { datasetOptions } from '@gpumon/simulator/dataset/options';
+import { writeDataset } from '@gpumon/simulator/dataset/write-dataset';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
 import { alertmanagerOptions } from '@gpumon/sink-alertmanager/options';
@@ -58,6 +61,11 @@ withOptions(program.command('simulate').description('Stream a simulated GPU flee
     await runUntilSignal(abortable((signal) => runSimulator(settings, log, signal)), log);
   }));
 
+withOptions(program.command('dataset').description('Write a labelled training dataset: the simulated fleet on a simulated clock through the edge feature engine, to gzipped CSV.'), datasetOptions)
+  .action(action('dataset', async (command) => {
+    await writeDataset(settingsOf(command, datasetOptions), createLogger('dataset'));
+  }));
+
 const processCommand = program.command('process').description('Run one stream processor.');
 function addProcessCommand<I extends Stream, O extends EnrichedStream, C extends ConfigSpec>(definition: ProcessorDefinition<I, O, C>): void {
   withOptions(processCommand.command(definition.name).description(definition.description), pipelineOptions, processorOptions, definition.options)
@@ -70,6 +78,7 @@ function addProcessCommand<I extends Stream, O extends EnrichedStream, C extends
 addProcessCommand(scoreHealthProcessor);
 addProcessCommand(detectAnomaliesProcessor);
 addProcessCommand(priceUsageProcessor);
+addProcessCommand(predictFailureProcessor);
 
 withOptions(program.command('sink').description('Write gpumon topics into TimescaleDB.'), pipelineOptions, databaseOptions, sinkOptions)
   .action(action('sink', async (command) => {
@@ -160,6 +169,7 @@ withOptions(program.command('demo').description('Run the whole pipeline locally 
           { name: 'score-health', args: ['process', 'score-health'] },
           { name: 'detect-anomalies', args: ['process', 'detect-anomalies'] },
           { name: 'price-usage', args: ['process', 'price-usage'] },
+          { name: 'predict-failure', args: ['process', 'predict-failure'] },
           { name: 'simulate', args: ['simulate', '--hosts', String(demo.hosts), '--interval', `${demo.interval}ms`] },
         ],
         durationMs: demo.duration,

@@ -7,6 +7,7 @@ export const WATCHED_GROUPS: ReadonlyArray<{ group: string; streams: readonly St
   { group: 'gpumon-score-health', streams: ['samples'] },
   { group: 'gpumon-detect-anomalies', streams: ['samples'] },
   { group: 'gpumon-price-usage', streams: ['samples'] },
+  { group: 'gpumon-predict-failure', streams: ['samples'] },
   { group: 'gpumon-sink-timescaledb', streams: ['samples', 'health', 'anomalies', 'predictions', 'economics', 'alerts'] },
 ];
 
@@ -74,6 +75,7 @@ const PROCESSOR_OUTPUTS: ReadonlyArray<[group: string, stream: Stream]> = [
   ['gpumon-score-health', 'health'],
   ['gpumon-detect-anomalies', 'anomalies'],
   ['gpumon-price-usage', 'economics'],
+  ['gpumon-predict-failure', 'predictions'],
 ];
 
 /** One line: records/s into each stage, consumer lag, DLQ total, failing GPUs. */

@@ -3,9 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { renderOptionsTable, type ConfigSpec } from '@gpumon/runtime/config';
 import { detectAnomaliesOptions } from '@gpumon/detect-anomalies/options';
 import { agentOptions } from '@gpumon/nvidia-smi/agent-options';
+import { predictFailureOptions } from '@gpumon/predict-failure/options';
 import { priceUsageOptions } from '@gpumon/price-usage/options';
 import { alertOptions } from '@gpumon/runtime/alert';
 import { processorOptions } from '@gpumon/runtime/processor';
+import { datasetOptions } from '@gpumon/simulator/dataset/options';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { alertmanagerOptions } from '@gpumon/sink-alertmanager/options';
 import { sinkOptions } from '@gpumon/sink-timescaledb/options';
@@ -19,6 +21,8 @@ const DOCUMENTED: Array<[string, ConfigSpec]> = [
   ['processors/score-health/README.md', alertOptions],
   ['processors/detect-anomalies/README.md', detectAnomaliesOptions],
   ['processors/price-usage/README.md', priceUsageOptions],
+  ['processors/predict-failure/README.md', predictFailureOptions],
+  ['producers/simulator/README.md', datasetOptions],
   ['sinks/timescaledb/README.md', sinkOptions],
   ['sinks/alertmanager/README.md', alertmanagerOptions],
   ['cli/README.md', demoOptions],

@@ -90,13 +90,14 @@ describe('roles', () => {
     });
   });
 
-  it('grant gpu_writer exactly the sink’s privileges', async () => {
+  it('grant gpu_writer exactly the privileges of the sink and of predict-failure’s model registry', async () => {
     const { rows } = await withClient(db.settings, (c) => c.query(
       `SELECT table_name || ' ' || string_agg(privilege_type, ',' ORDER BY privilege_type) AS grant
          FROM information_schema.role_table_grants WHERE grantee = 'gpu_writer' AND table_schema = 'public' GROUP BY table_name ORDER BY table_name`));
     expect(rows.map((r) => r.grant)).toEqual([
       'gpu_alerts INSERT,SELECT', 'gpu_anomalies INSERT,SELECT', 'gpu_devices INSERT,SELECT,UPDATE', 'gpu_economics INSERT,SELECT',
-      'gpu_health INSERT,SELECT', 'gpu_predictions INSERT,SELECT', 'gpu_retention SELECT', 'gpu_samples INSERT,SELECT',
+      'gpu_feature_definitions INSERT,SELECT,UPDATE', 'gpu_health INSERT,SELECT', 'gpu_models INSERT,SELECT,UPDATE', 'gpu_predictions INSERT,SELECT',
+      'gpu_retention SELECT', 'gpu_samples INSERT,SELECT',
     ]);
   });
 });

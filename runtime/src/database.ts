@@ -21,6 +21,13 @@ export const databaseOptions = {
   },
 } as const;
 
+/** The connection of a component that writes: a login in gpu_writer (migration 0010), which can insert and nothing more. */
+export const writerDatabaseUrl = {
+  ...databaseOptions.databaseUrl,
+  default: 'postgres://gpu_sink:gpu_sink@localhost:5432/gpumon',
+  description: 'PostgreSQL (TimescaleDB) connection URL of a role in gpu_writer (docs/roles.md); the local stack creates gpu_sink.',
+} as const;
+
 export type DatabaseSettings = ConfigOf<typeof databaseOptions>;
 
 /** host:port/database of the URL, never its password, for messages. */

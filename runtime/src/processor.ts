@@ -20,20 +20,67 @@ export type Output<O extends EnrichedStream> = O extends EnrichedStream ? { stre
 
 export type Transform<I extends Stream, O extends EnrichedStream> = (record: StreamRecords[I]) => Array<Output<O>>;
 
+/** Per input record, in order: its outputs, or the error that sends it to the DLQ. */
+export type BatchResult<O extends EnrichedStream> = Array<Array<Output<O>> | Error>;
+
 /**
- * A processor is its pure transform and its settings, nothing else: every output is a function of
- * one input record plus static config, so instances scale by consumer group and a replay gives the
- * same answer. The runtime does the consuming, decoding, producing, committing and dead-lettering.
+ * A transform that sees a consumed batch at once, for work that pays per call (model inference).
+ * Each record's outputs still depend on that record alone.
  */
-export interface ProcessorDefinition<I extends Stream, O extends EnrichedStream, C extends ConfigSpec = ConfigSpec> {
+export interface BatchTransform<I extends Stream, O extends EnrichedStream> {
+  transformBatch(records: ReadonlyArray<StreamRecords[I]>): Promise<BatchResult<O>>;
+  /** Releases what create() acquired (a model session), after the last batch. */
+  close?(): Promise<void>;
+}
+
+/** What every processor declares besides its transform. */
+interface ProcessorInfo<I extends Stream, O extends EnrichedStream, C extends ConfigSpec> {
   name: string;
   description: string;
   input: I;
   outputs: readonly O[];
   /** The processor's own settings, declared once (flags, environment, README table). */
   options: C;
+}
+
+/**
+ * A processor is its pure transform and its settings, nothing else: every output is a function of
+ * one input record plus static config, so instances scale by consumer group and a replay gives the
+ * same answer. The runtime does the consuming, decoding, producing, committing and dead-lettering.
+ */
+export interface RecordProcessor<I extends Stream, O extends EnrichedStream, C extends ConfigSpec = ConfigSpec> extends ProcessorInfo<I, O, C> {
   /** The transform for validated settings; reads any config file once, here, at start. */
   create(settings: ConfigOf<C>): Transform<I, O>;
+}
+
+/** A processor whose transform takes a whole batch (model inference), still record by record in meaning. */
+export interface BatchProcessor<I extends Stream, O extends EnrichedStream, C extends ConfigSpec = ConfigSpec> extends ProcessorInfo<I, O, C> {
+  /** Loads what the transform needs (a model) once; a failure here stops the processor before it connects to anything. */
+  createBatch(settings: ConfigOf<C>): Promise<BatchTransform<I, O>>;
+}
+
+export type ProcessorDefinition<I extends Stream, O extends EnrichedStream, C extends ConfigSpec = ConfigSpec> =
+  | RecordProcessor<I, O, C>
+  | BatchProcessor<I, O, C>;
+
+/** The transform of any processor, over a batch. */
+export async function createBatchTransform<I extends Stream, O extends EnrichedStream, C extends ConfigSpec>(
+  definition: ProcessorDefinition<I, O, C>, settings: ConfigOf<C>,
+): Promise<BatchTransform<I, O>> {
+  return 'create' in definition ? perRecord(definition.create(settings)) : definition.createBatch(settings);
+}
+
+/** A per-record transform run over a batch: a record whose transform throws is dead-lettered alone. */
+function perRecord<I extends Stream, O extends EnrichedStream>(transform: Transform<I, O>): BatchTransform<I, O> {
+  return {
+    transformBatch: (records) => Promise.resolve(records.map((record) => {
+      try {
+        return transform(record);
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
+    })),
+  };
 }
 
 export const processorOptions = {
@@ -75,7 +122,7 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
   settings: PipelineSettings & ProcessorRunOptions & ConfigOf<C>,
   log: Logger,
 ): Promise<RunningProcessor> {
-  const transform = definition.create(settings);
+  const stage = await createBatchTransform(definition, settings);
   const validate = definition.input === 'samples'
     ? (record: StreamRecords[I], message: KafkaMessage) => validateSample(record as GpuSample, Number(message.timestamp))
     : undefined;
@@ -97,10 +144,13 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
     handleBatch: async (batch, heartbeat) => {
       const { decoded, letters } = await decodeBatch(batch, (v) => input.decode(v), deadLetters, counters, log, stopping.signal, validate);
       const byTopic = new Map<string, Message[]>([[deadLetters.topic, letters]]);
-      for (const { message, record } of decoded) {
+      const results = await stage.transformBatch(decoded.map((d) => d.record));
+      for (const [i, { message }] of decoded.entries()) {
+        const result = results[i];
         try {
+          if (result instanceof Error || result === undefined) throw result ?? new Error('the transform returned no result for this record');
           // All of a record's outputs, or none of them: encode them all before queueing any.
-          const outputs = transform(record).map((output) => {
+          const outputs = result.map((output) => {
             const codec = pipeline.codecs[output.stream as O] as TopicCodec<EnrichedStream>;
             return { topic: codec.topic, key: output.record.gpu_uuid, value: codec.encode(output.record) };
           });
@@ -135,6 +185,7 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
     stopping.abort();
     server?.close();
     await running.stop();
+    await stage.close?.();
     await pipeline.close();
     log.info('stopped', counters.snapshot());
   };

@@ -377,6 +377,21 @@ export interface GpuAnomaly {
   message: string;
 }
 
+/** HIGH: at or above the operating threshold; MEDIUM: at or above the model's lower band; LOW: below both. */
+export type RiskBand = 'LOW' | 'MEDIUM' | 'HIGH';
+
+/** How much one feature pushed the probability up: the probability minus what it is with only this feature set to its reference (its median on healthy training GPUs). An occlusion estimate, not an exact Shapley value. */
+export interface FeatureContribution {
+  /** Feature name, as in GpuFeatures and gpu_feature_definitions. */
+  name: string;
+  /** The feature's value in this sample; null when missing. */
+  value: null | number;
+  /** The value it was replaced with; null when the reference is missing. */
+  reference: null | number;
+  /** Probability drop when the feature takes its reference (0 to 1). */
+  contribution: number;
+}
+
 /** Failure prediction for one GPU at one sample, from predict-failure. Key: GPU UUID. */
 export interface GpuPrediction {
   /** Time of the sample the prediction was made from (Unix epoch, milliseconds). */
@@ -387,7 +402,7 @@ export interface GpuPrediction {
   hostname: string;
   /** Name of the model that made the prediction. */
   model_name: string;
-  /** Version of that model. */
+  /** Version of that model (a row of gpu_models). */
   model_version: string;
   /** The prediction is about a failure within this many hours (h). */
   horizon_hours: number;
@@ -397,6 +412,16 @@ export interface GpuPrediction {
   threshold: number;
   /** probability >= threshold. */
   at_risk: boolean;
+  /** Risk band of the probability, by the bands in the model's manifest. */
+  risk_band: RiskBand;
+  /** Up to three features that pushed the probability up most, largest first; only for MEDIUM and HIGH risk (empty for LOW). */
+  top_features: FeatureContribution[];
+  /** Configured cost of an unplanned interruption on this GPU's host (millionths of the currency); null when none is configured. */
+  interruption_cost_micros: null | number;
+  /** probability x interruption_cost_micros, rounded (millionths of the currency). */
+  expected_cost_micros: null | number;
+  /** ISO 4217 currency of the costs. */
+  currency: null | string;
 }
 
 /** Cost, energy and carbon of one GPU over one sample interval, from price-usage, in OpenCost's vocabulary. Money is in integer micro-units of the currency (1 USD = 1,000,000). Key: GPU UUID. */

@@ -1,5 +1,5 @@
 import { buildAlert } from '@gpumon/runtime/alert';
-import type { ProcessorDefinition } from '@gpumon/runtime/processor';
+import type { RecordProcessor } from '@gpumon/runtime/processor';
 import { XID_CATALOG } from '@gpumon/runtime/xid-catalog';
 import type { GpuAlert, GpuAnomaly } from '@gpumon/schemas/types.generated';
 import { detectAnomalies } from './detect.js';
@@ -50,7 +50,7 @@ export function anomalyAlerts(anomalies: readonly GpuAnomaly[], resolveAfterMs: 
   });
 }
 
-export const detectAnomaliesProcessor: ProcessorDefinition<'samples', 'anomalies' | 'alerts', typeof detectAnomaliesOptions> = {
+export const detectAnomaliesProcessor: RecordProcessor<'samples', 'anomalies' | 'alerts', typeof detectAnomaliesOptions> = {
   name: 'detect-anomalies',
   description: 'Anomalies per sample, hard rules and statistics on the edge features: gpu.samples.v1 → gpu.anomalies.v1, and gpu.alerts.v1 for every WARNING or CRITICAL one.',
   input: 'samples',

@@ -1,9 +1,9 @@
-import type { ProcessorDefinition } from '@gpumon/runtime/processor';
+import type { RecordProcessor } from '@gpumon/runtime/processor';
 import { priceUsageOptions } from './options.js';
 import { priceUsage } from './price.js';
 import { loadPricing } from './pricing.js';
 
-export const priceUsageProcessor: ProcessorDefinition<'samples', 'economics', typeof priceUsageOptions> = {
+export const priceUsageProcessor: RecordProcessor<'samples', 'economics', typeof priceUsageOptions> = {
   name: 'price-usage',
   description: 'Cost, energy and carbon of each sample interval from a pricing file, in OpenCost\'s terms: gpu.samples.v1 → gpu.economics.v1.',
   input: 'samples',

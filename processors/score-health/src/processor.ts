@@ -1,9 +1,9 @@
 import { alertOptions } from '@gpumon/runtime/alert';
-import type { ProcessorDefinition } from '@gpumon/runtime/processor';
+import type { RecordProcessor } from '@gpumon/runtime/processor';
 import { healthAlerts } from './alerts.js';
 import { scoreHealth } from './score.js';
 
-export const scoreHealthProcessor: ProcessorDefinition<'samples', 'health' | 'alerts', typeof alertOptions> = {
+export const scoreHealthProcessor: RecordProcessor<'samples', 'health' | 'alerts', typeof alertOptions> = {
   name: 'score-health',
   description: 'Health score and DCGM verdicts per sample: gpu.samples.v1 → gpu.health.v1, and gpu.alerts.v1 for every WARN or FAIL reason.',
   input: 'samples',

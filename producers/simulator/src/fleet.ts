@@ -76,6 +76,11 @@ export class SimulatedGpu {
     };
   }
 
+  /** When this GPU's fault begins and when the GPU fails: the ground truth, known from the first reading on. */
+  get faultTimeline(): FaultTimeline | null {
+    return this.timeline;
+  }
+
   /** The board's reading at `timeMs`; the first call is the simulation's start. */
   sample(timeMs: number): GpuSample {
     const m = this.model;

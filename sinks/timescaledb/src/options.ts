@@ -1,5 +1,5 @@
 import { parse } from '@gpumon/runtime/config';
-import { databaseOptions } from '@gpumon/runtime/database';
+import { writerDatabaseUrl } from '@gpumon/runtime/database';
 import { metricsOptions } from '@gpumon/runtime/metrics';
 import { TABLE_NAMES, type SinkStream } from './tables.js';
 
@@ -33,10 +33,5 @@ export const sinkOptions = {
     schema: parse.durationMs(),
   },
   ...metricsOptions,
-  // The sink logs in as a member of gpu_writer (migration 0010), which can insert and nothing more.
-  databaseUrl: {
-    ...databaseOptions.databaseUrl,
-    default: 'postgres://gpu_sink:gpu_sink@localhost:5432/gpumon',
-    description: 'PostgreSQL (TimescaleDB) connection URL of a role in gpu_writer (docs/roles.md); the local stack creates gpu_sink.',
-  },
+  databaseUrl: writerDatabaseUrl,
 } as const;

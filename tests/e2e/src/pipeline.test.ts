@@ -1,20 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FEATURE_NAMES } from '@gpumon/features/definitions';
 import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { loadConfig } from '@gpumon/runtime/config';
 import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import type { DeadLetter, GpuSample } from '@gpumon/schemas/types.generated';
+import type { DeadLetter, GpuPrediction, GpuSample } from '@gpumon/schemas/types.generated';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 import { SAMPLE_CONSUMERS, expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
 import { rowToRecord } from './records.js';
 
 /**
- * simulate → gpu.samples.v1 → score-health, detect-anomalies, price-usage → their topics → sink →
- * gpu_samples, gpu_health, gpu_anomalies, gpu_economics, gpu_alerts; each stage its own `gpumon`
+ * simulate → gpu.samples.v1 → score-health, detect-anomalies, price-usage, predict-failure → their
+ * topics → sink → gpu_samples, gpu_health, gpu_anomalies, gpu_economics, gpu_predictions, gpu_alerts; each stage its own `gpumon`
  * process on the real Kafka, registry and TimescaleDB. The fleet goes through one fault of each
  * kind, so anomalies and alerts are there to check. The run gets its own topic prefix and host
  * names, so it shares the stack with anything else running.
@@ -33,7 +34,8 @@ const kafka = createKafka(kafkaSettings, 'e2e');
 const registry = createRegistryClient(loadConfig(registryOptions));
 const pool = createPool(loadConfig(databaseOptions));
 const TABLES: Array<[Exclude<Stream, 'dlq'>, string]> = [
-  ['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics'], ['alerts', 'gpu_alerts'],
+  ['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics'],
+  ['predictions', 'gpu_predictions'], ['alerts', 'gpu_alerts'],
 ];
 const running: CliProcess[] = [];
 
@@ -71,10 +73,14 @@ afterAll(async () => {
 });
 
 describe('the whole pipeline, end to end', () => {
-  const produced = expectedRecords(pipelineRun);
+  let produced: Map<Stream, unknown[]>;
+  beforeAll(async () => {
+    produced = await expectedRecords(pipelineRun);
+  });
 
-  it('has faults to show: anomalies, alerts and lost GPUs among the records', () => {
+  it('has faults to show: anomalies, alerts, lost GPUs and predicted failures among the records', () => {
     expect(produced.get('anomalies')?.length).toBeGreaterThan(10);
+    expect((produced.get('predictions') as GpuPrediction[]).filter((p) => p.risk_band !== 'LOW').length).toBeGreaterThan(0);
     expect(produced.get('alerts')?.length).toBeGreaterThan(10);
     expect((produced.get('samples') as GpuSample[]).some((s) => s.gpu_lost)).toBe(true);
   });
@@ -88,6 +94,15 @@ describe('the whole pipeline, end to end', () => {
     expect(canonical(rows)).toEqual(want);
   });
 
+  it('names, in every prediction, a model version that gpu_models and gpu_feature_definitions describe', async () => {
+    const { rows } = await pool.query(
+      `SELECT p.model_name, p.model_version, count(*)::int AS predictions,
+              (SELECT count(*)::int FROM gpu_feature_definitions f WHERE f.model_name = p.model_name AND f.model_version = p.model_version) AS features
+         FROM gpu_predictions p JOIN gpu_models m ON m.name = p.model_name AND m.version = p.model_version
+        WHERE p.hostname LIKE $1 GROUP BY p.model_name, p.model_version`, [`${hostPrefix}-%`]);
+    expect(rows).toEqual([{ model_name: expect.any(String), model_version: expect.any(String), predictions: produced.get('predictions')!.length, features: FEATURE_NAMES.length }]);
+  });
+
   it('sends the malformed record to the dead-letter topic with the reason, from each consumer', async () => {
     const codec = new TopicCodec(registry, 'dlq', env.GPUMON_TOPIC_PREFIX);
     await codec.register();
@@ -96,7 +111,7 @@ describe('the whole pipeline, end to end', () => {
     await consumer.connect();
     await consumer.subscribe({ topic: codec.topic, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void letters.push(await codec.decode(message.value)) });
-    await eventually('four dead letters', async () => (letters.length >= 4 ? true : undefined));
+    await eventually('a dead letter from each consumer', async () => (letters.length >= SAMPLE_CONSUMERS.length ? true : undefined));
     await consumer.disconnect();
     expect(letters.map((l) => l.component).sort()).toEqual(SAMPLE_CONSUMERS);
     for (const letter of letters) {
@@ -109,7 +124,7 @@ describe('the whole pipeline, end to end', () => {
     expect(await inspect.exited, inspect.output()).toBe(0);
     expect(inspect.output()).toMatch(/score-health {2}e2e-.*gpu\.samples\.v1\[\d\]@0\n {2}error {2}decode_failed: not a Confluent Avro message/);
     expect(inspect.output()).toContain('key    "GPU-garbage" (11 bytes)');
-    expect(inspect.output()).toContain('4 dead letters on');
+    expect(inspect.output()).toContain(`${SAMPLE_CONSUMERS.length} dead letters on`);
   });
 
   it('stops every stage cleanly on SIGTERM', async () => {

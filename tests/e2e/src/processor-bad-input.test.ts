@@ -9,7 +9,8 @@ import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { schemaOf, type AvroRecord } from '@gpumon/schemas/avro';
 import type { DeadLetter, GpuHealth, GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { startCli, type CliProcess } from './cli-process.js';
+import { readRecords } from './read-topic.js';
 
 /**
  * Bad input through the real broker into `gpumon process score-health`: each kind goes to the
@@ -24,17 +25,6 @@ const KEY = 'GPU-one-partition-for-all';
 const good = new SimulatedFleet({ seed: 5, hosts: 1, gpusPerHost: 1, hostPrefix: `e2e-bad-${run}` }).sample(Date.now())[0]!;
 const sample = (changes: Partial<GpuSample>): GpuSample => ({ ...good, gpu_uuid: KEY, ...changes });
 let processor: CliProcess;
-
-async function readAll<T>(codec: TopicCodec<'dlq' | 'health'>, count: number): Promise<T[]> {
-  const consumer = kafka.consumer({ groupId: `e2e-bad-${run}-${codec.stream}` });
-  const out: T[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic: codec.topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void out.push((await codec.decode(message.value)) as T) });
-  await eventually(`${count} records on ${codec.topic}`, async () => (out.length >= count ? true : undefined));
-  await consumer.disconnect();
-  return out;
-}
 
 beforeAll(async () => {
   const topics = startCli(['topics'], { GPUMON_TOPIC_PREFIX: prefix });
@@ -74,7 +64,7 @@ afterAll(async () => {
 
 describe('score-health fed bad input through the broker', () => {
   it('dead-letters each bad record with its reason and offset, in order', async () => {
-    const letters = await readAll<DeadLetter>(new TopicCodec(registry, 'dlq', prefix), 6);
+    const letters = await readRecords<DeadLetter>(kafka, new TopicCodec(registry, 'dlq', prefix), `e2e-bad-${run}-dlq`, 6);
     const byOffset = letters.sort((a, b) => a.source_offset - b.source_offset).map((l) => [l.source_offset, l.component, l.error_code, l.error_message]);
     expect(byOffset).toEqual([
       [0, 'score-health', 'decode_failed', expect.stringContaining('not a Confluent Avro message')],
@@ -87,7 +77,7 @@ describe('score-health fed bad input through the broker', () => {
   });
 
   it('keeps the partition flowing: the good sample behind them gets its verdict', async () => {
-    const [health] = await readAll<GpuHealth>(new TopicCodec(registry, 'health', prefix), 1);
+    const [health] = await readRecords<GpuHealth>(kafka, new TopicCodec(registry, 'health', prefix), `e2e-bad-${run}-health`, 1);
     expect(health).toMatchObject({ gpu_uuid: KEY, time: good.time, verdict: 'PASS' });
   });
 });

@@ -38,6 +38,8 @@ const TABLES = ['gpu_samples', 'gpu_health', 'gpu_anomalies', 'gpu_predictions',
 const writer = { user: `gpu_e2e_${run}_writer`, password: randomBytes(12).toString('hex') };
 const analyst = { user: `gpu_e2e_${run}_analyst`, password: randomBytes(12).toString('hex') };
 const running: CliProcess[] = [];
+/** Samples the simulator produces in this run, known once the pipeline has run. */
+let expectedSamples = 0;
 
 function urlAs(login: { user: string; password: string }): string {
   const url = new URL(main.databaseUrl);
@@ -167,14 +169,17 @@ beforeAll(async () => {
   const topics = startCli(['topics'], env);
   expect(await topics.exited, topics.output()).toBe(0);
   running.push(...(await startWholePipeline(pipelineRun, { DATABASE_URL: urlAs(writer) })));
-  const counts = new Map([...expectedRecords(pipelineRun)].map(([stream, records]) => [stream, records.length]));
-  for (const [stream, table] of [['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics']] as const) {
+  const expected = await expectedRecords(pipelineRun);
+  expectedSamples = expected.get('samples')!.length;
+  const counts = new Map([...expected].map(([stream, records]) => [stream, records.length]));
+  const tables = [['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics'], ['predictions', 'gpu_predictions']] as const;
+  for (const [stream, table] of tables) {
     await eventually(`${counts.get(stream)} rows in ${table}`, async () => {
       const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
       return rows[0].n >= counts.get(stream)! ? true : undefined;
     });
   }
-  // Nothing writes gpu_predictions yet: three GPUs' predictions, the middle one no longer at risk.
+  // Predictions of a second model whose answers the test chooses: three GPUs, the middle one no longer at risk.
   const { rows: gpus } = await pool.query(
     `SELECT DISTINCT gpu_uuid, hostname FROM gpu_samples WHERE hostname LIKE $1 ORDER BY gpu_uuid LIMIT 3`, [`${hostPrefix}-%`]);
   const last = start + (ticks - 1) * intervalMs;
@@ -252,7 +257,7 @@ describe('the analysts’ views on what the pipeline wrote', () => {
         const v = verdicts.get(String(row.verdict)) ?? { verdict: row.verdict, gpus: 0, worst_score: Infinity };
         verdicts.set(String(row.verdict), { ...v, gpus: (v.gpus as number) + 1, worst_score: Math.min(v.worst_score as number, num(row.score)) });
       }
-      expect(latestHealth.size).toBe(expectedRecords(pipelineRun).get('samples')!.length / ticks);
+      expect(latestHealth.size).toBe(expectedSamples / ticks);
       expectAnswer(await answer('gpu_fleet_health_now'), [...verdicts.values()].map((v) => ({ ...v, gpus: String(v.gpus) })), ['verdict']);
 
       const openKeys = new Map<string, Row>();
@@ -286,12 +291,11 @@ describe('the analysts’ views on what the pipeline wrote', () => {
         const hourlyCost = (sum(own, 'allocated_cost_micros') / sum(own, 'interval_s')) * 3600;
         return {
           gpu_uuid: p.gpu_uuid, hostname: p.hostname, model_name: p.model_name, probability: num(p.probability), threshold: num(p.threshold),
-          currency: own[0]!.currency, hourly_allocated_cost_micros: hourlyCost,
-          expected_cost_micros: num(p.probability) * hourlyCost * num(p.horizon_hours),
+          risk_band: p.risk_band, currency: p.currency, expected_cost_micros: p.expected_cost_micros, hourly_allocated_cost_micros: hourlyCost,
         };
       });
-      expect(atRisk).toHaveLength(2);
-      expectAnswer(await answer('gpu_at_risk'), atRisk, ['gpu_uuid']);
+      expect(atRisk.filter((p) => p.model_name === 'hazard')).toHaveLength(2);
+      expectAnswer(await answer('gpu_at_risk'), atRisk, ['gpu_uuid', 'model_name']);
 
       const checked = ['gpu_usage_hourly_sums', 'gpu_fleet_health_now', 'gpu_anomalies_open', 'gpu_idle_cost_by_host', 'gpu_at_risk', ...rollups.map(([view]) => view)];
       const views = await select(`SELECT viewname FROM pg_views WHERE schemaname = 'public' AND viewname LIKE 'gpu\\_%'`, []);

@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
+import { predictFailureProcessor } from '@gpumon/predict-failure/processor';
 import { priceUsageProcessor } from '@gpumon/price-usage/processor';
 import { loadConfig, type ConfigSpec } from '@gpumon/runtime/config';
-import type { EnrichedStream, ProcessorDefinition } from '@gpumon/runtime/processor';
+import { createBatchTransform, type EnrichedStream, type ProcessorDefinition } from '@gpumon/runtime/processor';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
 import type { Stream } from '@gpumon/schemas/topics';
 import { scoreHealthProcessor } from '@gpumon/score-health/processor';
@@ -11,7 +12,7 @@ import { loadScenario } from '@gpumon/simulator/scenario';
 import { startCli, type CliProcess } from './cli-process.js';
 
 const SCENARIO = fileURLToPath(new URL('../../../producers/simulator/scenarios/every-fault.yaml', import.meta.url));
-const PROCESSORS = [scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor] as unknown as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
+const PROCESSORS = [scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor, predictFailureProcessor] as unknown as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
 
 /**
  * One run of the whole pipeline on a small fleet going through one fault of each kind: its own
@@ -28,14 +29,19 @@ export interface PipelineRun {
 
 const FLEET = { hosts: 2, gpusPerHost: 8 };
 
-/** What the simulator produces in `run`, and what each processor's own transform makes of it, by stream. */
-export function expectedRecords(run: PipelineRun): Map<Stream, unknown[]> {
+/**
+ * What the simulator produces in `run`, and what each processor's own transform makes of it, by
+ * stream (the model registry is left to the processes under test).
+ */
+export async function expectedRecords(run: PipelineRun): Promise<Map<Stream, unknown[]>> {
   const fleet = new SimulatedFleet({ ...FLEET, seed: run.seed, hostPrefix: run.hostPrefix, scenario: loadScenario(SCENARIO) });
   const samples: GpuSample[] = Array.from({ length: run.ticks }, (_, k) => fleet.sample(run.start + k * run.intervalMs)).flat();
   const byStream = new Map<Stream, unknown[]>([['samples', samples]]);
   for (const definition of PROCESSORS) {
-    const transform = definition.create(loadConfig(definition.options));
-    for (const output of samples.flatMap((s) => transform(s))) byStream.set(output.stream, [...(byStream.get(output.stream) ?? []), output.record]);
+    const transform = await createBatchTransform(definition, loadConfig(definition.options, { registerModel: 'false' }));
+    const outputs = (await transform.transformBatch(samples)).flatMap((result) => (result instanceof Error ? [] : result));
+    await transform.close?.();
+    for (const output of outputs) byStream.set(output.stream, [...(byStream.get(output.stream) ?? []), output.record]);
   }
   return byStream;
 }
