@@ -10,7 +10,8 @@ export interface FeatureDefinition {
 /**
  * The engine's features in GpuFeatures order, read from the Avro schema they travel in, so the
  * model's input order, the dataset's columns and the docs cannot drift from what the edge sends.
- * The unit is the first parenthesised part of the field's doc, up to a comma or semicolon.
+ * The unit is the last parenthesised part of the field's doc (an earlier one may list Xid codes),
+ * up to a comma or semicolon.
  */
 export const FEATURE_DEFINITIONS: readonly FeatureDefinition[] = readDefinitions();
 
@@ -22,7 +23,7 @@ function readDefinitions(): FeatureDefinition[] {
   if (record === undefined) throw new Error('gpu.samples.v1 has no GpuFeatures record in its "features" field');
   return record.fields.map((f) => {
     const doc = f.doc ?? '';
-    const unit = /\(([^)]*)\)/.exec(doc)?.[1]?.split(/[,;]/)[0]?.trim() ?? '';
+    const unit = [...doc.matchAll(/\(([^)]*)\)/g)].at(-1)?.[1]?.split(/[,;]/)[0]?.trim() ?? '';
     return { name: f.name, description: doc, unit };
   });
 }

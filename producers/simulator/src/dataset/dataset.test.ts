@@ -86,6 +86,7 @@ describe('feature definitions', () => {
     expect(FEATURE_DEFINITIONS.find((d) => d.name === 'temperature_mean_5m')?.unit).toBe('°C');
     expect(FEATURE_DEFINITIONS.find((d) => d.name === 'throttle_thermal_duty_1h')?.unit).toBe('fraction');
     expect(FEATURE_DEFINITIONS.find((d) => d.name === 'ecc_sbe_increase_1h')?.unit).toBe('count');
+    expect(FEATURE_DEFINITIONS.find((d) => d.name === 'xid_critical_count_24h')?.unit).toBe('count');
     for (const d of FEATURE_DEFINITIONS) expect(d.unit, d.name).not.toBe('');
   });
 });
