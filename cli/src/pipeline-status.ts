@@ -19,6 +19,8 @@ export interface StatusSnapshot {
   groups: Record<string, { committed: number; lag: number }>;
   /** GPUs whose latest verdict in the last minute is FAIL. */
   failingGpus: number | null;
+  /** GPUs whose latest failure prediction of the last day is at or above its threshold (gpu_at_risk). */
+  atRiskGpus: number | null;
 }
 
 async function endOffsets(admin: Admin, topic: string): Promise<Map<number, number>> {
@@ -51,19 +53,21 @@ export async function readStatus(admin: Admin, pool: pg.Pool | null, prefix: str
     }
     groups[group] = { committed, lag };
   }
-  let failingGpus: number | null = null;
-  if (pool !== null) {
-    const result = await pool
-      .query<{ n: string }>(
-        `SELECT count(*) AS n FROM (
-           SELECT DISTINCT ON (gpu_uuid) verdict FROM gpu_health
-           WHERE time > now() - interval '1 minute' ORDER BY gpu_uuid, time DESC) latest
-         WHERE verdict = 'FAIL'`,
-      )
-      .catch(() => null);
-    failingGpus = result === null ? null : Number(result.rows[0]?.n ?? 0);
-  }
-  return { at: Date.now(), written, groups, failingGpus };
+  const result = pool === null ? null : await pool
+    .query<{ failing: string; at_risk: string }>(
+      `SELECT (SELECT count(*) FROM (
+                SELECT DISTINCT ON (gpu_uuid) verdict FROM gpu_health
+                WHERE time > now() - interval '1 minute' ORDER BY gpu_uuid, time DESC) latest
+               WHERE verdict = 'FAIL') AS failing,
+              (SELECT count(DISTINCT gpu_uuid) FROM gpu_at_risk) AS at_risk`,
+    )
+    .catch(() => null);
+  const row = result?.rows[0];
+  return {
+    at: Date.now(), written, groups,
+    failingGpus: row === undefined ? null : Number(row.failing),
+    atRiskGpus: row === undefined ? null : Number(row.at_risk),
+  };
 }
 
 function rate(now: number, before: number, seconds: number): string {
@@ -90,5 +94,6 @@ export function formatStatus(previous: StatusSnapshot, current: StatusSnapshot):
   parts.push(`db ${rate(sink?.committed ?? 0, sinkBefore?.committed ?? 0, seconds).replace('/s', ' rows/s')} lag ${sink?.lag ?? 0}`);
   parts.push(`dlq ${current.written.dlq ?? 0}`);
   if (current.failingGpus !== null) parts.push(`failing GPUs ${current.failingGpus}`);
+  if (current.atRiskGpus !== null) parts.push(`at risk ${current.atRiskGpus}`);
   return parts.join(' | ');
 }
