@@ -1,7 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Batch, Consumer, Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
+
+/** How often a batch waiting for earlier ones to become durable tells the group it is alive. */
+const HEARTBEAT_MS = 3000;
 
 export interface ConsumerLoopOptions {
   kafka: Kafka;
@@ -18,15 +22,31 @@ export interface ConsumerLoopOptions {
   log: Logger;
   /** Gets `gpumon_consumer_lag{group,topic,partition}`: records behind the partition's end after each batch. */
   registry: Registry;
-  /** Handles every message of one partition's batch; offsets are committed only after it resolves. */
-  handleBatch(batch: Batch, heartbeat: () => Promise<void>): Promise<void>;
+  /**
+   * Handles every message of one partition's batch; offsets are committed only after it resolves,
+   * or, when it returns a DeferredCommit, once that is durable, while the loop fetches on.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a handler whose batch is done when it returns returns nothing
+  handleBatch(batch: Batch, heartbeat: () => Promise<void>): Promise<void | DeferredCommit>;
+  /** Batches handled but not yet durable, at most, for handlers that defer (default 8); beyond it the loop waits. */
+  maxPendingBatches?: number;
+}
+
+/**
+ * A batch whose effects become durable later (rows still being written): the loop fetches and
+ * hands over the next batches meanwhile, and commits this one once `durable` resolves, after the
+ * batches before it of the same partition. If it rejects, the loop stops with that error, so a
+ * restart replays from the last commit (the handler must be idempotent).
+ */
+export interface DeferredCommit {
+  durable: Promise<void>;
 }
 
 export interface RunningConsumer {
   consumer: Consumer;
   /** Records whose batch has been handled and committed. */
   committed(): number;
-  /** Finishes the batch in hand, commits it, leaves the group. */
+  /** Finishes the batches in hand, commits what became durable, leaves the group. */
   stop(): Promise<void>;
   /** Settles when the consumer stops for good (after stop(), or a crash it could not recover from). */
   done: Promise<void>;
@@ -64,6 +84,39 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
   });
   consumer.on(consumer.events.STOP, () => settle());
 
+  const commit = async (batch: Batch): Promise<void> => {
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    lag.set({ group: groupId, topic: batch.topic, partition: batch.partition }, Number(batch.offsetLag()));
+    committed.inc({ group: groupId }, batch.messages.length);
+    committedCount += batch.messages.length;
+  };
+
+  // Deferred commits: per partition, the chain of its batches' commits; all of them, settled, for back-pressure and stop.
+  const chains = new Map<string, Promise<void>>();
+  const pending = new Set<Promise<void>>();
+  const maxPending = options.maxPendingBatches ?? 8;
+  let stopping = false;
+  const deferCommit = (batch: Batch, deferred: DeferredCommit): void => {
+    const key = `${batch.topic}\u0000${batch.partition}`;
+    // Its failure is taken up below, once the batches before it are done; until then it must not count as unhandled.
+    deferred.durable.catch(() => undefined);
+    const chain = (chains.get(key) ?? Promise.resolve()).then(() => deferred.durable).then(() => commit(batch).catch((error: unknown) => {
+      // A partition that moved to another member in a rebalance: its new owner replays from the last commit.
+      log.warn('could not commit; the records will be handled again', { topic: batch.topic, partition: batch.partition, offset: batch.lastOffset(), error: errorMessage(error) });
+    }));
+    chains.set(key, chain);
+    const settled = chain.then(() => undefined, (error: unknown) => {
+      if (stopping) return;
+      log.error('a batch could not be completed; stopping so a restart replays it', { topic: batch.topic, partition: batch.partition, error: errorMessage(error) });
+      // Nothing after it in its partition may be committed: leave the group, so its partitions restart from the last commit.
+      stopping = true;
+      settle(error);
+      void consumer.disconnect().catch(() => undefined);
+    }).finally(() => pending.delete(settled));
+    pending.add(settled);
+  };
+
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
   await consumer.run({
@@ -72,14 +125,18 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      await options.handleBatch(batch, heartbeat);
+      const handled = await options.handleBatch(batch, heartbeat);
       // Resolving moves this consumer's fetch position; committing makes it survive a restart.
       resolveOffset(batch.lastOffset());
-      const next = (BigInt(batch.lastOffset()) + 1n).toString();
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-      lag.set({ group: groupId, topic: batch.topic, partition: batch.partition }, Number(batch.offsetLag()));
-      committed.inc({ group: groupId }, batch.messages.length);
-      committedCount += batch.messages.length;
+      if (handled === undefined) {
+        await commit(batch);
+        return;
+      }
+      deferCommit(batch, handled);
+      while (pending.size > maxPending && !stopping) {
+        await Promise.race([...pending, sleep(HEARTBEAT_MS)]);
+        await heartbeat();
+      }
     },
   });
   log.info('consuming', { group: groupId, topics: topics.join(',') });
@@ -89,6 +146,9 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     committed: () => committedCount,
     done,
     stop: async () => {
+      stopping = true;
+      await consumer.stop();
+      await Promise.all(pending);
       await consumer.disconnect();
       settle();
     },

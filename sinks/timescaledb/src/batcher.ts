@@ -15,10 +15,10 @@ interface Waiter<T> {
 
 /**
  * Groups what concurrent handlers (kafkajs partition batches) hand in, per key (table), into
- * writes of at most `maxRows`. A handler's promise settles when every one of its items has been
- * written, so the caller commits its offsets only after the database has the rows. A group goes
- * out as soon as it is full, when no handler is still preparing (nothing more can join before the
- * waiting handlers return), or after `maxWaitMs`.
+ * writes of at most `maxRows`. A handler gets back a `written` promise that settles when every one
+ * of its items has been written, so the caller commits its offsets only after the database has the
+ * rows, and may fetch and prepare more meanwhile. A group goes out as soon as it is full, when no
+ * handler is still preparing (nothing more can join), or after `maxWaitMs`.
  */
 export class Batcher<T> {
   private readonly pending = new Map<string, Array<Waiter<T>>>();
@@ -28,8 +28,8 @@ export class Batcher<T> {
 
   constructor(private readonly options: BatcherOptions<T>) {}
 
-  /** Runs `prepare` (decoding, filtering), then waits until the items it returns are written. */
-  async write(key: string, prepare: () => Promise<T[]>): Promise<void> {
+  /** Runs `prepare` (decoding, filtering) and queues the items it returns; `written` settles once they are in. */
+  async add(key: string, prepare: () => Promise<T[]>): Promise<{ written: Promise<void> }> {
     this.preparing++;
     let items: T[];
     try {
@@ -42,8 +42,10 @@ export class Batcher<T> {
       waiters.push({ items, resolve, reject });
       this.pending.set(key, waiters);
     });
+    // Whoever takes `written` sees a failure; until then it must not count as unhandled.
+    written.catch(() => undefined);
     this.schedule(key);
-    await written;
+    return { written };
   }
 
   private schedule(key: string): void {

@@ -25,8 +25,6 @@ const CONCURRENT_BATCHES = 16;
 const CONNECTIONS = 4;
 /** A floor on one record's size, so a fetch returns early once it surely holds a full write. */
 const MIN_RECORD_BYTES = 100;
-/** How often a handler waiting on the database tells the group it is alive. */
-const HEARTBEAT_MS = 3000;
 
 /**
  * How long each table keeps its rows (gpu_retention, which the retention job reads too), in ms. A
@@ -61,6 +59,8 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
   const pool = createPool(settings, CONNECTIONS);
   // An idle connection the server ends (a restart) is dropped from the pool; the next write reconnects.
   pool.on('error', (error) => log.warn('database connection lost', { error: error.message }));
+  // A connection's socket can still report its reset after the failed write let go of it: heard, not fatal.
+  pool.on('connect', (client) => client.on('error', (error) => log.debug('database connection error after use', { error: error.message })));
   await checkDatabase(pool, settings);
   const retention = await retentionWindows(pool);
   const pipeline = await openPipeline(settings, COMPONENT, settings.streams, log);
@@ -101,31 +101,27 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
     consumer: { minBytes: settings.batchRows * MIN_RECORD_BYTES, maxWaitTimeInMs: settings.batchWait },
     partitionsConsumedConcurrently: CONCURRENT_BATCHES,
     log,
-    handleBatch: async (batch, heartbeat) => {
+    handleBatch: async (batch) => {
       const target = byTopic.get(batch.topic);
       if (target === undefined) throw new Error(`sink got a batch of unexpected topic ${batch.topic}`);
-      const alive = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_MS);
-      try {
-        await batcher.write(batch.topic, async () => {
-          const decode = (value: Buffer | null): Promise<Record<string, unknown>> =>
-            target.codec.decode(value) as Promise<unknown> as Promise<Record<string, unknown>>;
-          const { decoded, letters } = await decodeBatch(batch, decode, deadLetters, counters, log, stopping.signal);
-          await sendLetters(letters);
-          const window = retention.get(target.writer.table.name);
-          const oldest = window === undefined ? -Infinity : Date.now() - window;
-          const current = decoded.filter((d) => (d.record.time as number) >= oldest);
-          if (current.length < decoded.length) {
-            counters.add('dropped', decoded.length - current.length);
-            log.warn('skipped records older than the retention window', {
-              topic: batch.topic, partition: batch.partition, records: decoded.length - current.length, retention_ms: window,
-            });
-          }
-          return current.map((d) => ({ batch, message: d.message, record: d.record }));
-        });
-      } finally {
-        clearInterval(alive);
-      }
-      await heartbeat();
+      // The rows go in while the loop fetches and decodes the next batches; offsets follow the commit of their write.
+      const { written } = await batcher.add(batch.topic, async () => {
+        const decode = (value: Buffer | null): Promise<Record<string, unknown>> =>
+          target.codec.decode(value) as Promise<unknown> as Promise<Record<string, unknown>>;
+        const { decoded, letters } = await decodeBatch(batch, decode, deadLetters, counters, log, stopping.signal);
+        await sendLetters(letters);
+        const window = retention.get(target.writer.table.name);
+        const oldest = window === undefined ? -Infinity : Date.now() - window;
+        const current = decoded.filter((d) => (d.record.time as number) >= oldest);
+        if (current.length < decoded.length) {
+          counters.add('dropped', decoded.length - current.length);
+          log.warn('skipped records older than the retention window', {
+            topic: batch.topic, partition: batch.partition, records: decoded.length - current.length, retention_ms: window,
+          });
+        }
+        return current.map((d) => ({ batch, message: d.message, record: d.record }));
+      });
+      return { durable: written };
     },
   });
 
@@ -139,9 +135,11 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
     committed: running.committed,
     done: running.done,
     stop: async () => {
+      // The loop marks itself stopping first, so writes given up by the abort are not taken for failures.
+      const stopped = running.stop();
       stopping.abort();
       server?.close();
-      await running.stop();
+      await stopped;
       await pipeline.close();
       await pool.end();
       log.info('stopped', counters.snapshot());
