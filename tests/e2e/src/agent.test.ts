@@ -49,7 +49,7 @@ function withoutSecondGpu(xml: string): string {
 }
 
 afterAll(async () => {
-  await pool.query('DELETE FROM gpu_samples WHERE hostname = $1', [hostname]);
+  for (const table of ['gpu_samples', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE hostname = $1`, [hostname]);
   await pool.end();
   await removeTopics(createKafka(loadConfig(kafkaOptions), 'e2e'), registry, prefix, ['samples', 'dlq']);
   rmSync(work, { recursive: true, force: true });
