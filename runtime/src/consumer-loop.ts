@@ -1,8 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Batch, Consumer, Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { parse } from './config.js';
 import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
+
+/** The setting every consuming component shares: how soon a crashed member's partitions move. */
+export const sessionTimeoutOption = {
+  env: 'GPUMON_CONSUMER_SESSION_TIMEOUT', flag: 'session-timeout', default: '30s', example: '10s',
+  description: 'How long the group waits for an instance that stopped answering (crashed) before its partitions move to the others (the broker allows 6s to 300s).',
+  schema: parse.durationMs(),
+} as const;
 
 /** How often a batch waiting for earlier ones to become durable tells the group it is alive. */
 const HEARTBEAT_MS = 3000;

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import type { Stream } from '@gpumon/schemas/topics';
 import type { GpuSample, StreamRecords } from '@gpumon/schemas/types.generated';
 import { parse, type ConfigOf, type ConfigSpec } from './config.js';
-import { startConsumerLoop } from './consumer-loop.js';
+import { sessionTimeoutOption, startConsumerLoop } from './consumer-loop.js';
 import { Counters } from './counters.js';
 import { DeadLetters, decodeBatch } from './dead-letter.js';
 import type { Logger } from './log.js';
@@ -94,11 +94,7 @@ export const processorOptions = {
     description: 'Where a new consumer group starts: the oldest record (true) or the next one written (false).',
     schema: parse.boolean(),
   },
-  sessionTimeout: {
-    env: 'GPUMON_CONSUMER_SESSION_TIMEOUT', flag: 'session-timeout', default: '30s', example: '10s',
-    description: 'How long the group waits for an instance that stopped answering (crashed) before its partitions move to the others (the broker allows 6s to 300s).',
-    schema: parse.durationMs(),
-  },
+  sessionTimeout: sessionTimeoutOption,
   ...metricsOptions,
 } as const;
 

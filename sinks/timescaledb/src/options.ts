@@ -1,4 +1,5 @@
 import { parse } from '@gpumon/runtime/config';
+import { sessionTimeoutOption } from '@gpumon/runtime/consumer-loop';
 import { writerDatabaseUrl } from '@gpumon/runtime/database';
 import { metricsOptions } from '@gpumon/runtime/metrics';
 import { TABLE_NAMES, type SinkStream } from './tables.js';
@@ -22,6 +23,7 @@ export const sinkOptions = {
     description: 'Where a new consumer group starts: the oldest record (true) or the next one written (false).',
     schema: parse.boolean(),
   },
+  sessionTimeout: sessionTimeoutOption,
   batchRows: {
     env: 'GPUMON_SINK_BATCH_ROWS', flag: 'batch-rows', default: '5000', example: '20000',
     description: 'Most rows per database write; records of several partitions of one table are written together up to this many.',

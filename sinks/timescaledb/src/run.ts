@@ -98,6 +98,7 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
     groupId: settings.groupId,
     topics: [...byTopic.keys()],
     fromBeginning: settings.fromBeginning,
+    sessionTimeoutMs: settings.sessionTimeout,
     consumer: { minBytes: settings.batchRows * MIN_RECORD_BYTES, maxWaitTimeInMs: settings.batchWait },
     partitionsConsumedConcurrently: CONCURRENT_BATCHES,
     log,
