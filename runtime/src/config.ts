@@ -1,5 +1,10 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { GpumonError } from './errors.js';
+
+/** The repository root, from src/ and from dist/ alike. */
+const REPO_ROOT = new URL('../../', import.meta.url);
 
 /**
  * Every setting of every gpumon process is declared once here or beside its component, with the
@@ -96,6 +101,12 @@ export const parse = {
       ),
   oneOf: <T extends string>(values: readonly [T, ...T[]]) =>
     z.enum(values, { error: `must be one of ${values.join(', ')}` }),
+  /**
+   * A file path: `shipped` (a file the repository ships, as a path from its root) resolves from the
+   * repository, so the default works whatever the working directory; any other path from the working directory.
+   */
+  file: (shipped: string) =>
+    z.string({ error: 'required' }).min(1).transform((path) => (path === shipped ? fileURLToPath(new URL(shipped, REPO_ROOT)) : resolve(path))),
 };
 
 /** The Markdown table of a spec that component READMEs carry; a test keeps each README's copy current. */

@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { alertOptions } from '@gpumon/runtime/alert';
 import { parse } from '@gpumon/runtime/config';
 import { databaseOptions, writerDatabaseUrl } from '@gpumon/runtime/database';
@@ -8,21 +6,16 @@ import { databaseOptions, writerDatabaseUrl } from '@gpumon/runtime/database';
 export const COMMITTED_MODEL = 'models/failure/manifest.json';
 export const EXAMPLE_INTERRUPTION_COSTS = 'processors/predict-failure/interruption-costs.example.yaml';
 
-/** A shipped default resolves from this package, so it works whatever the working directory; any other path from the working directory. */
-function repoPath(shipped: string) {
-  return parse.string().transform((path) => (path === shipped ? fileURLToPath(new URL(`../../../${shipped}`, import.meta.url)) : resolve(path)));
-}
-
 export const predictFailureOptions = {
   model: {
     env: 'GPUMON_MODEL_MANIFEST', flag: 'model', default: COMMITTED_MODEL, example: '/opt/gpumon/models/gpu-failure-1.1.0/manifest.json',
     description: 'Manifest of the failure model (models/failure); the ONNX file it names sits beside it. The processor refuses to start when the file is missing or corrupt, its sha256 differs or its features are not the feature engine\'s.',
-    schema: repoPath(COMMITTED_MODEL),
+    schema: parse.file(COMMITTED_MODEL),
   },
   interruptionCosts: {
     env: 'GPUMON_INTERRUPTION_COSTS_FILE', flag: 'interruption-costs', default: EXAMPLE_INTERRUPTION_COSTS, example: '/etc/gpumon/interruption-costs.yaml',
     description: 'YAML or JSON file: the cost of an unplanned interruption per host pattern, for expected_cost_micros. The default is the shipped example.',
-    schema: repoPath(EXAMPLE_INTERRUPTION_COSTS),
+    schema: parse.file(EXAMPLE_INTERRUPTION_COSTS),
   },
   registerModel: {
     env: 'GPUMON_REGISTER_MODEL', flag: 'register-model', default: 'true', example: 'false',

@@ -105,6 +105,9 @@ describe('predicting a batch', async () => {
     const sample = samples.find((s) => !s.gpu_lost)!;
     const noFeatures = { ...sample, features: null };
     const allNaN = await model.probabilities(new Float32Array(FEATURE_NAMES.length).fill(Number.NaN));
+    const allZero = await model.probabilities(new Float32Array(FEATURE_NAMES.length));
+    // The model tells the two apart, so scoring missing as 0 would fail here.
+    expect(allZero[0]).not.toBe(allNaN[0]);
     const [scored] = await predictBatch([noFeatures], predictor);
     expect(((scored as Array<Output<'predictions'>>)[0]!.record).probability).toBe(allNaN[0]);
 

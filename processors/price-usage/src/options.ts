@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from '@gpumon/runtime/config';
 
 /** The shipped example, as a path from the repository root. */
@@ -9,7 +7,6 @@ export const priceUsageOptions = {
   pricingFile: {
     env: 'GPUMON_PRICING_FILE', flag: 'pricing', default: EXAMPLE_PRICING, example: '/etc/gpumon/pricing.yaml',
     description: 'YAML or JSON pricing file: price per GPU model, electricity, PUE, carbon intensity. The default is the shipped example with public list prices; production should point at its own.',
-    // The default resolves from this package, so it works whatever the working directory; any other path from the working directory.
-    schema: parse.string().transform((path) => (path === EXAMPLE_PRICING ? fileURLToPath(new URL(`../../../${EXAMPLE_PRICING}`, import.meta.url)) : resolve(path))),
+    schema: parse.file(EXAMPLE_PRICING),
   },
 } as const;
