@@ -16,6 +16,7 @@ const log = createLogger('migrate-test');
 const ALL = [
   '0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key',
   '0007_chunks_retention', '0008_devices', '0009_views', '0010_roles', '0011_model_registry',
+  '0012_slowdown_margin',
 ];
 
 beforeAll(() => db.create());

@@ -117,7 +117,7 @@ export interface GpuFeatures {
   throttle_power_brake_duty_1h: null | number;
   /** Share of the last hour's samples with hardware slowdown active (fraction, 0 to 1). */
   throttle_hw_slowdown_duty_1h: null | number;
-  /** Slowdown temperature minus GPU temperature now (°C); negative when above it. */
+  /** Degrees left before hardware slowdown now: the sample's temperature_slowdown_margin_c, else slowdown temperature minus GPU temperature (°C); negative when past it. */
   slowdown_margin_c: null | number;
   /** Smallest slowdown margin over the last hour (°C). */
   slowdown_margin_min_1h: null | number;
@@ -303,6 +303,8 @@ export interface GpuSample {
   simulated_fault: null | SimulatedFault;
   /** Time since the producer's previous reading of this GPU (s); null for the first reading it makes of the GPU. What interval-based figures such as energy and cost cover. */
   interval_s: null | number;
+  /** Degrees left before hardware slowdown, as the driver reports it (°C): gpu_temp_slow_threshold − gpu_temp on boards that print absolute thresholds, gpu_temp_tlimit − gpu_temp_slow_tlimit_threshold on boards that print the T.Limit scale instead (Ada and later on drivers 575+, where temperature_slowdown_c is null); negative when past it. */
+  temperature_slowdown_margin_c: null | number;
 }
 
 /** DCGM-style verdict. */

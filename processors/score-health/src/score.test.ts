@@ -67,6 +67,17 @@ describe('health score', () => {
     expect([xid(13), xid(31), xid(48), xid(79), xid(119)]).toEqual(['PASS', 'WARN', 'FAIL', 'FAIL', 'FAIL']);
   });
 
+  it('loses points near slowdown by the absolute threshold, or by the margin alone on T.Limit-only boards', () => {
+    const near = (s: GpuSample) => scoreHealth(s).reasons.filter((r) => r.code === 'temperature_near_slowdown').map((r) => r.message);
+    const base = { ...idle[0]!, temperature_gpu_c: 87, temperature_slowdown_c: 90, temperature_slowdown_margin_c: 3 };
+    expect(near(base)).toEqual(['87 °C is within 5 °C of the 90 °C slowdown threshold']);
+    const tlimitOnly = { ...base, temperature_shutdown_c: null, temperature_slowdown_c: null, temperature_max_operating_c: null };
+    expect(near(tlimitOnly)).toEqual(["within 5 °C of slowdown (3 °C left on the driver's T.Limit scale)"]);
+    expect(scoreHealth(tlimitOnly)).toMatchObject({ verdict: 'PASS', thermal_power: 'PASS', score: BANDS.PASS.top - 5 });
+    expect(near({ ...tlimitOnly, temperature_slowdown_margin_c: 27 })).toEqual([]);
+    expect(near({ ...tlimitOnly, temperature_slowdown_margin_c: 0 })).toEqual([]);
+  });
+
   it('explains every lost point with a reason, worst first', () => {
     const health = scoreHealth({ ...idle[0]!, ecc_volatile_dbe: 2, remapped_rows_pending: true, ecc_volatile_sbe: 3 });
     expect(health.verdict).toBe('FAIL');

@@ -1,4 +1,5 @@
 import { XID_CATALOG } from '@gpumon/runtime/xid-catalog';
+import { slowdownMargin } from '@gpumon/schemas/slowdown-margin';
 import type { GpuHealth, GpuSample, HealthReason, HealthSubsystem, HealthVerdict } from '@gpumon/schemas/types.generated';
 
 /**
@@ -62,12 +63,19 @@ function thermalPowerReasons(s: GpuSample): HealthReason[] {
   if (s.throttle_hw_power_brake_slowdown === true) {
     out.push(reason('THERMAL_POWER', 'WARN', 'power_brake', 15, 'hardware power brake is slowing the clocks'));
   }
-  if (s.temperature_gpu_c !== null && s.temperature_slowdown_c !== null &&
-      s.temperature_gpu_c >= s.temperature_slowdown_c - NEAR_SLOWDOWN_C && s.temperature_gpu_c < s.temperature_slowdown_c) {
-    out.push(reason('THERMAL_POWER', 'PASS', 'temperature_near_slowdown', 5,
-      `${s.temperature_gpu_c} °C is within ${NEAR_SLOWDOWN_C} °C of the ${s.temperature_slowdown_c} °C slowdown threshold`));
+  const margin = slowdownMargin(s);
+  if (margin !== null && margin > 0 && margin <= NEAR_SLOWDOWN_C) {
+    out.push(reason('THERMAL_POWER', 'PASS', 'temperature_near_slowdown', 5, nearSlowdownMessage(s, margin)));
   }
   return out;
+}
+
+/** Boards that report only the T.Limit scale have no slowdown temperature to name, only the margin. */
+function nearSlowdownMessage(s: GpuSample, margin: number): string {
+  if (s.temperature_gpu_c !== null && s.temperature_slowdown_c !== null) {
+    return `${s.temperature_gpu_c} °C is within ${NEAR_SLOWDOWN_C} °C of the ${s.temperature_slowdown_c} °C slowdown threshold`;
+  }
+  return `within ${NEAR_SLOWDOWN_C} °C of slowdown (${margin} °C left on the driver's T.Limit scale)`;
 }
 
 function pcieReasons(s: GpuSample): HealthReason[] {

@@ -220,6 +220,13 @@ describe('FeatureEngine: events, throttles, margins, history', () => {
     });
   });
 
+  it("takes the driver's margin from boards that report only the T.Limit scale (no slowdown temperature)", () => {
+    const engine = new FeatureEngine();
+    const margins = [[0, 27], [MINUTE, 3], [2 * MINUTE, 8]].map(([at, margin]) =>
+      engine.update(sample(T0 + at!, { temperature_gpu_c: 59, temperature_slowdown_c: null, temperature_slowdown_margin_c: margin! })));
+    expect(margins.map((f) => [f.slowdown_margin_c, f.slowdown_margin_min_1h])).toEqual([[27, 27], [3, 3], [8, 3]]);
+  });
+
   it('measures history back to the oldest sample left in the 24 h window', () => {
     const results = run(every(HOUR, T0 + 10 * SECOND, T0 + 25 * HOUR + 10 * SECOND, () => ({})));
     expect(results[0]!.history_s).toBe(0);

@@ -1,4 +1,5 @@
 import { GpumonError } from '@gpumon/runtime/errors';
+import { slowdownMargin } from '@gpumon/schemas/slowdown-margin';
 import type { GpuFeatures, GpuSample } from '@gpumon/schemas/types.generated';
 import { Arena, CHUNK_GPUS } from './arena.js';
 import {
@@ -507,10 +508,4 @@ export class FeatureEngine {
     }
     return 0;
   }
-}
-
-function slowdownMargin(s: GpuSample): number | null {
-  const slowdown = s.temperature_slowdown_c;
-  const temperature = s.temperature_gpu_c;
-  return isReading(slowdown) && isReading(temperature) ? slowdown - temperature : null;
 }

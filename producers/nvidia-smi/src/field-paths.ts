@@ -18,9 +18,15 @@ type NullableKey<T> = {
   [K in keyof GpuSample]-?: null extends GpuSample[K] ? (GpuSample[K] extends T | null ? K : never) : never;
 }[keyof GpuSample];
 
-/** Numbers read elsewhere: gpu_index is the position in the XML, the P-state and process count have their own forms. */
+/**
+ * Numbers read elsewhere: gpu_index is the position in the XML, the P-state and process count have
+ * their own forms, the slowdown margin is a difference of two readings (parse.ts).
+ */
 // interval_s is the agent's own measure between rounds (known-gpus.ts), not something nvidia-smi prints.
-type TabledNumberKey = Exclude<NullableKey<number>, 'gpu_index' | 'performance_state' | 'process_count' | 'interval_s'>;
+type TabledNumberKey = Exclude<
+  NullableKey<number>,
+  'gpu_index' | 'performance_state' | 'process_count' | 'interval_s' | 'temperature_slowdown_margin_c'
+>;
 /** Strings read elsewhere: the driver and CUDA versions sit in the document header, the schema in the DOCTYPE. */
 type TabledStringKey = Exclude<NullableKey<string>, 'driver_version' | 'cuda_version' | 'nvsmi_schema'>;
 
@@ -75,7 +81,7 @@ export const NUMBER_FIELDS: Readonly<Record<TabledNumberKey, NumberSpec>> = {
   temperature_memory_c: quantity('C', 'temperature/memory_temp'),
   // Absolute thresholds only. Ada and later boards on drivers 575+ print them instead as signed
   // margins on the T.Limit scale (`gpu_temp_*_tlimit_threshold`, e.g. "-7 C"), which are not
-  // temperatures: those boards get null here.
+  // temperatures: those boards get null here (their slowdown margin is read from TLIMIT_SCALE).
   temperature_shutdown_c: quantity('C', 'temperature/gpu_temp_max_threshold'),
   temperature_slowdown_c: quantity('C', 'temperature/gpu_temp_slow_threshold'),
   temperature_max_operating_c: quantity('C', 'temperature/gpu_temp_max_gpu_threshold'),
@@ -118,6 +124,16 @@ export const NUMBER_FIELDS: Readonly<Record<TabledNumberKey, NumberSpec>> = {
   pcie_tx_kbps: quantity('KB/s', 'pci/tx_util'),
   pcie_rx_kbps: quantity('KB/s', 'pci/rx_util'),
 };
+
+/**
+ * The T.Limit scale: `gpu_temp_tlimit` is how many °C the hottest internal sensor is below T.Limit,
+ * and slowdown starts where it reaches `gpu_temp_slow_tlimit_threshold` (e.g. "-2 C"). That sensor
+ * is not `gpu_temp`, so the scale gives the slowdown margin but no absolute threshold.
+ */
+export const TLIMIT_SCALE = {
+  margin: quantity('C', 'temperature/gpu_temp_tlimit'),
+  slowdown: quantity('C', 'temperature/gpu_temp_slow_tlimit_threshold'),
+} as const satisfies Record<string, NumberSpec>;
 
 /** Drivers before about 535 call clock event reasons "throttle reasons"; the reasons themselves kept their names. */
 const clockEvent = (reason: string): readonly string[] => [

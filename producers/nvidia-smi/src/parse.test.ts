@@ -7,14 +7,18 @@ import { parseNvidiaSmiXml, type ParsedHost } from './parse.js';
 
 /** Real captures live in shared/, beside the repository root, wherever CI clones it. */
 const FIXTURES = new URL('../../../../shared/fixtures/nvidia-smi/', import.meta.url);
+/** Real captures this repository owns (testdata/captured/README.md says where they come from). */
+const CAPTURED = new URL('../testdata/captured/', import.meta.url);
 const EXPECTED = new URL('../testdata/expected/', import.meta.url);
 const CONTEXT = { hostname: 'fixture-host', time: 1_767_225_600_000 };
 
-const fixtures = readdirSync(FIXTURES).filter((name) => name.endsWith('.xml')).sort();
+const captures: Array<[name: string, folder: URL]> = [FIXTURES, CAPTURED]
+  .flatMap((folder) => readdirSync(folder).filter((name) => name.endsWith('.xml')).map((name): [string, URL] => [name, folder]))
+  .sort(([a], [b]) => a.localeCompare(b));
 const sampleType = avro.Type.forSchema(schemaOf('samples') as avro.Schema);
 
-function fixture(name: string): string {
-  return readFileSync(new URL(name, FIXTURES), 'utf8');
+function fixture(name: string, folder = FIXTURES): string {
+  return readFileSync(new URL(name, folder), 'utf8');
 }
 
 function expectDecodeFailure(xml: string, pattern: RegExp): void {
@@ -30,12 +34,13 @@ function expectDecodeFailure(xml: string, pattern: RegExp): void {
 }
 
 describe('parseNvidiaSmiXml on real captures', () => {
-  it('finds the fixtures', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(14);
+  it('finds the fixtures, each name once across both folders (the expected results share one)', () => {
+    expect(captures.length).toBeGreaterThanOrEqual(16);
+    expect(new Set(captures.map(([name]) => name)).size).toBe(captures.length);
   });
 
-  describe.each(fixtures)('%s', (name) => {
-    const xml = fixture(name);
+  describe.each(captures)('%s', (name, folder) => {
+    const xml = fixture(name, folder);
     const parsed = parseNvidiaSmiXml(xml, CONTEXT);
 
     it('gives the reviewed expected result', () => {
@@ -135,6 +140,20 @@ describe('parseNvidiaSmiXml on unusual output', () => {
       '<clocks_event_reason_sw_power_cap>Active</clocks_event_reason_sw_power_cap>',
     );
     expect(parseNvidiaSmiXml(xml, CONTEXT).samples[0]).toMatchObject({ throttle_sw_power_cap: true, throttle_gpu_idle: false });
+  });
+
+  it('reads the slowdown margin from absolute thresholds, else from the T.Limit scale; absolute wins where both are printed', () => {
+    const marginOf = (xml: string) => {
+      const [sample] = parseNvidiaSmiXml(xml, CONTEXT).samples;
+      return [sample!.temperature_slowdown_c, sample!.temperature_slowdown_margin_c];
+    };
+    const ada = fixture('rtx-4000-sff-ada-v13.xml');
+    expect(marginOf(fixture('a100-sxm4-v12.xml'))).toEqual([89, 89 - 27]);
+    expect(marginOf(ada)).toEqual([null, 49 - -2]);
+    expect(marginOf(fixture('h100-sxm5-v13-busy.xml', CAPTURED))).toEqual([null, 25 - -2]);
+    const both = ada.replace('<gpu_temp_tlimit>', '<gpu_temp_slow_threshold>91 C</gpu_temp_slow_threshold><gpu_temp_tlimit>');
+    expect(marginOf(both)).toEqual([91, 91 - 38]);
+    expect(marginOf(ada.replace('<gpu_temp_tlimit>49 C</gpu_temp_tlimit>', '<gpu_temp_tlimit>N/A</gpu_temp_tlimit>'))).toEqual([null, null]);
   });
 
   it('reads a single <gpu> and a list of them alike', () => {

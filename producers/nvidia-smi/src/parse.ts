@@ -1,7 +1,8 @@
 import { parseString } from 'xml2js';
 import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
+import { absoluteSlowdownMargin } from '@gpumon/schemas/slowdown-margin';
 import type { GpuSample, MigInstance } from '@gpumon/schemas/types.generated';
-import { FLAG_FIELDS, NUMBER_FIELDS, STRING_FIELDS } from './field-paths.js';
+import { FLAG_FIELDS, NUMBER_FIELDS, STRING_FIELDS, TLIMIT_SCALE } from './field-paths.js';
 import { GpuReader } from './gpu-reader.js';
 import { isNoReading, occurrences, readPerformanceState, textOf, type XmlNode } from './xml-values.js';
 
@@ -46,6 +47,7 @@ export function parseNvidiaSmiXml(xml: string, context: { hostname: string; time
       return;
     }
     const named = new GpuReader(gpu, `GPU ${index} ${uuid}`, warnings);
+    const numbers = mapFields(NUMBER_FIELDS, (spec) => named.number(spec));
     samples.push({
       time: context.time,
       gpu_uuid: uuid,
@@ -56,7 +58,9 @@ export function parseNvidiaSmiXml(xml: string, context: { hostname: string; time
       cuda_version: cudaVersion,
       nvsmi_schema: schemaVersion,
       ...mapFields(STRING_FIELDS, (places) => named.string(places)),
-      ...mapFields(NUMBER_FIELDS, (spec) => named.number(spec)),
+      ...numbers,
+      // Absolute thresholds win where a board prints both forms.
+      temperature_slowdown_margin_c: absoluteSlowdownMargin(numbers) ?? tlimitSlowdownMargin(named),
       ...mapFields(FLAG_FIELDS, (places) => named.flag(places)),
       performance_state: named.parsed('performance_state', readPerformanceState),
       process_count: processCount(named),
@@ -110,6 +114,13 @@ function mapFields<K extends string, S, V>(table: Readonly<Record<K, S>>, read: 
   const out = {} as Record<K, V>;
   for (const key of Object.keys(table) as K[]) out[key] = read(table[key]);
   return out;
+}
+
+/** Degrees left before slowdown on the T.Limit scale (field-paths.ts): current margin minus where slowdown starts. */
+function tlimitSlowdownMargin(reader: GpuReader): number | null {
+  const margin = reader.number(TLIMIT_SCALE.margin);
+  const slowdown = reader.number(TLIMIT_SCALE.slowdown);
+  return margin === null || slowdown === null ? null : margin - slowdown;
 }
 
 /** Empty `<processes>` means none; an absent or N/A one means unknown. */

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { schemaOf } from '@gpumon/schemas/avro';
+import { absoluteSlowdownMargin } from '@gpumon/schemas/slowdown-margin';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet, type FleetOptions } from './fleet.js';
 import { localHour } from './load.js';
@@ -48,6 +49,13 @@ describe('simulated fleet', () => {
     expect(new Set(samples.map((s) => s.simulated_fault?.phase))).toEqual(new Set([undefined, 'PRECURSOR', 'FAILED']));
     expect(samples.some((s) => s.gpu_lost)).toBe(true);
     for (const sample of samples) expect(sampleType.isValid(sample), JSON.stringify(sample)).toBe(true);
+  });
+
+  it('reports the slowdown margin as the agent does: slowdown minus temperature, null without a temperature', () => {
+    const samples = run({ ...options, scenario: everyFault }, 900, 60_000);
+    const wrong = samples.filter((s) => s.temperature_slowdown_margin_c !== absoluteSlowdownMargin(s));
+    expect(samples.some((s) => s.temperature_gpu_c === null)).toBe(true);
+    expect(wrong.slice(0, 3)).toEqual([]);
   });
 
   it('keeps healthy GPUs within each board\'s physical limits', () => {
