@@ -22,6 +22,18 @@ die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 # 0 when something accepts TCP connections on 127.0.0.1:PORT.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# refuse_taken_ports WHO:PORT...: exits naming every PORT another process already listens on. Called
+# before anything is started, so a taken port never leaves half a stack running.
+refuse_taken_ports() {
+  local wanted busy=()
+  for wanted in "$@"; do
+    port_busy "${wanted#*:}" && busy+=("port ${wanted#*:} (wanted by ${wanted%%:*}) is already in use by another process")
+  done
+  [ ${#busy[@]} -eq 0 ] && return 0
+  printf '[stack] error: %s\n' "${busy[@]}" >&2
+  exit 1
+}
+
 # Prints the pid recorded for NAME when that process is still alive; fails otherwise.
 pid_of() {
   local file="$RUN_DIR/$1.pid" pid
@@ -61,7 +73,8 @@ wait_until() {
   for ((i = 0; i < timeout * 2; i++)); do
     "$@" >/dev/null 2>&1 && return 0
     if ! pid_of "$name" >/dev/null; then
-      tail -n 30 "$log" >&2 2>/dev/null
+      # The cause is logged before the shutdown that fills the tail.
+      grep -m 10 -E '(ERROR|FATAL)' "$log" >&2 2>/dev/null || tail -n 30 "$log" >&2 2>/dev/null
       die "$name exited during start; log: $log"
     fi
     sleep 0.5

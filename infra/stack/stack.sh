@@ -13,18 +13,12 @@ done
 for svc in "${SERVICES[@]}"; do source "$STACK_DIR/services/$svc.sh"; done
 
 up() {
-  local svc port busy=()
-  # Refuse before starting anything, so a taken port never leaves half a stack running.
+  local svc port wanted=()
   for svc in "${SERVICES[@]}"; do
     "${svc}_running" && continue
-    for port in $("${svc}_ports"); do
-      port_busy "$port" && busy+=("port $port (wanted by $svc) is already in use by another process")
-    done
+    for port in $("${svc}_ports"); do wanted+=("$svc:$port"); done
   done
-  if [ ${#busy[@]} -gt 0 ]; then
-    printf '[stack] error: %s\n' "${busy[@]}" >&2
-    exit 1
-  fi
+  refuse_taken_ports "${wanted[@]}"
   for svc in "${SERVICES[@]}"; do "${svc}_install"; done
   for svc in "${SERVICES[@]}"; do
     if "${svc}_running"; then

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Batch, Consumer, Kafka } from 'kafkajs';
+import kafkajs, { type Batch, type Consumer, type Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { parse } from './config.js';
 import { GpumonError, errorMessage } from './errors.js';
@@ -76,21 +76,24 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     labelNames: ['group'], registers: [options.registry],
   });
   let committedCount = 0;
+  let stopping = false;
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer = kafka.consumer({
     groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024,
     sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)), ...options.consumer,
+    // kafkajs restarts a crashed consumer on a timer that stop() may not reach: none once stopping.
+    retry: { restartOnFailure: () => Promise.resolve(!stopping) },
   });
   let settle: (error?: unknown) => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
     settle = (error) => (error === undefined ? resolve() : reject(error));
   });
+  // Not settled on kafkajs's STOP event: it sends that on every crash too, the ones it restarts from included.
   consumer.on(consumer.events.CRASH, (event) => {
-    if (!event.payload.restart) {
+    if (!event.payload.restart && !stopping) {
       settle(new GpumonError('service_unreachable', `consumer group ${groupId} crashed: ${errorMessage(event.payload.error)}`));
     }
   });
-  consumer.on(consumer.events.STOP, () => settle());
 
   const commit = async (batch: Batch): Promise<void> => {
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
@@ -104,7 +107,6 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
   const chains = new Map<string, Promise<void>>();
   const pending = new Set<Promise<void>>();
   const maxPending = options.maxPendingBatches ?? 8;
-  let stopping = false;
   const deferCommit = (batch: Batch, deferred: DeferredCommit): void => {
     const key = `${batch.topic}\u0000${batch.partition}`;
     // Its failure is taken up below, once the batches before it are done; until then it must not count as unhandled.
@@ -133,6 +135,8 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      // A kafkajs restart still joining the group when stop() came runs on out of its reach: ended for good here, before it handles anything.
+      if (stopping) throw new kafkajs.KafkaJSNonRetriableError(`consumer group ${groupId} is stopping`);
       const handled = await options.handleBatch(batch, heartbeat);
       // Resolving moves this consumer's fetch position; committing makes it survive a restart.
       resolveOffset(batch.lastOffset());

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, type SASLOptions, type LogEntry } from 'kafkajs';
 import { parse, type ConfigOf } from './config.js';
 import { GpumonError, errorMessage } from './errors.js';
@@ -111,18 +112,42 @@ export async function connectAdmin(settings: KafkaSettings, clientId: string): P
   return admin;
 }
 
-/** Creates the topics that are missing, with the configured partitions; the broker's auto-create is never relied on. */
+/**
+ * Creates the topics that are missing, with the configured partitions, and waits until each
+ * partition has a leader; the broker's auto-create is never relied on.
+ */
 export async function ensureTopics(admin: Admin, settings: KafkaSettings, topics: readonly string[]): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((topic) => !existing.has(topic));
   if (missing.length === 0) return [];
   await admin.createTopics({
-    waitForLeaders: true,
+    // kafkajs would wait by asking only the broker that created them, and fail if that broker has
+    // not heard of them yet, as happens in a cluster of several brokers.
+    waitForLeaders: false,
     topics: missing.map((topic) => ({
       topic,
       numPartitions: settings.topicPartitions,
       replicationFactor: settings.topicReplicationFactor,
     })),
   });
+  await waitForLeaders(admin, missing);
   return missing;
+}
+
+/** Asks whichever broker answers until every partition of `topics` has a leader; new topics reach the brokers a moment apart. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let notYet: unknown;
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      if (metadata.every((t) => t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      notYet = error;
+    }
+    if (Date.now() > deadline) {
+      throw new GpumonError('service_unreachable', `topics ${topics.join(',')} have no leader for every partition after ${timeoutMs} ms${notYet === undefined ? '' : `: ${errorMessage(notYet)}`}`, { cause: notYet });
+    }
+    await sleep(200);
+  }
 }

@@ -44,7 +44,10 @@ export async function openPipeline<S extends Stream>(
       await codec.register();
       codecs[stream] = codec;
     }
-    const producer = kafka.producer({ createPartitioner: keyPartitioner, allowAutoTopicCreation: false });
+    // One attempt per send; callers retry the whole send. kafkajs 2.2.4's own retry skips the
+    // brokers that answered the first attempt, so records of a partition whose leader moved to one
+    // of them were never sent, yet the send succeeded (faults/cluster.test.ts lost acknowledged samples).
+    const producer = kafka.producer({ createPartitioner: keyPartitioner, allowAutoTopicCreation: false, retry: { retries: 0 } });
     await producer.connect();
     return {
       kafka,

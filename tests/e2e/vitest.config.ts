@@ -1,1 +1,7 @@
-export { default } from '../../vitest.shared.js';
+import { configDefaults, defineConfig, mergeConfig } from 'vitest/config';
+import shared from '../../vitest.shared.js';
+
+/** `npm test`: every test here but the slow fault tests of src/faults/, which `npm run test:faults` runs (vitest.faults.config.ts). */
+export default mergeConfig(shared, defineConfig({
+  test: { exclude: [...configDefaults.exclude, 'src/faults/**'] },
+}));

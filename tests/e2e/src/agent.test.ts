@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { freePort } from './cleanup.js';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { privateKafka, type PrivateService } from './private-stack.js';
 import { byGpuAndTime, rowToRecord } from './records.js';
 
 /**
@@ -24,7 +24,6 @@ import { byGpuAndTime, rowToRecord } from './records.js';
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const FAKE_NVIDIA_SMI = `${REPO}producers/nvidia-smi/testdata/bin/nvidia-smi`;
 const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/nvidia-smi/dual_2070-v13.xml', import.meta.url));
-const STACK = `${REPO}infra/stack/stack.sh`;
 
 const run = randomBytes(3).toString('hex');
 const prefix = `e2e-agent-${run}.`;
@@ -164,38 +163,33 @@ describe('gpumon agent when nvidia-smi misbehaves', () => {
 });
 
 describe('gpumon agent through a broker outage and its own restart', () => {
-  const home = `${work}/private-stack`;
-  const cache = process.env.GPUMON_CACHE_DIR ?? `${process.env.GPUMON_HOME ?? `${REPO}.gpumon`}/cache`;
-  let kafkaPort: number;
+  let broker: PrivateService | undefined;
 
-  function privateKafka(action: 'up' | 'down'): void {
-    const env = { ...process.env, GPUMON_STACK_SERVICES: 'kafka', GPUMON_HOME: home, GPUMON_CACHE_DIR: cache, KAFKA_PORT: String(kafkaPort), KAFKA_CONTROLLER_PORT: String(kafkaPort + 1) };
-    const result = spawnSync('bash', [STACK, action], { env, encoding: 'utf8' });
-    expect(result.status, result.stderr).toBe(0);
-  }
-
-  afterAll(() => privateKafka('down'));
+  afterAll(async () => {
+    await broker?.remove();
+  });
 
   it('delivers every sample it collected, in order, once Kafka is back', { timeout: 180_000 }, async () => {
-    kafkaPort = 19_092;
-    privateKafka('up');
+    const kafkaBroker = await privateKafka();
+    broker = kafkaBroker;
+    await kafkaBroker.up();
     writeFileSync(xmlPath, fixtureXml);
-    const env = { GPUMON_TOPIC_PREFIX: prefix, FAKE_NVIDIA_SMI_XML: xmlPath, KAFKA_BROKERS: `localhost:${kafkaPort}`, GPUMON_AGENT_METRICS_PORT: '0' };
+    const env = { GPUMON_TOPIC_PREFIX: prefix, FAKE_NVIDIA_SMI_XML: xmlPath, KAFKA_BROKERS: kafkaBroker.brokers, GPUMON_AGENT_METRICS_PORT: '0' };
     const state = `${work}/outage-state`;
     const before = startCli(agentArgs(state), env);
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    privateKafka('down');
+    await kafkaBroker.down();
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(await before.stop(), before.output()).toBe(0);
     const after = startCli(agentArgs(state), env);
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    privateKafka('up');
+    await kafkaBroker.up();
     await eventually('the spool drained', async () => (/Kafka is back/.test(after.output()) ? true : undefined), 60_000);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(await after.stop(), after.output()).toBe(0);
 
     const collected = [before, after].reduce((sum, p) => sum + Number(/stopped received=(\d+)/.exec(p.output())?.[1] ?? NaN), 0);
-    const kafka = createKafka(loadConfig(kafkaOptions, { kafkaBrokers: `localhost:${kafkaPort}` }), 'e2e-outage');
+    const kafka = createKafka(loadConfig(kafkaOptions, { kafkaBrokers: kafkaBroker.brokers }), 'e2e-outage');
     const codec = new TopicCodec(registry, 'samples', prefix);
     await codec.register();
     const consumer = kafka.consumer({ groupId: `e2e-outage-${run}` });

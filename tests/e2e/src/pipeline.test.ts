@@ -11,7 +11,7 @@ import type { DeadLetter, GpuPrediction, GpuSample } from '@gpumon/schemas/types
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 import { SAMPLE_CONSUMERS, expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
-import { rowToRecord } from './records.js';
+import { TABLES, rowToRecord } from './records.js';
 
 /**
  * simulate → gpu.samples.v1 → score-health, detect-anomalies, price-usage, predict-failure → their
@@ -33,10 +33,6 @@ const kafkaSettings = loadConfig(kafkaOptions, { topicPrefix: env.GPUMON_TOPIC_P
 const kafka = createKafka(kafkaSettings, 'e2e');
 const registry = createRegistryClient(loadConfig(registryOptions));
 const pool = createPool(loadConfig(databaseOptions));
-const TABLES: Array<[Exclude<Stream, 'dlq'>, string]> = [
-  ['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics'],
-  ['predictions', 'gpu_predictions'], ['alerts', 'gpu_alerts'],
-];
 const running: CliProcess[] = [];
 
 /** Order-free comparison: rows and records as JSON with keys sorted at every depth (jsonb reorders them), sorted. */

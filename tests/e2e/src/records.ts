@@ -1,6 +1,12 @@
 import { schemaOf, type AvroType } from '@gpumon/schemas/avro';
 import type { Stream } from '@gpumon/schemas/topics';
 
+/** Every stream the sink writes, with its table. */
+export const TABLES: Array<[Exclude<Stream, 'dlq'>, string]> = [
+  ['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics'],
+  ['predictions', 'gpu_predictions'], ['alerts', 'gpu_alerts'],
+];
+
 function isLong(type: AvroType): boolean {
   if (Array.isArray(type)) return type.some(isLong);
   return type === 'long';

@@ -1,8 +1,4 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,14 +12,13 @@ import type { DeadLetter, GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { freePort } from './cleanup.js';
 import { eventually, startCli } from './cli-process.js';
+import { privatePostgres, type PrivateService } from './private-stack.js';
 
 /**
  * `gpumon sink` on samples written for the purpose: replayed by a second consumer group, with a
  * row PostgreSQL refuses, an unknown GPU and a record past retention; then through a restart of a
  * private PostgreSQL while the simulator produces.
  */
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const STACK = `${REPO}infra/stack/stack.sh`;
 const run = randomBytes(3).toString('hex');
 const prefix = `e2e-sink-${run}.`;
 const hostPrefix = `e2e-sink-${run}`;
@@ -143,30 +138,19 @@ describe('gpumon sink on the shared stack', () => {
 });
 
 describe('gpumon sink through a PostgreSQL restart', () => {
-  const home = mkdtempSync(`${tmpdir()}/gpumon-sink-`);
-  const cache = process.env.GPUMON_CACHE_DIR ?? `${process.env.GPUMON_HOME ?? `${REPO}.gpumon`}/cache`;
   const pgPrefix = `e2e-sink-${run}-pg.`;
-  let port: number;
-  let url: string;
-
-  function privatePostgres(action: 'up' | 'down'): void {
-    const env = { ...process.env, GPUMON_STACK_SERVICES: 'postgres', GPUMON_HOME: home, GPUMON_CACHE_DIR: cache, PGPORT: String(port) };
-    const result = spawnSync('bash', [STACK, action], { env, encoding: 'utf8' });
-    expect(result.status, result.stderr).toBe(0);
-  }
+  let postgres: PrivateService | undefined;
 
   afterAll(async () => {
-    if (port !== undefined) privatePostgres('down');
-    rmSync(home, { recursive: true, force: true });
+    await postgres?.remove();
     await removeTopics(kafka, registry, pgPrefix, ['samples', 'dlq']);
   });
 
   it('loses no record and doubles none', { timeout: 240_000 }, async () => {
-    // The server runs as its own user, which must reach the data directory.
-    chmodSync(home, 0o755);
-    port = await freePort();
-    url = `postgres://gpumon:gpumon@localhost:${port}/gpumon`;
-    privatePostgres('up');
+    const service = await privatePostgres();
+    const { url } = service;
+    postgres = service;
+    await service.up();
     const migrate = startCli(['migrate'], { DATABASE_URL: url });
     expect(await migrate.exited, migrate.output()).toBe(0);
 
@@ -189,9 +173,9 @@ describe('gpumon sink through a PostgreSQL restart', () => {
     };
     try {
       await eventually('rows arriving', async () => ((await count())[0] > 0 ? true : undefined));
-      privatePostgres('down');
+      await service.down();
       await new Promise((resolve) => setTimeout(resolve, 3000));
-      privatePostgres('up');
+      await service.up();
       expect(await simulate.exited, simulate.output()).toBe(0);
       const produced = await topicRecords(kafka, `${pgPrefix}gpu.samples.v1`);
       expect(produced).toBe(960);
