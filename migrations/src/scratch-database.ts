@@ -30,6 +30,15 @@ export function scratchDatabase(kind: 'test' | 'bench' = 'test'): ScratchDatabas
     settings: on(),
     as: on,
     create: () => withClient(main, (c) => c.query(`CREATE DATABASE ${name}`)).then(() => undefined),
-    drop: () => withClient(main, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => withClient(main, async (c) => {
+      // FORCE may end only this login's sessions: give those of other roles (gpu_sink, ...) whose
+      // process just stopped the moment their server backends take to exit.
+      for (let waited = 0; waited < 10_000; waited += 100) {
+        const others = await c.query('SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND usename <> current_user', [name]);
+        if (others.rowCount === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }),
   };
 }
