@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@gpumon/runtime/config';
 import { databaseOptions, withClient, type DatabaseSettings } from '@gpumon/runtime/database';
 
+const INSUFFICIENT_PRIVILEGE = '42501';
+
 export interface ScratchDatabase {
   name: string;
   settings: DatabaseSettings;
@@ -31,14 +33,17 @@ export function scratchDatabase(kind: 'test' | 'bench' = 'test'): ScratchDatabas
     as: on,
     create: () => withClient(main, (c) => c.query(`CREATE DATABASE ${name}`)).then(() => undefined),
     drop: () => withClient(main, async (c) => {
-      // FORCE may end only this login's sessions: give those of other roles (gpu_sink, ...) whose
-      // process just stopped the moment their server backends take to exit.
-      for (let waited = 0; waited < 10_000; waited += 100) {
-        const others = await c.query('SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND usename <> current_user', [name]);
-        if (others.rowCount === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      // FORCE may end only this login's sessions: those of other roles (gpu_sink, ...) whose process
+      // just stopped get the moment their server backends take to exit (seconds on a loaded box).
+      for (let waited = 0; ; waited += 250) {
+        try {
+          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          return;
+        } catch (error) {
+          if ((error as { code?: string }).code !== INSUFFICIENT_PRIVILEGE || waited > 30_000) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
       }
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }),
   };
 }
