@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { runDetectionBench } from './detection.js';
+import { runE2eBench } from './e2e.js';
 import { runInferenceBench } from './inference.js';
+import { describeMachine } from './machine.js';
 import { runProcessorsBench } from './processors.js';
 import { runProducersBench } from './producers.js';
 import { runSinkBench } from './sink.js';
@@ -13,6 +14,7 @@ const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
   detection: runDetectionBench,
   inference: runInferenceBench,
   sink: runSinkBench,
+  e2e: runE2eBench,
 };
 
 function usage(): never {
@@ -27,7 +29,7 @@ const jsonAt = rest.indexOf('--json');
 const jsonFile = jsonAt === -1 ? undefined : rest[jsonAt + 1];
 if (jsonAt !== -1 && jsonFile === undefined) usage();
 
-const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
+const machine = describeMachine();
 const figures = await run();
 if (jsonFile !== undefined) {
   writeFileSync(jsonFile, `${JSON.stringify({ suite, date: new Date().toISOString(), machine, ...figures }, null, 2)}\n`);

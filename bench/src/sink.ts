@@ -46,7 +46,7 @@ async function readAll(settings: PipelineSettings, codec: TopicCodec<'samples'>,
 }
 
 /** The ceiling: the rows already in COPY text, streamed into the empty hypertable in one transaction. */
-async function copyCeiling(settings: DatabaseSettings, records: ReadonlyArray<Record<string, unknown>>): Promise<number> {
+export async function copyCeiling(settings: DatabaseSettings, records: ReadonlyArray<Record<string, unknown>>): Promise<number> {
   const columns = tableOf('samples').columns;
   const chunks: string[] = [];
   for (let i = 0; i < records.length; i += COPY_CHUNK_ROWS) chunks.push(copyText(records.slice(i, i + COPY_CHUNK_ROWS), columns));

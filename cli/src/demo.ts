@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
 import type pg from 'pg';
 import { parse } from '@gpumon/runtime/config';
+import { NODE_HEAP_ARGS } from '@gpumon/runtime/node-heap';
 import type { Logger } from '@gpumon/runtime/log';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { STREAMS } from '@gpumon/schemas/topics';
@@ -39,7 +40,7 @@ interface Child {
 function startChild(stage: DemoStage, logDir: string): Child {
   const log = `${logDir}/${stage.name}.log`;
   const out = createWriteStream(log, { flags: 'a' });
-  const child = spawn(process.execPath, [BIN, ...stage.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_HEAP_ARGS, BIN, ...stage.args], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(out);
   child.stderr.pipe(out);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -24,7 +24,11 @@ export async function runUntilSignal(start: () => Promise<Stoppable>, log: Logge
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   await component.done;
+  if (stopping === undefined) return;
   await stopping;
+  // Stopped cleanly: everything handled is committed. A broker connection that kafkajs orphaned in
+  // a crash it recovered from (it reconnects on its own timer) must not keep the process alive.
+  process.exit(process.exitCode ?? 0);
 }
 
 /** One clear line for the errors gpumon knows; the stack too only for the ones it does not. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # gpumon local stack: Kafka (KRaft), a Confluent-compatible schema registry, PostgreSQL + TimescaleDB.
-# Usage: stack.sh up|down|status|logs [service]|reset
+# Usage: stack.sh up|down|status|logs [service]|reset|kafka-tool CLASS [ARGS]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -77,5 +77,6 @@ case "$cmd" in
   status) status ;;
   logs) logs "$@" ;;
   reset) reset ;;
-  *) echo "usage: stack.sh up|down|status|logs [service]|reset" >&2; exit 2 ;;
+  kafka-tool) kafka_tool "$@" ;;
+  *) echo "usage: stack.sh up|down|status|logs [service]|reset|kafka-tool CLASS [ARGS]" >&2; exit 2 ;;
 esac

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '@gpumon/runtime/config';
 import { databaseOptions, withClient, type DatabaseSettings } from '@gpumon/runtime/database';
 
+const INSUFFICIENT_PRIVILEGE = '42501';
+
 export interface ScratchDatabase {
   name: string;
   settings: DatabaseSettings;
@@ -30,6 +32,18 @@ export function scratchDatabase(kind: 'test' | 'bench' = 'test'): ScratchDatabas
     settings: on(),
     as: on,
     create: () => withClient(main, (c) => c.query(`CREATE DATABASE ${name}`)).then(() => undefined),
-    drop: () => withClient(main, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => withClient(main, async (c) => {
+      // FORCE may end only this login's sessions: those of other roles (gpu_sink, ...) whose process
+      // just stopped get the moment their server backends take to exit (seconds on a loaded box).
+      for (let waited = 0; ; waited += 250) {
+        try {
+          await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+          return;
+        } catch (error) {
+          if ((error as { code?: string }).code !== INSUFFICIENT_PRIVILEGE || waited > 30_000) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
+    }),
   };
 }

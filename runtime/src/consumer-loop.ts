@@ -23,8 +23,12 @@ export interface ConsumerLoopOptions {
   fromBeginning: boolean;
   /** How long the group waits for a silent member (a crashed process) before moving its partitions (ms). */
   sessionTimeoutMs?: number;
-  /** Fetch shape: the broker holds a fetch until it has `minBytes` or `maxWaitTimeInMs` passed (kafkajs: 1 byte, 5 s). */
-  consumer?: { minBytes?: number; maxWaitTimeInMs?: number };
+  /**
+   * Fetch shape: the broker holds a fetch until it has `minBytes` or `maxWaitTimeInMs` passed
+   * (kafkajs: 1 byte, 5 s); one fetch brings at most `maxBytes`, and `maxBytesPerPartition` of each
+   * partition (default 1 MiB, about 900 samples: what one handler holds decoded at once).
+   */
+  consumer?: { minBytes?: number; maxWaitTimeInMs?: number; maxBytes?: number; maxBytesPerPartition?: number };
   /** Partition batches handled at once (default 1); each batch is still committed only after its own handler resolves. */
   partitionsConsumedConcurrently?: number;
   log: Logger;
@@ -36,8 +40,11 @@ export interface ConsumerLoopOptions {
    */
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a handler whose batch is done when it returns returns nothing
   handleBatch(batch: Batch, heartbeat: () => Promise<void>): Promise<void | DeferredCommit>;
-  /** Batches handled but not yet durable, at most, for handlers that defer (default 8); beyond it the loop waits. */
-  maxPendingBatches?: number;
+  /**
+   * Records handed over but not yet durable, at most, for handlers that defer (default 10,000);
+   * beyond it the loop waits. It bounds the memory a consumer holds while its writes are slower than its fetches.
+   */
+  maxPendingRecords?: number;
 }
 
 /**
@@ -79,7 +86,7 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
   let stopping = false;
   const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const consumer = kafka.consumer({
-    groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 4 * 1024 * 1024,
+    groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 1024 * 1024,
     sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)), ...options.consumer,
     // kafkajs restarts a crashed consumer on a timer that stop() may not reach: none once stopping.
     retry: { restartOnFailure: () => Promise.resolve(!stopping) },
@@ -106,7 +113,8 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
   // Deferred commits: per partition, the chain of its batches' commits; all of them, settled, for back-pressure and stop.
   const chains = new Map<string, Promise<void>>();
   const pending = new Set<Promise<void>>();
-  const maxPending = options.maxPendingBatches ?? 8;
+  const maxPendingRecords = options.maxPendingRecords ?? 10_000;
+  let pendingRecords = 0;
   const deferCommit = (batch: Batch, deferred: DeferredCommit): void => {
     const key = `${batch.topic}\u0000${batch.partition}`;
     // Its failure is taken up below, once the batches before it are done; until then it must not count as unhandled.
@@ -123,8 +131,12 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
       stopping = true;
       settle(error);
       void consumer.disconnect().catch(() => undefined);
-    }).finally(() => pending.delete(settled));
+    }).finally(() => {
+      pending.delete(settled);
+      pendingRecords -= batch.messages.length;
+    });
     pending.add(settled);
+    pendingRecords += batch.messages.length;
   };
 
   await consumer.connect();
@@ -145,7 +157,7 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
         return;
       }
       deferCommit(batch, handled);
-      while (pending.size > maxPending && !stopping) {
+      while (pendingRecords > maxPendingRecords && !stopping) {
         await Promise.race([...pending, sleep(HEARTBEAT_MS)]);
         await heartbeat();
       }

@@ -32,10 +32,13 @@ export class SpoolSender {
     while (!signal.aborted) {
       const segment = this.spool.peek();
       if (segment === undefined) {
+        // One abort listener per wait, removed after it: the spool empties every round, for the agent's lifetime.
+        const stop = new AbortController();
         await new Promise<void>((resolve) => {
           this.wakeUp = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          signal.addEventListener('abort', () => resolve(), { once: true, signal: stop.signal });
         });
+        stop.abort();
         this.wakeUp = undefined;
         continue;
       }

@@ -150,6 +150,12 @@ kafka_start() {
 
 kafka_stop() { stop_pid "$KAFKA_NAME" 60; }
 
+# One of Kafka's command-line tools from the same jars (perf tests, TopicCommand): class name, then its arguments.
+kafka_tool() {
+  kafka_install
+  java -Xmx512m -Dlog4j.configuration="file:$KAFKA_HOME_DIR/tools-log4j.properties" -cp "$KAFKA_HOME_DIR/libs/*" "$@"
+}
+
 # A real Kafka round trip without a JVM: a Metadata v1 request (no topics) over bash's /dev/tcp.
 # The broker only serves clients once it has joined the KRaft quorum, so an answer naming at least
 # one broker means it is ready. Reply: size(4) correlation_id(4)=1 broker_count(4)>=1.

@@ -50,7 +50,7 @@ describe('the consume loop with deferred commits', () => {
     const gates = [gate(), gate(), gate()];
     const handled: number[] = [];
     const loop = await startConsumerLoop({
-      kafka, groupId, topics: [topic], fromBeginning: true, log: createLogger('e2e-loop'), registry: new Registry(), maxPendingBatches: 8,
+      kafka, groupId, topics: [topic], fromBeginning: true, log: createLogger('e2e-loop'), registry: new Registry(),
       handleBatch: async (batch) => {
         handled.push(batch.messages.length);
         return { durable: gates[handled.length - 1]!.promise };

@@ -1,0 +1,304 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import avro from 'avsc';
+import type pg from 'pg';
+import { migrate } from '@gpumon/migrations/migrate';
+import { scratchDatabase } from '@gpumon/migrations/scratch-database';
+import { loadConfig } from '@gpumon/runtime/config';
+import { createPool, withClient } from '@gpumon/runtime/database';
+import { createKafka } from '@gpumon/runtime/kafka';
+import { createLogger } from '@gpumon/runtime/log';
+import { pipelineOptions, type PipelineSettings } from '@gpumon/runtime/pipeline';
+import { createRegistryClient } from '@gpumon/runtime/registry';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
+import { schemaOf } from '@gpumon/schemas/avro';
+import { TABLE_NAMES } from '@gpumon/sink-timescaledb/tables';
+import { SimulatedFleet } from '@gpumon/simulator/fleet';
+import { simulatorOptions } from '@gpumon/simulator/options';
+import { runSimulator } from '@gpumon/simulator/run';
+import { cpuSeconds, stackCpuSeconds } from './e2e/cpu.js';
+import { measureKafkaCeiling } from './e2e/kafka-ceiling.js';
+import { addIngestClock, stepLatency, type StepLatency } from './e2e/latency.js';
+import { latencySvg, svgToPng } from './e2e/plot.js';
+import { assertRunning, peakRssMb, startStage, stopStages, type Stage } from './e2e/stages.js';
+import { describeMachine } from './machine.js';
+import { copyCeiling } from './sink.js';
+import { table } from './measure.js';
+
+/** Seconds of load per step of the search, and of each latency run. */
+const STEP_TICKS = 20;
+const LATENCY_TICKS = 30;
+/** A step is sustained when every sample is fully written and the p99 stays under this. */
+const SUSTAINED_P99_MS = 2000;
+/** How long a step's last samples may take to be fully written before it counts as not sustained. */
+const DRAIN_MS = 10_000;
+const FIRST_RATE = 500;
+const MAX_RATE = 32_000;
+const BISECTIONS = 2;
+const TARGETS = { samples_per_s: 10_000, p99_ms_at_25pct: 500, peak_rss_mb: 300 };
+const PROCESSORS = ['score-health', 'detect-anomalies', 'price-usage', 'predict-failure'];
+const TABLES = Object.values(TABLE_NAMES);
+const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
+
+interface Step extends StepLatency {
+  rate: number;
+  sent: number;
+  /** The simulator sent every tick on its wall-clock grid (it was not the bottleneck). */
+  on_time: boolean;
+  /** From the last tick to the step's last sample fully written (ms); null when it took longer than DRAIN_MS. */
+  drained_ms: number | null;
+  sustained: boolean;
+  /** CPU µs per sample of each process during the step. */
+  cpu_us_per_sample: Record<string, number>;
+}
+
+/** The figures the report leads with. */
+interface Headline {
+  date: string;
+  machine: ReturnType<typeof describeMachine>;
+  samples_per_s: number;
+  kafka_ceiling_per_s: number;
+  kafka_producer_per_s: number;
+  kafka_consumer_per_s: number;
+  copy_ceiling_rows_per_s: number;
+  db_rows_per_s: number;
+  rate_25pct: number;
+  p50_ms_at_25pct: number;
+  p95_ms_at_25pct: number;
+  p99_ms_at_25pct: number;
+  rate_50pct: number;
+  p50_ms_at_50pct: number;
+  p95_ms_at_50pct: number;
+  p99_ms_at_50pct: number;
+}
+
+interface Run {
+  settings: PipelineSettings;
+  hostPrefix: string;
+  client: pg.ClientBase;
+  stages: Stage[];
+}
+
+/** CPU seconds so far of the pipeline's processes, the stack's, and this process (the simulator). */
+function cpuSnapshot(stages: readonly Stage[]): Record<string, number> {
+  const snapshot: Record<string, number> = {};
+  for (const stage of stages) snapshot[stage.name] = cpuSeconds(stage.child.pid!);
+  const usage = process.cpuUsage();
+  snapshot['simulate (bench process)'] = (usage.user + usage.system) / 1e6;
+  return { ...snapshot, ...stackCpuSeconds() };
+}
+
+/** Waits until every sample of [from, to) is fully written; the latency then, and how long it took. */
+async function waitWritten(run: Run, from: Date, to: Date, sent: number, timeoutMs: number): Promise<{ latency: StepLatency; waitedMs: number | null }> {
+  const started = Date.now();
+  for (;;) {
+    assertRunning(run.stages);
+    const latency = await stepLatency(run.client, from, to);
+    if (latency.complete >= sent) return { latency, waitedMs: Date.now() - started };
+    if (Date.now() - started > timeoutMs) return { latency, waitedMs: null };
+    await sleep(250);
+  }
+}
+
+/** `rate` samples/s from the wall-clock simulator (rate/8 hosts of 8 GPUs, one reading a second) for `ticks` seconds. */
+async function runStep(run: Run, rate: number, ticks: number): Promise<Step> {
+  const hosts = Math.max(1, Math.round(rate / 8));
+  const settings = {
+    ...run.settings,
+    ...loadConfig(simulatorOptions, { hosts: String(hosts), gpusPerHost: '8', interval: '1s', ticks: String(ticks), hostPrefix: `${run.hostPrefix}-${rate}` }),
+  };
+  const cpuBefore = cpuSnapshot(run.stages);
+  const from = new Date(Date.now() - 1000);
+  const started = performance.now();
+  const { sent } = await runSimulator(settings, createLogger('bench-simulate'), new AbortController().signal);
+  const simulatedS = (performance.now() - started) / 1000;
+  const to = new Date(Date.now() + 1);
+  const { latency, waitedMs } = await waitWritten(run, from, to, sent, DRAIN_MS);
+  const cpuAfter = cpuSnapshot(run.stages);
+  const cpu = Object.fromEntries(Object.keys(cpuAfter).map((name) => [name, Math.round(((cpuAfter[name]! - (cpuBefore[name] ?? 0)) / sent) * 1e6)]));
+  const onTime = simulatedS <= ticks + 1.5;
+  const step: Step = {
+    rate: hosts * 8, sent, on_time: onTime, drained_ms: waitedMs, ...latency,
+    sustained: onTime && waitedMs !== null && latency.p99_ms <= SUSTAINED_P99_MS, cpu_us_per_sample: cpu,
+  };
+  console.log(`${step.rate} samples/s: sent ${sent}, fully written ${latency.complete}, p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms, ` +
+    `drained ${waitedMs === null ? `not within ${DRAIN_MS} ms` : `${waitedMs} ms`}${onTime ? '' : ', simulator fell behind'}: ${step.sustained ? 'sustained' : 'NOT sustained'}`);
+  // A step that fell behind leaves a backlog: let it clear so it does not weigh on the next one.
+  if (waitedMs === null) await waitWritten(run, from, to, sent, 300_000);
+  return step;
+}
+
+/** Doubles the rate until a step is not sustained, then bisects between the last two. */
+async function findSustainedMax(run: Run): Promise<{ max: Step | undefined; steps: Step[] }> {
+  const steps: Step[] = [];
+  let pass: Step | undefined;
+  let fail: Step | undefined;
+  for (let rate = FIRST_RATE; rate <= MAX_RATE && fail === undefined; rate *= 2) {
+    const step = await runStep(run, rate, STEP_TICKS);
+    steps.push(step);
+    if (step.sustained) pass = step;
+    else fail = step;
+  }
+  for (let i = 0; i < BISECTIONS && fail !== undefined; i++) {
+    const rate = Math.round(((pass?.rate ?? 0) + fail.rate) / 2 / 8) * 8;
+    if (rate === pass?.rate || rate < 8) break;
+    const step = await runStep(run, rate, STEP_TICKS);
+    steps.push(step);
+    if (step.sustained) pass = step;
+    else fail = step;
+  }
+  return { max: pass, steps };
+}
+
+/** Rows the sink wrote per sample over the whole run: the sample, its enrichments, anomalies and alerts. */
+async function rowsPerSample(client: pg.ClientBase): Promise<number> {
+  const counts = await client.query<{ table: string; n: string }>(
+    TABLES.map((t) => `SELECT '${t}' AS table, count(*) AS n FROM ${t}`).join(' UNION ALL '),
+  );
+  const n = Object.fromEntries(counts.rows.map((row) => [row.table, Number(row.n)]));
+  return Object.values(n).reduce((a, b) => a + b, 0) / Math.max(1, n.gpu_samples ?? 0);
+}
+
+/** Mean size of one sample on the topic: Avro body plus the registry's 5-byte framing. */
+function sampleRecords(): { records: Array<Record<string, unknown>>; bytes: number } {
+  const fleet = new SimulatedFleet({ hosts: 1250, gpusPerHost: 8, seed: 7, hostPrefix: 'bench-e2e-copy' });
+  const type = avro.Type.forSchema(schemaOf('samples') as avro.Schema);
+  const records = [0, 1, 2, 3].flatMap((k) => fleet.sample(Date.now() - 3_600_000 + k * 10_000)) as unknown as Array<Record<string, unknown>>;
+  const bytes = records.reduce((sum, r) => sum + type.toBuffer(r).length, 0) / records.length + 5;
+  return { records, bytes: Math.round(bytes) };
+}
+
+function markdown(r: Headline, steps: Step[], rss: Record<string, number>, cpu: Record<string, number>): string {
+  const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '–');
+  const lines = [
+    `# End-to-end benchmark (${r.date})`,
+    '',
+    `Machine: ${JSON.stringify(r.machine)}. Broker, registry, PostgreSQL, the simulator and every gpumon process share it.`,
+    '',
+    '| measure | pipeline | ceiling | ratio | target |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| sustained samples/s, every enrichment written | ${r.samples_per_s} | Kafka ${r.kafka_ceiling_per_s} (perf tools: produce ${r.kafka_producer_per_s}, consume ${r.kafka_consumer_per_s}) | ${ratio(r.samples_per_s, r.kafka_ceiling_per_s)} | ${TARGETS.samples_per_s} |`,
+    `| rows/s into TimescaleDB at that rate | ${r.db_rows_per_s} | COPY ${r.copy_ceiling_rows_per_s} | ${ratio(r.db_rows_per_s, r.copy_ceiling_rows_per_s)} | |`,
+    `| latency at 25 % (${r.rate_25pct}/s): p50 / p95 / p99 ms | ${r.p50_ms_at_25pct} / ${r.p95_ms_at_25pct} / ${r.p99_ms_at_25pct} | | | p99 ≤ ${TARGETS.p99_ms_at_25pct} |`,
+    `| latency at 50 % (${r.rate_50pct}/s): p50 / p95 / p99 ms | ${r.p50_ms_at_50pct} / ${r.p95_ms_at_50pct} / ${r.p99_ms_at_50pct} | | | |`,
+    `| peak resident memory, largest process | ${Math.max(...Object.values(rss))} MB | | | < ${TARGETS.peak_rss_mb} MB |`,
+    '',
+    'Search for the sustained maximum (each step 20 s of load; sustained: every sample fully written within 10 s of the last reading, p99 ≤ 2 s):',
+    '',
+    '| samples/s | sent | fully written | p50 ms | p95 ms | p99 ms | drained ms | sustained |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...steps.map((s) => `| ${s.rate} | ${s.sent} | ${s.complete} | ${s.p50_ms} | ${s.p95_ms} | ${s.p99_ms} | ${s.drained_ms ?? '>10,000'} | ${s.sustained ? 'yes' : 'no'} |`),
+    '',
+    `CPU per sample at the sustained maximum (µs; ${Object.values(cpu).reduce((a, b) => a + b, 0)} µs in all):`,
+    '',
+    '| process | µs/sample |',
+    '| --- | ---: |',
+    ...Object.entries(cpu).sort((a, b) => b[1] - a[1]).map(([name, us]) => `| ${name} | ${us} |`),
+    '',
+    'Peak resident memory (VmHWM) over the whole run:',
+    '',
+    '| process | MB |',
+    '| --- | ---: |',
+    ...Object.entries(rss).map(([name, mb]) => `| ${name} | ${mb} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/**
+ * The whole pipeline on this machine: Kafka's and COPY's own ceilings, the highest sample rate
+ * that the four processors and the sink carry with every enrichment written, the latency from a
+ * sample's time to its last row at 25 % and 50 % of that rate, and each process's peak memory.
+ */
+export async function runE2eBench(): Promise<Record<string, unknown>> {
+  const id = randomBytes(3).toString('hex');
+  const prefix = `bench-e2e-${id}.`;
+  const settings = loadConfig(pipelineOptions, { topicPrefix: prefix });
+  const scratch = scratchDatabase('bench');
+  const kafka = createKafka(settings, 'bench-e2e');
+  const admin = kafka.admin();
+  await scratch.create();
+  const pool = createPool(scratch.settings, 1);
+  const stages: Stage[] = [];
+  try {
+    await migrate(scratch.settings, createLogger('bench-migrate'));
+    const { records, bytes } = sampleRecords();
+    const copy = await copyCeiling(scratch.settings, records);
+    console.log(`COPY ceiling: ${copy} rows/s (${records.length} samples into gpu_samples)`);
+    await withClient(scratch.settings, (c) => c.query('TRUNCATE gpu_samples, gpu_devices'));
+    await admin.connect();
+    const perfTopic = `${prefix}perf`;
+    await admin.createTopics({ topics: [{ topic: perfTopic, numPartitions: settings.topicPartitions, replicationFactor: settings.topicReplicationFactor }], waitForLeaders: true });
+    const ceiling = measureKafkaCeiling(settings.kafkaBrokers.join(','), perfTopic, 500_000, bytes);
+    console.log(`Kafka ceiling (${bytes}-byte records): produce ${ceiling.producer_per_s}/s, consume ${ceiling.consumer_per_s}/s`);
+
+    const client = await pool.connect();
+    try {
+      await addIngestClock(client);
+      const env = { GPUMON_TOPIC_PREFIX: prefix, DATABASE_URL: scratch.settings.databaseUrl };
+      const topics = startStage('topics', ['topics'], env);
+      if ((await topics.exited) !== 0) throw new Error(`gpumon topics failed:\n${topics.output()}`);
+      stages.push(startStage('sink', ['sink', '--group', `bench-e2e-${id}-sink`], env));
+      for (const name of PROCESSORS) stages.push(startStage(name, ['process', name, '--group', `bench-e2e-${id}-${name}`], env));
+      const run: Run = { settings, hostPrefix: `bench-e2e-${id}`, client, stages };
+      // Every process joined its group and warm: a small load, fully written.
+      console.log('warming up');
+      await runStep(run, 200, 10);
+
+      const { max, steps } = await findSustainedMax(run);
+      const rate = max?.rate ?? 0;
+      const quarter = await runStep(run, Math.max(8, rate / 4), LATENCY_TICKS);
+      const half = await runStep(run, Math.max(8, rate / 2), LATENCY_TICKS);
+      const rss = Object.fromEntries(stages.map((s) => [s.name, peakRssMb(s)]));
+      const cpu = max?.cpu_us_per_sample ?? {};
+      const dbRowsPerSample = await rowsPerSample(client);
+      const result: Headline & Record<string, unknown> = {
+        date: new Date().toISOString(),
+        machine: describeMachine(),
+        samples_per_s: rate,
+        kafka_ceiling_per_s: Math.min(ceiling.producer_per_s, ceiling.consumer_per_s),
+        kafka_producer_per_s: ceiling.producer_per_s,
+        kafka_consumer_per_s: ceiling.consumer_per_s,
+        record_bytes: bytes,
+        copy_ceiling_rows_per_s: copy,
+        db_rows_per_s: Math.round(rate * dbRowsPerSample),
+        rate_25pct: quarter.rate, p50_ms_at_25pct: quarter.p50_ms, p95_ms_at_25pct: quarter.p95_ms, p99_ms_at_25pct: quarter.p99_ms,
+        rate_50pct: half.rate, p50_ms_at_50pct: half.p50_ms, p95_ms_at_50pct: half.p95_ms, p99_ms_at_50pct: half.p99_ms,
+        peak_rss_mb: rss,
+        cpu_us_per_sample_at_max: cpu,
+        targets: TARGETS,
+        // The CDFs are in the plot; the JSON keeps each step's figures.
+        steps: [...steps, quarter, half].map((step) => ({ ...step, cdf_ms: undefined })),
+      };
+
+      const dir = `${RESULTS}e2e-${result.date.replace(/[:.]/g, '-')}`;
+      mkdirSync(dir, { recursive: true });
+      const svg = latencySvg(`gpumon end to end: sample time to its last row (${result.machine.cpus} CPUs)`, [
+        { label: `25 % load, ${quarter.rate} samples/s`, color: '#1f77b4', cdfMs: quarter.cdf_ms },
+        { label: `50 % load, ${half.rate} samples/s`, color: '#d62728', cdfMs: half.cdf_ms },
+      ]);
+      writeFileSync(`${dir}/latency.svg`, svg);
+      writeFileSync(`${dir}/latency.png`, svgToPng(svg));
+      writeFileSync(`${dir}/result.json`, `${JSON.stringify(result, null, 2)}\n`);
+      writeFileSync(`${dir}/result.md`, markdown(result, steps, rss, cpu));
+      table([{
+        samples_per_s: rate, kafka_ceiling_per_s: result.kafka_ceiling_per_s, ratio_to_kafka: Math.round((rate / result.kafka_ceiling_per_s) * 1000) / 1000,
+        db_rows_per_s: result.db_rows_per_s, copy_ceiling_rows_per_s: copy, ratio_to_copy: Math.round((result.db_rows_per_s / copy) * 100) / 100,
+        p99_ms_at_25pct: quarter.p99_ms, p99_ms_at_50pct: half.p99_ms, max_rss_mb: Math.max(...Object.values(rss)),
+      }]);
+      table(Object.entries(rss).map(([process, mb]) => ({ process, peak_rss_mb: mb, cpu_us_per_sample_at_max: cpu[process] ?? '' })));
+      console.log(`wrote ${dir}/result.json, result.md, latency.png`);
+      return result;
+    } finally {
+      client.release();
+    }
+  } finally {
+    await stopStages(stages);
+    await pool.end();
+    await admin.disconnect();
+    await scratch.drop();
+    await removeTopics(kafka, createRegistryClient(settings), prefix);
+  }
+}

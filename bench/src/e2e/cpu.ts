@@ -1,0 +1,55 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** Where stack.sh keeps the pids of the services it started. */
+const RUN_DIR = `${process.env.GPUMON_HOME ?? fileURLToPath(new URL('../../../.gpumon', import.meta.url))}/run`;
+
+/**
+ * CPU seconds (user + system, all threads) a process has used so far; 0 once it is gone. With
+ * `reaped`, also what its children used that have exited (PostgreSQL's ended backends).
+ */
+export function cpuSeconds(pid: number, reaped = false): number {
+  try {
+    // Fields after the command name, which may hold spaces: utime, stime, cutime, cstime are the 12th to 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ').map(Number);
+    return (fields[11]! + fields[12]! + (reaped ? fields[13]! + fields[14]! : 0)) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function stackPid(service: string): number | undefined {
+  try {
+    return Number(readFileSync(`${RUN_DIR}/${service}.pid`, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/** Children of `parent` (PostgreSQL's backends and workers under the postmaster). */
+function childrenOf(parent: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      if (ppid === parent) found.push(Number(entry));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return found;
+}
+
+/** CPU seconds so far of the stack that stack.sh started: Kafka, the registry, PostgreSQL with its backends. */
+export function stackCpuSeconds(): Record<'kafka' | 'registry' | 'postgres', number> {
+  const postmaster = stackPid('postgres');
+  const postgres = postmaster === undefined ? 0 : cpuSeconds(postmaster, true) + childrenOf(postmaster).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const kafka = stackPid('kafka');
+  const registry = stackPid('registry');
+  return {
+    kafka: kafka === undefined ? 0 : cpuSeconds(kafka),
+    registry: registry === undefined ? 0 : cpuSeconds(registry),
+    postgres,
+  };
+}
