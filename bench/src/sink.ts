@@ -13,6 +13,7 @@ import { loadConfig } from '@gpumon/runtime/config';
 import { withClient, type DatabaseSettings } from '@gpumon/runtime/database';
 import { createKafka } from '@gpumon/runtime/kafka';
 import { createLogger } from '@gpumon/runtime/log';
+import { NODE_HEAP_ARGS } from '@gpumon/runtime/node-heap';
 import { pipelineOptions, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { createRegistryClient } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
@@ -68,14 +69,14 @@ function peakRssMb(pid: number): number {
 }
 
 /**
- * `gpumon sink` as its own process, as it runs in production, in a fresh group from the oldest
+ * `gpumon sink` as its own process, as it runs in production (with the heap limit of docs/scaling.md), in a fresh group from the oldest
  * record: rows/s from its first commit to its last, and its peak memory alone.
  * GPUMON_BENCH_SINK_NODE_ARGS gives it node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
 async function sinkRate(settings: PipelineSettings & DatabaseSettings, count: number): Promise<{ perS: number; rssMb: number }> {
   const groupId = `bench-sink-${randomBytes(3).toString('hex')}`;
   const nodeArgs = process.env.GPUMON_BENCH_SINK_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
-  const sink = spawn(process.execPath, [...nodeArgs, CLI, 'sink', '--streams', 'samples', '--group', groupId], {
+  const sink = spawn(process.execPath, [...NODE_HEAP_ARGS, ...nodeArgs, CLI, 'sink', '--streams', 'samples', '--group', groupId], {
     env: { ...process.env, GPUMON_TOPIC_PREFIX: settings.topicPrefix ?? '', DATABASE_URL: settings.databaseUrl },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -100,7 +100,7 @@ describe('gpumon agent, end to end', () => {
     const lost = await eventually('a lost record with the Xid', async () => {
       const all = (await rows()).filter((r) => r.gpu_uuid === second.gpu_uuid && r.gpu_lost && r.xid_events.length > 0);
       return all.length > 0 ? all[0] : undefined;
-    }, 50_000);
+    }, 50_000, () => `--- agent (last 4 KB) ---\n${agent.output().slice(-4096)}\n--- sink (last 4 KB) ---\n${sink.output().slice(-4096)}`);
     expect(lost).toMatchObject({
       gpu_uuid: second.gpu_uuid, hostname, pci_bus_id: second.pci_bus_id, product_name: second.product_name, gpu_lost: true,
       temperature_gpu_c: null, power_draw_w: null, utilization_gpu_pct: null,

@@ -29,13 +29,16 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
   };
 }
 
-/** Polls `check` until it returns a value or `timeoutMs` passes. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+/**
+ * Polls `check` until it returns a value or `timeoutMs` passes; on time-out the error carries what
+ * `diagnose` says (the logs of the processes involved, say), so a rare failure explains itself.
+ */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, diagnose?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${diagnose === undefined ? '' : `\n${diagnose()}`}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
