@@ -21,19 +21,23 @@ function runbookOf(reason: HealthReason): string {
   return RUNBOOK[reason.code] ?? 'see the health reasons';
 }
 
-/** One alert per WARN or FAIL reason of a verdict, keyed by rule and GPU, so each problem pages once and resolves on its own. */
+/**
+ * One alert per rule (reason code) that a verdict WARNs or FAILs on, keyed by rule and GPU, so each
+ * problem pages once and resolves on its own. Several Xid events of one code in a sample are one
+ * problem, so one alert (two would share a key, and the table would keep only the first).
+ */
 export function healthAlerts(health: GpuHealth, resolveAfterMs: number): GpuAlert[] {
-  return health.reasons
-    .filter((r) => r.verdict !== 'PASS')
-    .map((r) => buildAlert({
-      time: health.time,
-      gpu_uuid: health.gpu_uuid,
-      hostname: health.hostname,
-      rule: `health_${r.code}`,
-      source: 'score-health',
-      severity: r.verdict === 'FAIL' ? 'CRITICAL' : 'WARNING',
-      summary: `${health.hostname} ${health.gpu_uuid}: ${r.message} (health ${health.verdict}, score ${health.score})`,
-      runbook: runbookOf(r),
-      labels: { subsystem: r.subsystem.toLowerCase(), verdict: r.verdict },
-    }, resolveAfterMs));
+  const firstByCode = new Map<string, HealthReason>();
+  for (const r of health.reasons) if (r.verdict !== 'PASS' && !firstByCode.has(r.code)) firstByCode.set(r.code, r);
+  return [...firstByCode.values()].map((r) => buildAlert({
+    time: health.time,
+    gpu_uuid: health.gpu_uuid,
+    hostname: health.hostname,
+    rule: `health_${r.code}`,
+    source: 'score-health',
+    severity: r.verdict === 'FAIL' ? 'CRITICAL' : 'WARNING',
+    summary: `${health.hostname} ${health.gpu_uuid}: ${r.message} (health ${health.verdict}, score ${health.score})`,
+    runbook: runbookOf(r),
+    labels: { subsystem: r.subsystem.toLowerCase(), verdict: r.verdict },
+  }, resolveAfterMs));
 }
