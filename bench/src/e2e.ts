@@ -251,7 +251,7 @@ export async function runE2eBench(): Promise<Record<string, unknown>> {
       const rate = max?.rate ?? 0;
       const quarter = await runStep(run, Math.max(8, rate / 4), LATENCY_TICKS);
       const half = await runStep(run, Math.max(8, rate / 2), LATENCY_TICKS);
-      const rss = Object.fromEntries(stages.map((s) => [s.name, peakRssMb(s)]));
+      const rss = Object.fromEntries(stages.map((s) => [s.name, peakRssMb(s.child.pid!)]));
       const cpu = max?.cpu_us_per_sample ?? {};
       const dbRowsPerSample = await rowsPerSample(client);
       const result: Headline & Record<string, unknown> = {

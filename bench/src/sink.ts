@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +21,7 @@ import { copyText } from '@gpumon/sink-timescaledb/copy-text';
 import { tableOf } from '@gpumon/sink-timescaledb/tables';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
+import { peakRssMb } from './e2e/stages.js';
 import { table } from './measure.js';
 
 const TARGET_RATIO = 0.7;
@@ -61,12 +61,6 @@ export async function copyCeiling(settings: DatabaseSettings, records: ReadonlyA
 }
 
 const CLI = fileURLToPath(new URL('../../cli/bin/gpumon.js', import.meta.url));
-
-/** Peak resident memory of a running process (VmHWM), in MB. */
-function peakRssMb(pid: number): number {
-  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Math.round(Number(kb) / 1024);
-}
 
 /**
  * `gpumon sink` as its own process, as it runs in production (with the heap limit of docs/scaling.md), in a fresh group from the oldest

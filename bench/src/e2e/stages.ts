@@ -27,9 +27,9 @@ export function startStage(name: string, args: string[], env: Record<string, str
 }
 
 /** Peak resident memory of a running process so far (VmHWM), in MB; 0 once it is gone. */
-export function peakRssMb(stage: Stage): number {
+export function peakRssMb(pid: number): number {
   try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${stage.child.pid}/status`, 'utf8'))?.[1];
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
     return Math.round(Number(kb) / 1024);
   } catch {
     return 0;
