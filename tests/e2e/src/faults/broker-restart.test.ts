@@ -99,7 +99,7 @@ describe('faults: Kafka broker restart', () => {
     await eventually('rounds collected after the outage written', async () => {
       const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM gpu_samples WHERE hostname = $1 AND time > $2', [hostname, new Date(back)]);
       return rows[0]!.n >= 8 ? true : undefined;
-    }, 120_000);
+    }, 120_000, () => [...stages].map(([stage, p]) => `--- ${stage} (last 3 KB) ---\n${p.output().slice(-3072)}`).join('\n'));
     // No more rounds: what the agent collected is final once its spool is empty.
     writeFileSync(modeFile, 'fail');
     await eventually('the spool sent', async () => ((await spooled()) === 0 && (await sent()) === (await received()) ? true : undefined));
