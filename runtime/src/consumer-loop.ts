@@ -36,10 +36,12 @@ export interface ConsumerLoopOptions {
   registry: Registry;
   /**
    * Handles every message of one partition's batch; offsets are committed only after it resolves,
-   * or, when it returns a DeferredCommit, once that is durable, while the loop fetches on.
+   * or, when it returns a DeferredCommit, once that is durable, while the loop fetches on. The loop
+   * heartbeats after the commit: one before it, finding the group rebalancing, would fail the batch
+   * whose effects are done, and the next owner would repeat them.
    */
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a handler whose batch is done when it returns returns nothing
-  handleBatch(batch: Batch, heartbeat: () => Promise<void>): Promise<void | DeferredCommit>;
+  handleBatch(batch: Batch): Promise<void | DeferredCommit>;
   /**
    * Records handed over but not yet durable, at most, for handlers that defer (default 10,000);
    * beyond it the loop waits. It bounds the memory a consumer holds while its writes are slower than its fetches.
@@ -149,7 +151,7 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       // A kafkajs restart still joining the group when stop() came runs on out of its reach: ended for good here, before it handles anything.
       if (stopping) throw new kafkajs.KafkaJSNonRetriableError(`consumer group ${groupId} is stopping`);
-      const handled = await options.handleBatch(batch, heartbeat);
+      const handled = await options.handleBatch(batch);
       // Resolving moves this consumer's fetch position; committing makes it survive a restart.
       resolveOffset(batch.lastOffset());
       if (handled === undefined) {

@@ -134,14 +134,23 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings, topics
   return missing;
 }
 
-/** Asks whichever broker answers until every partition of `topics` has a leader; new topics reach the brokers a moment apart. */
+/**
+ * Asks whichever broker answers until every partition of `topics` has a leader that answers as
+ * one. New topics reach the brokers a moment apart, and a broker names itself leader in its
+ * metadata a moment before it takes writes: a produce in between fails with NOT_LEADER_OR_FOLLOWER
+ * for some partitions only, and kafkajs's retry of the whole request duplicates the others.
+ * Offsets are answered by the leader alone, so a partition whose offsets come back takes writes.
+ */
 async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let notYet: unknown;
     try {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
-      if (metadata.every((t) => t.partitions.every((p) => p.leader >= 0))) return;
+      if (metadata.every((t) => t.partitions.every((p) => p.leader >= 0))) {
+        for (const topic of topics) await admin.fetchTopicOffsets(topic);
+        return;
+      }
     } catch (error) {
       notYet = error;
     }

@@ -137,7 +137,7 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
     fromBeginning: settings.fromBeginning,
     sessionTimeoutMs: settings.sessionTimeout,
     log,
-    handleBatch: async (batch, heartbeat) => {
+    handleBatch: async (batch) => {
       const { decoded, letters } = await decodeBatch(batch, (v) => input.decode(v), deadLetters, counters, log, stopping.signal, validate);
       const byTopic = new Map<string, Message[]>([[deadLetters.topic, letters]]);
       const results = await stage.transformBatch(decoded.map((d) => d.record));
@@ -168,7 +168,6 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
         stopping.signal,
       );
       for (const { topic, messages } of topicMessages) if (topic !== deadLetters.topic) counters.add('sent', messages.length);
-      await heartbeat();
     },
   });
 

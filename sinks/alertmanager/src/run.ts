@@ -44,7 +44,7 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
     topics: [pipeline.codecs.alerts.topic],
     fromBeginning: settings.fromBeginning,
     log,
-    handleBatch: async (batch, heartbeat) => {
+    handleBatch: async (batch) => {
       const { decoded, letters } = await decodeBatch(batch, (v) => pipeline.codecs.alerts.decode(v), deadLetters, counters, log, stopping.signal);
       if (decoded.length > 0) {
         try {
@@ -58,7 +58,6 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
       if (letters.length > 0) {
         await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: deadLetters.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
       }
-      await heartbeat();
     },
   });
   const server = await startMetricsServer(settings.metricsPort, registry, async () => {
