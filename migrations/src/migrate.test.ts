@@ -16,8 +16,18 @@ const log = createLogger('migrate-test');
 const ALL = [
   '0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key',
   '0007_chunks_retention', '0008_devices', '0009_views', '0010_roles', '0011_model_registry',
-  '0012_slowdown_margin',
+  '0012_slowdown_margin', '0013_attribution',
 ];
+
+/**
+ * Avro fields that are not columns of their stream's table: each element of these arrays is a row
+ * of a child hypertable (and, for samples, a sighting in the gpu_workloads dimension), so pods and
+ * jobs are rows referenced by workload_id, not strings repeated in every sample.
+ */
+const CHILD_TABLE_FIELDS: Partial<Record<Stream, Record<string, string>>> = {
+  samples: { workloads: 'gpu_workload_samples' },
+  economics: { workloads: 'gpu_workload_costs' },
+};
 
 beforeAll(() => db.create());
 afterAll(() => db.drop());
@@ -53,10 +63,41 @@ describe('migrations', () => {
       hypertable: (await c.query(`SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = $1`, [table])).rowCount,
     }));
     expect(hypertable).toBe(1);
-    expect(columns).toEqual(schemaOf(stream).fields.map((f) => {
+    const childFields = CHILD_TABLE_FIELDS[stream] ?? {};
+    expect(columns).toEqual(schemaOf(stream).fields.filter((f) => !(f.name in childFields)).map((f) => {
       const expected = expectedColumn(f.type);
       return { column_name: f.name, data_type: expected.type, is_nullable: expected.nullable ? 'YES' : 'NO' };
     }));
+  });
+
+  it('make the child fields hypertables of their own whose key (nulls included) makes a replayed row add nothing', async () => {
+    const { hypertables, inserted } = await withClient(scratch, async (c) => {
+      const rows = [
+        `INSERT INTO gpu_workload_samples VALUES (now(), 'GPU-1', 'slurm:42', NULL, NULL, '[]', NULL) ON CONFLICT DO NOTHING`,
+        `INSERT INTO gpu_workload_costs VALUES (now(), 'GPU-1', NULL, 'unattributed', 1, 0.1, 100, 0, 100, 'USD', 10) ON CONFLICT DO NOTHING`,
+      ];
+      await c.query('BEGIN');
+      const counts: number[] = [];
+      // now() is the transaction's start: the second round repeats the first one's keys.
+      for (const sql of [...rows, ...rows]) counts.push((await c.query(sql)).rowCount ?? -1);
+      await c.query('ROLLBACK');
+      return {
+        hypertables: (await c.query(`SELECT hypertable_name FROM timescaledb_information.hypertables
+                                      WHERE hypertable_name LIKE 'gpu\\_workload\\_%' ORDER BY 1`)).rows.map((r) => r.hypertable_name),
+        inserted: counts,
+      };
+    });
+    expect(hypertables).toEqual(Object.values(CHILD_TABLE_FIELDS).flatMap((fields) => Object.values(fields!)).sort());
+    expect(inserted).toEqual([1, 1, 0, 0]);
+  });
+
+  it('keep pods and jobs in the gpu_workloads dimension, keyed by workload_id', async () => {
+    const columns = await withClient(scratch, (c) => c.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_name = 'gpu_workloads' ORDER BY ordinal_position`));
+    expect(columns.rows.map((r) => r.column_name)).toEqual([
+      'workload_id', 'kind', 'cluster', 'namespace', 'pod', 'pod_uid', 'container', 'job_id', 'job_user', 'account', 'partition',
+      'source', 'first_seen', 'last_seen',
+    ]);
   });
 
   it('leave no object without the gpu_ prefix, chunks and data included', async () => {

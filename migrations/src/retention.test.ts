@@ -25,7 +25,7 @@ describe('retention', () => {
       `SELECT hypertable_name, time_interval FROM timescaledb_information.dimensions ORDER BY hypertable_name`));
     expect(Object.fromEntries(rows.map((r) => [r.hypertable_name, r.time_interval]))).toEqual({
       gpu_alerts: { days: 7 }, gpu_anomalies: { days: 7 }, gpu_economics: { days: 1 }, gpu_health: { days: 1 },
-      gpu_predictions: { days: 1 }, gpu_samples: { hours: 6 },
+      gpu_predictions: { days: 1 }, gpu_samples: { hours: 6 }, gpu_workload_costs: { days: 1 }, gpu_workload_samples: { days: 1 },
     });
   });
 
@@ -35,7 +35,8 @@ describe('retention', () => {
       policies: (await c.query(`SELECT proc_name, hypertable_name FROM timescaledb_information.jobs
                                  WHERE proc_name IN ('policy_retention', 'policy_compression') ORDER BY 1, 2`)).rows,
     }));
-    const tables = ['gpu_alerts', 'gpu_anomalies', 'gpu_economics', 'gpu_health', 'gpu_predictions', 'gpu_samples'];
+    const tables = ['gpu_alerts', 'gpu_anomalies', 'gpu_economics', 'gpu_health', 'gpu_predictions', 'gpu_samples',
+      'gpu_workload_costs', 'gpu_workload_samples'];
     expect(policies).toEqual(license === 'apache' ? [] : ['policy_compression', 'policy_retention'].flatMap(
       (proc_name) => tables.map((hypertable_name) => ({ proc_name, hypertable_name }))));
   });

@@ -54,7 +54,17 @@ describe('roles', () => {
                       ON CONFLICT (gpu_uuid) DO UPDATE SET last_seen = GREATEST(gpu_devices.last_seen, EXCLUDED.last_seen)`;
       await c.query(upsert);
       expect((await c.query(upsert)).rowCount).toBe(1);
-      expect((await c.query(`SELECT count(*)::int AS n FROM gpu_retention`)).rows[0].n).toBe(6);
+      const workload = `INSERT INTO gpu_workloads (workload_id, kind, source, first_seen, last_seen) VALUES ('slurm:42', 'SLURM_JOB', 'slurm-job-map', now(), now())
+                        ON CONFLICT (workload_id) DO UPDATE SET last_seen = GREATEST(gpu_workloads.last_seen, EXCLUDED.last_seen)`;
+      await c.query(workload);
+      expect((await c.query(workload)).rowCount).toBe(1);
+      await c.query('BEGIN');
+      await c.query(`CREATE TEMP TABLE gpu_stage_workload_samples (LIKE gpu_workload_samples INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+      await c.query(`INSERT INTO gpu_stage_workload_samples VALUES (now(), 'GPU-1', 'slurm:42', NULL, NULL, '[4242]', 1024)`);
+      const staged = await c.query(`INSERT INTO gpu_workload_samples SELECT * FROM gpu_stage_workload_samples ON CONFLICT DO NOTHING`);
+      await c.query('COMMIT');
+      expect(staged.rowCount).toBe(1);
+      expect((await c.query(`SELECT count(*)::int AS n FROM gpu_retention`)).rows[0].n).toBe(8);
     });
   });
 
@@ -83,7 +93,7 @@ describe('roles', () => {
     await withClient(analyst, async (c) => {
       for (const sql of [
         `INSERT INTO gpu_health VALUES ${HEALTH_ROW}`, `UPDATE gpu_health SET score = 0`, `DELETE FROM gpu_health`,
-        `UPDATE gpu_devices SET serial = NULL`, `CREATE TABLE gpu_mine (x int)`, `CREATE TEMP TABLE gpu_scratch (x int)`,
+        `UPDATE gpu_devices SET serial = NULL`, `UPDATE gpu_workloads SET job_user = NULL`, `CREATE TABLE gpu_mine (x int)`, `CREATE TEMP TABLE gpu_scratch (x int)`,
         `CREATE VIEW gpu_mine AS SELECT 1`, `SELECT * FROM gpu_migrations`, `SELECT * FROM private_notes`,
         `SELECT * FROM gpu_drop_old_chunks()`, `DROP VIEW gpu_fleet_health_now`,
       ]) await expect(c.query(sql), sql).rejects.toMatchObject(denied);
@@ -97,7 +107,8 @@ describe('roles', () => {
     expect(rows.map((r) => r.grant)).toEqual([
       'gpu_alerts INSERT,SELECT', 'gpu_anomalies INSERT,SELECT', 'gpu_devices INSERT,SELECT,UPDATE', 'gpu_economics INSERT,SELECT',
       'gpu_feature_definitions INSERT,SELECT,UPDATE', 'gpu_health INSERT,SELECT', 'gpu_models INSERT,SELECT,UPDATE', 'gpu_predictions INSERT,SELECT',
-      'gpu_retention SELECT', 'gpu_samples INSERT,SELECT',
+      'gpu_retention SELECT', 'gpu_samples INSERT,SELECT', 'gpu_workload_costs INSERT,SELECT', 'gpu_workload_samples INSERT,SELECT',
+      'gpu_workloads INSERT,SELECT,UPDATE',
     ]);
   });
 });

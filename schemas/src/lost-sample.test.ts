@@ -14,6 +14,7 @@ describe('lostSample', () => {
       ...defaults, gpu_index: 3, serial: 'S1', pci_bus_id: '00000000:3B:00.0', product_name: 'NVIDIA H100 80GB HBM3',
       driver_version: '550.90.07', temperature_gpu_c: 40, power_draw_w: 300, ecc_volatile_dbe: 0, throttle_gpu_idle: false,
       xid_events: [{ time: 1, code: 13, pci_id: '0000:3b:00', message: 'm' }],
+      processes: [], workloads: [], attribution_problems: ['pid 7: exited before /proc was read'],
     };
     const lost = lostSample(last, 2000);
     expect(type.isValid(lost)).toBe(true);
@@ -21,7 +22,7 @@ describe('lostSample', () => {
       time: 2000, gpu_uuid: 'GPU-1', hostname: 'h', source: 'AGENT', gpu_index: 3, serial: 'S1', pci_bus_id: '00000000:3B:00.0',
       product_name: 'NVIDIA H100 80GB HBM3', driver_version: '550.90.07', gpu_lost: true,
       temperature_gpu_c: null, power_draw_w: null, ecc_volatile_dbe: null, throttle_gpu_idle: null, xid_events: [], mig_instances: [],
-      features: null, simulated_fault: null,
+      features: null, simulated_fault: null, processes: null, workloads: null, attribution_problems: [],
     });
   });
 });

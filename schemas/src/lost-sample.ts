@@ -1,3 +1,4 @@
+import { schemaOf } from './avro.js';
 import type { GpuSample } from './types.generated.js';
 
 /** What stays known about a GPU that stopped answering: who and where it is, not what it reads. */
@@ -6,6 +7,9 @@ const IDENTITY = [
   'driver_version', 'cuda_version', 'vbios_version', 'nvsmi_schema',
 ] as const satisfies ReadonlyArray<keyof GpuSample>;
 
+/** Fields that can say "not read" (null); the others that hold lists can only say "none" ([]). */
+const NULLABLE: ReadonlySet<string> = new Set(schemaOf('samples').fields.filter((f) => Array.isArray(f.type) && f.type.includes('null')).map((f) => f.name));
+
 /**
  * The explicit record a producer emits for a GPU it saw before that no longer answers (fallen off
  * the bus): its identity from `last`, every reading null, `gpu_lost` true. Consumers get a record,
@@ -13,7 +17,8 @@ const IDENTITY = [
  */
 export function lostSample(last: GpuSample, time: number): GpuSample {
   const lost: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(last)) lost[field] = Array.isArray(value) ? [] : null;
+  // Its processes and workloads are unknown, not none: null where the schema allows it.
+  for (const [field, value] of Object.entries(last)) lost[field] = Array.isArray(value) && !NULLABLE.has(field) ? [] : null;
   for (const field of IDENTITY) lost[field] = last[field];
   return { ...(lost as unknown as GpuSample), time, gpu_lost: true };
 }

@@ -139,6 +139,62 @@ export interface SimulatedFault {
   failure_time: number;
 }
 
+/** One process nvidia-smi lists on the GPU (processes/process_info). */
+export interface GpuProcess {
+  /** Process id in the host's PID namespace, as nvidia-smi prints it. */
+  pid: number;
+  /** Process type as nvidia-smi prints it: C (compute), G (graphics), C+G, or M / M+C on MIG. */
+  type: null | string;
+  /** Process name or path as nvidia-smi prints it. */
+  name: null | string;
+  /** GPU memory the process holds (MiB). */
+  used_memory_mib: null | number;
+  /** MIG GPU instance the process runs in. */
+  gpu_instance_id: null | number;
+  /** MIG compute instance the process runs in. */
+  compute_instance_id: null | number;
+  /** The workload (in workloads) the process belongs to; null when no pod or job was found for it. */
+  workload_id: null | string;
+}
+
+export type WorkloadKind = 'KUBERNETES_POD' | 'SLURM_JOB';
+
+/** A Kubernetes pod container or Slurm job on the GPU (or on one of its MIG slices). */
+export interface Workload {
+  /** Stable key of the workload across GPUs and hosts: k8s:<namespace>/<pod>/<container> where the kubelet names it (k8s:pod-<pod uid>/<container id, 12 hex digits> where only the cgroup does), slurm:<job id>; with a cluster name configured, k8s:<cluster>/<namespace>/<pod>/<container> and slurm:<cluster>/<job id>. */
+  workload_id: string;
+  /** KUBERNETES_POD: a container of a pod; SLURM_JOB: a Slurm job. */
+  kind: WorkloadKind;
+  /** Where the attribution came from: cgroup, pod-resources, slurm-job-map, environ, or simulator. */
+  source: string;
+  /** GPU or MIG device UUID the workload holds (MIG-... for a slice), as the kubelet or the Slurm prolog names it. */
+  device_uuid: null | string;
+  /** MIG GPU instance the workload runs in. */
+  gpu_instance_id: null | number;
+  /** Cluster name the agent is configured with (Kubernetes or Slurm cluster). */
+  cluster: null | string;
+  /** Kubernetes namespace. */
+  namespace: null | string;
+  /** Kubernetes pod name. */
+  pod: null | string;
+  /** Kubernetes pod UID. */
+  pod_uid: null | string;
+  /** Container name, or the container id where only the cgroup names it. */
+  container: null | string;
+  /** Slurm job id as SLURM_JOB_ID gives it (an array task has its own job id). */
+  job_id: null | string;
+  /** Slurm job user. */
+  user: null | string;
+  /** Slurm account. */
+  account: null | string;
+  /** Slurm partition. */
+  partition: null | string;
+  /** Its processes on this GPU (host PIDs); empty when it holds the GPU with nothing running. */
+  pids: number[];
+  /** GPU memory its processes hold on this GPU (MiB); null when none of them runs. */
+  used_memory_mib: null | number;
+}
+
 /** One reading of one GPU (or MIG-enabled parent GPU) at one instant, as nvidia-smi -q -x reports it or as the simulator models it. Key: GPU UUID. Absent, N/A and deprecated readings are null, never 0. */
 export interface GpuSample {
   /** When the reading was taken (Unix epoch, milliseconds, UTC). */
@@ -305,6 +361,12 @@ export interface GpuSample {
   interval_s: null | number;
   /** Degrees left before hardware slowdown, as the driver reports it (°C): gpu_temp_slow_threshold − gpu_temp on boards that print absolute thresholds, gpu_temp_tlimit − gpu_temp_slow_tlimit_threshold on boards that print the T.Limit scale instead (Ada and later on drivers 575+, where temperature_slowdown_c is null); negative when past it. */
   temperature_slowdown_margin_c: null | number;
+  /** Processes on the GPU as nvidia-smi lists them; null when not read (producers older than this field, or a process list that reads N/A), [] when none runs. */
+  processes: null | GpuProcess[];
+  /** Pods and jobs on the GPU, keyed on the GPU or MIG UUID, never an index; null when attribution is off (or the producer predates it), [] when none was found. */
+  workloads: null | Workload[];
+  /** Why attribution of this GPU is incomplete this round, one reason each, e.g. "pid 4242: exited before /proc was read", "pod-resources /var/lib/kubelet/pod-resources/kubelet.sock: no answer in 1000 ms". Sampling never fails for these. */
+  attribution_problems: string[];
 }
 
 /** DCGM-style verdict. */
@@ -426,6 +488,24 @@ export interface GpuPrediction {
   currency: null | string;
 }
 
+/** The part of the GPU's interval charged to one workload (or to none). */
+export interface WorkloadCost {
+  /** The workload charged, as in the sample's workloads (join gpu_workloads); null for the part no workload holds (unattributed). */
+  workload_id: null | string;
+  /** Team the workload belongs to by the team mapping; unassigned when no rule matches, unattributed for the part no workload holds. */
+  team: string;
+  /** Fraction of the GPU charged to it (0 to 1): the share of memory its processes hold among the GPU's workloads, even shares where no memory is read, the slice's share of memory on MIG (docs/attribution.md). */
+  share: number;
+  /** Its share of the energy (kWh). */
+  energy_kwh: number;
+  /** Its share of the cost of holding the GPU (currency micro-units). */
+  allocated_cost_micros: number;
+  /** Its share of the used cost (currency micro-units). */
+  used_cost_micros: number;
+  /** Allocated minus used (currency micro-units). */
+  idle_cost_micros: number;
+}
+
 /** Cost, energy and carbon of one GPU over one sample interval, from price-usage, in OpenCost's vocabulary. Money is in integer micro-units of the currency (1 USD = 1,000,000). Key: GPU UUID. */
 export interface GpuEconomics {
   /** Time of the sample the interval ends at (Unix epoch, milliseconds). */
@@ -456,6 +536,8 @@ export interface GpuEconomics {
   co2e_kg: number;
   /** Allocated cost divided by the GPU-hours actually used (currency micro-units per used GPU-hour); null when the GPU was idle for the whole interval. */
   cost_per_used_gpu_hour_micros: null | number;
+  /** The interval's cost split among the workloads on the GPU; the parts add up to the GPU's figures. Empty when the sample carried no attribution. */
+  workloads: WorkloadCost[];
 }
 
 export type AlertSeverity = 'INFO' | 'WARNING' | 'CRITICAL';

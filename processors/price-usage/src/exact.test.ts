@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dividedBy, exact, floor, roundHalfEven, times } from './exact.js';
+import { apportion, dividedBy, exact, floor, roundHalfEven, times, type Ratio } from './exact.js';
 
 describe('exact arithmetic', () => {
   it('reads a number as the decimal it prints as', () => {
@@ -34,5 +34,34 @@ describe('exact arithmetic', () => {
     // 0.1 × 3 is 0.30000000000000004 in doubles.
     expect(times(exact(0.1), 3n)).toEqual({ num: 3n, den: 10n });
     expect(roundHalfEven(times(exact(0.1), 3n, 10n))).toBe(3n);
+  });
+
+  it('apportions by largest remainder, the earlier part first on a tie, and within caps', () => {
+    const thirds = [{ num: 1n, den: 3n }, { num: 1n, den: 3n }, { num: 1n, den: 3n }];
+    expect(apportion(10n, thirds)).toEqual([4n, 3n, 3n]);
+    expect(apportion(11n, thirds)).toEqual([4n, 4n, 3n]);
+    expect(apportion(7n, [{ num: 3n, den: 10n }, { num: 7n, den: 10n }])).toEqual([2n, 5n]);
+    expect(apportion(0n, thirds)).toEqual([0n, 0n, 0n]);
+    const split = [{ num: 6n, den: 10n }, { num: 4n, den: 10n }];
+    expect(apportion(1n, split)).toEqual([1n, 0n]);
+    expect(apportion(1n, split, [0n, 1n])).toEqual([0n, 1n]);
+    expect(() => apportion(2n, thirds, [1n, 0n, 0n])).toThrow('caps 1, 0, 0 leave no room for 2');
+  });
+
+  it('apportions exactly, each part within one of its quota, and used within allocated', () => {
+    const weights = fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 8 }).filter((w) => w.some((x) => x > 0));
+    fc.assert(fc.property(weights, fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.double({ min: 0, max: 1, noNaN: true }), (w, allocated, busy) => {
+      const total = BigInt(w.reduce((a, b) => a + b, 0));
+      const shares: Ratio[] = w.map((x) => ({ num: BigInt(x), den: total }));
+      const used = (allocated * BigInt(Math.round(busy * 1000))) / 1000n;
+      const a = apportion(allocated, shares);
+      const u = apportion(used, shares, a);
+      const within = (parts: bigint[], whole: bigint) => parts.every((part, i) => {
+        const off = part * total - whole * BigInt(w[i]!);
+        return off < total && off > -total;
+      });
+      return a.reduce((x, y) => x + y, 0n) === allocated && u.reduce((x, y) => x + y, 0n) === used
+        && u.every((part, i) => part >= 0n && part <= a[i]!) && within(a, allocated) && within(u, used);
+    }), { numRuns: 5000 });
   });
 });

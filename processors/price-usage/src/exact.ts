@@ -59,3 +59,45 @@ export function roundHalfEven(r: Ratio): bigint {
   if (twiceRemainder > r.den) return below + 1n;
   return below % 2n === 0n ? below : below + 1n;
 }
+
+export function plus(a: Ratio, b: Ratio): Ratio {
+  return a.den === b.den ? { num: a.num + b.num, den: a.den } : { num: a.num * b.den + b.num * a.den, den: a.den * b.den };
+}
+
+/** The nearest double, for measurements and display (a share, a fraction of energy), never for money. */
+export function toNumber(r: Ratio): number {
+  const whole = floor(r);
+  return Number(whole) + Number(r.num - whole * r.den) / Number(r.den);
+}
+
+/**
+ * Splits a whole number of micro-units by exact shares that add up to 1, so that the parts add up
+ * to the total exactly (the largest remainder method): each part gets the floor of its quota, and
+ * the units left over go one each to the parts with the largest fractions cut off, the earlier part
+ * first on a tie. With `caps`, no part gets more than its cap (caps at least the floors and adding
+ * up to at least the total): used cost split so that no part's used exceeds its allocated.
+ */
+export function apportion(total: bigint, shares: readonly Ratio[], caps?: readonly bigint[]): bigint[] {
+  const quotas = shares.map((share) => times(share, total));
+  const parts = quotas.map(floor);
+  const cutOff = quotas.map((q, i) => ({ num: q.num - parts[i]! * q.den, den: q.den }));
+  const order = parts.map((_, i) => i).sort((i, j) => compare(cutOff[j]!, cutOff[i]!) || i - j);
+  let left = total - parts.reduce((sum, part) => sum + part, 0n);
+  while (left > 0n) {
+    const before = left;
+    for (const i of order) {
+      if (left === 0n) break;
+      if (caps === undefined || parts[i]! < caps[i]!) {
+        parts[i] = parts[i]! + 1n;
+        left -= 1n;
+      }
+    }
+    if (left === before) throw new RangeError(`caps ${caps?.join(', ')} leave no room for ${total}`);
+  }
+  return parts;
+}
+
+function compare(a: Ratio, b: Ratio): number {
+  const difference = a.num * b.den - b.num * a.den;
+  return difference > 0n ? 1 : difference < 0n ? -1 : 0;
+}

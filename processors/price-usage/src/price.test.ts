@@ -5,10 +5,11 @@ import { loadConfig, renderOptionsTable } from '@gpumon/runtime/config';
 import { GpumonError } from '@gpumon/runtime/errors';
 import { schemaOf } from '@gpumon/schemas/avro';
 import { lostSample } from '@gpumon/schemas/lost-sample';
-import type { GpuEconomics, GpuSample } from '@gpumon/schemas/types.generated';
+import type { GpuEconomics, GpuSample, Workload } from '@gpumon/schemas/types.generated';
 import { priceUsageOptions } from './options.js';
 import { MAX_INTERVAL_S, allocatedUpTo, priceUsage } from './price.js';
 import { parsePricing, priceOf } from './pricing.js';
+import { parseTeams } from './teams.js';
 import { priceUsageProcessor } from './processor.js';
 
 /** 2026-01-01T00:00:00Z, an hour boundary. */
@@ -18,6 +19,7 @@ const PRICING = parsePricing({
   currency: 'USD', defaults: SITE,
   models: [{ match: 'H100', hourly_price: 2.99 }, { match: 'A100', amortized: { purchase_price: 15000, years: 4 } }],
 }, 'test-pricing.yaml');
+const TEAMS = parseTeams({ rules: [{ team_from: 'namespace', match: { kind: 'KUBERNETES_POD' } }, { team_from: 'account' }] }, 'test-teams.yaml');
 const H100 = 'NVIDIA H100 80GB HBM3';
 const A100 = 'NVIDIA A100-SXM4-80GB';
 
@@ -29,14 +31,14 @@ function sampleOf(fields: Partial<GpuSample>): GpuSample {
 }
 
 function priced(fields: Partial<GpuSample>, pricing = PRICING): GpuEconomics {
-  const economics = priceUsage(sampleOf(fields), pricing);
+  const economics = priceUsage(sampleOf(fields), pricing, TEAMS);
   if (economics === null) throw new Error('expected a record');
   return economics;
 }
 
 function rejection(fields: Partial<GpuSample>, pricing = PRICING): GpumonError {
   try {
-    priceUsage(sampleOf(fields), pricing);
+    priceUsage(sampleOf(fields), pricing, TEAMS);
   } catch (error) {
     expect(error).toBeInstanceOf(GpumonError);
     expect((error as GpumonError).code).toBe('transform_failed');
@@ -71,7 +73,7 @@ describe('money without drift over a day of samples', () => {
   it.each([H100, A100])('%s: allocated costs add up exactly to the price of the whole span', (product) => {
     const { start, end, samples } = day(product);
     expect(samples.length).toBeGreaterThan(8000);
-    const records = samples.map((s) => priceUsage(s, PRICING)!);
+    const records = samples.map((s) => priceUsage(s, PRICING, TEAMS)!);
     const total = records.reduce((sum, r) => sum + BigInt(r.allocated_cost_micros), 0n);
     const hourly = priceOf(PRICING, product)!.hourlyMicros;
     expect(total).toBe(allocatedUpTo(hourly, end) - allocatedUpTo(hourly, start));
@@ -83,7 +85,7 @@ describe('money without drift over a day of samples', () => {
 
   it('energy and used costs are each within half a micro-unit per record of the exact total', () => {
     const { samples } = day(H100);
-    const records = samples.map((s) => priceUsage(s, PRICING)!);
+    const records = samples.map((s) => priceUsage(s, PRICING, TEAMS)!);
     const n = BigInt(records.length);
     // Exact energy cost in micros × 3600 × 10^5: W (2 decimals) × ms × PUE (1 decimal) × $/kWh (2 decimals).
     const energyScale = 3600n * 100_000n;
@@ -100,8 +102,8 @@ describe('money without drift over a day of samples', () => {
 
 describe('pricing a sample', () => {
   it('gives no record for a first reading, which closes no interval', () => {
-    expect(priceUsage(sampleOf({ interval_s: null }), PRICING)).toBeNull();
-    expect(priceUsage(sampleOf({ interval_s: null, product_name: 'NVIDIA B200' }), PRICING)).toBeNull();
+    expect(priceUsage(sampleOf({ interval_s: null }), PRICING, TEAMS)).toBeNull();
+    expect(priceUsage(sampleOf({ interval_s: null, product_name: 'NVIDIA B200' }), PRICING, TEAMS)).toBeNull();
   });
 
   it('rejects a product no entry prices, naming it and the pricing file; a catch-all prices it', () => {
@@ -124,7 +126,7 @@ describe('pricing a sample', () => {
 
   it('charges a lost GPU as allocated and idle, with no energy', () => {
     const last = sampleOf({ power_draw_average_w: 700, utilization_gpu_pct: 100 });
-    const lost = priceUsage({ ...lostSample(last, T0 + 20_000), interval_s: 10 }, PRICING)!;
+    const lost = priceUsage({ ...lostSample(last, T0 + 20_000), interval_s: 10 }, PRICING, TEAMS)!;
     expect(lost).toMatchObject({
       allocated_cost_micros: 8306, used_cost_micros: 0, idle_cost_micros: 8306, efficiency: 0,
       energy_kwh: 0, energy_cost_micros: 0, co2e_kg: 0, cost_per_used_gpu_hour_micros: null, product_name: H100,
@@ -161,7 +163,7 @@ describe('pricing a sample', () => {
   });
 
   it('bills no gap longer than a day: nobody knows whether the GPU was allocated', () => {
-    expect(priceUsage(sampleOf({ interval_s: MAX_INTERVAL_S + 1 }), PRICING)).toBeNull();
+    expect(priceUsage(sampleOf({ interval_s: MAX_INTERVAL_S + 1 }), PRICING, TEAMS)).toBeNull();
   });
 
   it('accepts a day-long interval and a 1 ms one', () => {
@@ -236,7 +238,7 @@ describe('the README', () => {
   const examples = [...readme.matchAll(/```json worked-example\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!) as {
     pricing: unknown;
     sample: Partial<GpuSample>;
-    expected: Omit<GpuEconomics, 'time' | 'gpu_uuid' | 'hostname' | 'product_name'>;
+    expected: Omit<GpuEconomics, 'time' | 'gpu_uuid' | 'hostname' | 'product_name' | 'workloads'>;
   });
 
   it('has worked examples', () => {
@@ -245,13 +247,14 @@ describe('the README', () => {
 
   it.each(examples.map((example, i) => [i + 1, example] as const))('worked example %i holds', (_, { pricing, sample, expected }) => {
     const full = sampleOf({ interval_s: null, product_name: null, ...sample });
-    const actual = priceUsage(full, parsePricing(pricing, 'README.md'))!;
+    const actual = priceUsage(full, parsePricing(pricing, 'README.md'), TEAMS)!;
     // Measurements are doubles, written in the README to 10 significant digits; money is exact.
     for (const field of ['energy_kwh', 'co2e_kg', 'efficiency', 'interval_s'] as const) {
       expect(Math.abs(actual[field] - expected[field]), field).toBeLessThanOrEqual(Math.abs(expected[field]) * 1e-9);
     }
+    // These samples carry no attribution (workloads null), so nothing is split among workloads.
     expect(actual).toEqual({
-      ...expected, time: full.time, gpu_uuid: full.gpu_uuid, hostname: full.hostname, product_name: full.product_name,
+      ...expected, workloads: [], time: full.time, gpu_uuid: full.gpu_uuid, hostname: full.hostname, product_name: full.product_name,
       energy_kwh: actual.energy_kwh, co2e_kg: actual.co2e_kg, efficiency: actual.efficiency, interval_s: actual.interval_s,
     });
   });
@@ -271,7 +274,18 @@ describe('the processor', () => {
     expect(outputs[0]).toMatchObject({ stream: 'economics', record: { allocated_cost_micros: 2_990_000, used_cost_micros: 1_495_000, currency: 'USD' } });
   });
 
-  it('will not start on a pricing file it cannot use', () => {
-    expect(() => priceUsageProcessor.create({ pricingFile: '/nonexistent/pricing.yaml' })).toThrow(/cannot read pricing file/);
+  it('names teams by the shipped team file by default', () => {
+    const workload: Workload = {
+      workload_id: 'slurm:4242', kind: 'SLURM_JOB', source: 'simulator', device_uuid: 'GPU-example', gpu_instance_id: null, cluster: null, namespace: null,
+      pod: null, pod_uid: null, container: null, job_id: '4242', user: 'alice', account: 'ml-research', partition: 'gpu', pids: [], used_memory_mib: null,
+    };
+    const outputs = transform(sampleOf({ time: T0 + 3_600_000, interval_s: 3600, workloads: [workload], processes: [] }));
+    expect(outputs[0]?.record.workloads).toEqual([expect.objectContaining({ workload_id: 'slurm:4242', team: 'research', share: 1, allocated_cost_micros: 2_990_000 })]);
+  });
+
+  it('will not start on a pricing or team file it cannot use', () => {
+    const defaults = loadConfig(priceUsageOptions, {}, {});
+    expect(() => priceUsageProcessor.create({ ...defaults, pricingFile: '/nonexistent/pricing.yaml' })).toThrow(/cannot read pricing file/);
+    expect(() => priceUsageProcessor.create({ ...defaults, teamsFile: '/nonexistent/teams.yaml' })).toThrow(/cannot read team file/);
   });
 });

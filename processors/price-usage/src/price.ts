@@ -1,7 +1,9 @@
 import { GpumonError } from '@gpumon/runtime/errors';
-import type { GpuEconomics, GpuSample } from '@gpumon/schemas/types.generated';
-import { dividedBy, exact, floor, roundHalfEven, times, type Ratio } from './exact.js';
+import type { GpuEconomics, GpuSample, WorkloadCost } from '@gpumon/schemas/types.generated';
+import { apportion, dividedBy, exact, floor, roundHalfEven, times, toNumber, type Ratio } from './exact.js';
 import { CATCH_ALL, priceOf, type Pricing } from './pricing.js';
+import { sharesOf } from './shares.js';
+import { UNATTRIBUTED, teamOf, type Teams } from './teams.js';
 
 /**
  * Past a day between two readings of one GPU (the producer was down, the host was off) nobody
@@ -24,11 +26,12 @@ export function allocatedUpTo(hourlyMicros: Ratio, timeMs: number): bigint {
 }
 
 /**
- * The cost, energy and carbon of the interval a sample closes, from that sample alone; null for a
- * GPU's first reading, which closes no interval. Throws for an impossible reading and for a product
- * the pricing does not cover: the runtime dead-letters that record and goes on.
+ * The cost, energy and carbon of the interval a sample closes, and its split among the sample's
+ * workloads and their teams, from that sample alone; null for a GPU's first reading, which closes
+ * no interval. Throws for an impossible reading and for a product the pricing does not cover: the
+ * runtime dead-letters that record and goes on.
  */
-export function priceUsage(sample: GpuSample, pricing: Pricing): GpuEconomics | null {
+export function priceUsage(sample: GpuSample, pricing: Pricing, teams: Teams): GpuEconomics | null {
   if (sample.interval_s === null || sample.interval_s > MAX_INTERVAL_S) return null;
   const gpu = `GPU ${sample.gpu_uuid} on ${sample.hostname}`;
   const intervalMs = Math.round(sample.interval_s * 1000);
@@ -71,7 +74,34 @@ export function priceUsage(sample: GpuSample, pricing: Pricing): GpuEconomics | 
     efficiency: utilizationPct / 100,
     co2e_kg: energyKwh * model.carbonKgPerKwh,
     cost_per_used_gpu_hour_micros: costPerUsedHour(model.hourlyMicros, busyShare),
+    workloads: workloadCosts(sample, teams, { allocated, used, energyKwh }),
   };
+}
+
+/**
+ * The GPU's interval split by each workload's share: used and allocated cost each apportioned in
+ * whole micro-units that add up exactly to the GPU's, no part used beyond its allocated, so idle
+ * (allocated − used) is never negative. Utilization is read per GPU, not per MIG slice, so every
+ * part is used in the same proportion as the GPU.
+ */
+function workloadCosts(sample: GpuSample, teams: Teams, gpu: { allocated: bigint; used: bigint; energyKwh: number }): WorkloadCost[] {
+  const shares = sharesOf(sample);
+  if (shares.length === 0) return [];
+  const fractions = shares.map((s) => s.share);
+  const allocated = apportion(gpu.allocated, fractions);
+  const used = apportion(gpu.used, fractions, allocated);
+  return shares.map(({ workload, share }, i) => {
+    const fraction = toNumber(share);
+    return {
+      workload_id: workload?.workload_id ?? null,
+      team: workload === null ? UNATTRIBUTED : teamOf(teams, workload),
+      share: fraction,
+      energy_kwh: gpu.energyKwh * fraction,
+      allocated_cost_micros: Number(allocated[i]),
+      used_cost_micros: Number(used[i]),
+      idle_cost_micros: Number(allocated[i]! - used[i]!),
+    };
+  });
 }
 
 /**

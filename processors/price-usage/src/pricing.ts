@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
+import { invalidFile, readConfigFile, type EntryList } from './config-file.js';
 import { dividedBy, exact, times, type Ratio } from './exact.js';
 
 /** The `match` of the entry that prices every product, a missing product name included. */
@@ -9,6 +7,15 @@ export const CATCH_ALL = '*';
 /** Amortization spreads a purchase over years of 365 days. */
 const HOURS_PER_YEAR = 8760n;
 const MICROS = 1_000_000n;
+const WHAT = 'pricing file';
+/** Errors name a models entry by its match. */
+const MODELS: EntryList = {
+  key: 'models',
+  label: (entry) => {
+    const match = (entry as { match?: unknown } | undefined)?.match;
+    return typeof match === 'string' ? `match "${match}"` : undefined;
+  },
+};
 
 const nonNegative = () => z.number({ error: 'must be a number' }).min(0, { error: 'must be at least 0' });
 
@@ -85,10 +92,7 @@ export interface Pricing {
 /** Validates a pricing file's content; errors name the source and each bad entry. */
 export function parsePricing(raw: unknown, source: string): Pricing {
   const parsed = pricingFile.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${where(raw, issue.path)}: ${issue.message}`);
-    throw new GpumonError('config_invalid', `pricing file ${source} is invalid:\n  ${problems.join('\n  ')}`);
-  }
+  if (!parsed.success) throw invalidFile(WHAT, source, raw, parsed.error.issues, MODELS);
   const { currency, defaults, models } = parsed.data;
   return {
     source,
@@ -107,19 +111,7 @@ export function parsePricing(raw: unknown, source: string): Pricing {
 
 /** Reads a YAML or JSON pricing file (JSON is YAML) once, at start. */
 export function loadPricing(path: string): Pricing {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new GpumonError('config_invalid', `cannot read pricing file ${path}: ${errorMessage(error)}`, { cause: error });
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    throw new GpumonError('config_invalid', `pricing file ${path} is neither YAML nor JSON: ${errorMessage(error)}`, { cause: error });
-  }
-  return parsePricing(raw, path);
+  return parsePricing(readConfigFile(path, WHAT), path);
 }
 
 /** The first entry whose match the product name contains, case-insensitively; the catch-all matches any. */
@@ -129,17 +121,4 @@ export function priceOf(pricing: Pricing, productName: string | null): ModelPric
 
 function covers(match: string, name: string): boolean {
   return match === CATCH_ALL || name.toLowerCase().includes(match.toLowerCase());
-}
-
-/** "models[2] (match "A100"): amortized.years" from an issue path, with the entry's match to find it by. */
-function where(raw: unknown, path: ReadonlyArray<PropertyKey>): string {
-  if (path.length === 0) return '(top level)';
-  const [first, second, ...rest] = path;
-  if (first === 'models' && typeof second === 'number') {
-    const entry = (raw as { models?: unknown[] }).models?.[second];
-    const match = (entry as { match?: unknown } | undefined)?.match;
-    const head = typeof match === 'string' ? `models[${second}] (match "${match}")` : `models[${second}]`;
-    return rest.length === 0 ? head : `${head}: ${rest.map(String).join('.')}`;
-  }
-  return path.map(String).join('.');
 }

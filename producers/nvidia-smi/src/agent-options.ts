@@ -42,5 +42,35 @@ export const agentOptions = {
     description: 'kafka: send to gpu.samples.v1. json: print one JSON line per record on stdout instead, field names as in the Avro schema.',
     schema: parse.oneOf(['kafka', 'json']),
   },
+  attribution: {
+    env: 'GPUMON_AGENT_ATTRIBUTION', flag: 'attribution', default: 'true', example: 'false',
+    description: 'Attribute each GPU\'s processes to Kubernetes pod containers and Slurm jobs (workloads); false leaves workloads null.',
+    schema: parse.boolean(),
+  },
+  procRoot: {
+    env: 'GPUMON_AGENT_PROC_ROOT', flag: 'proc-root', default: '/proc', example: '/host/proc',
+    description: 'Where the host\'s /proc is mounted (in a container: the host\'s, mounted read-only, as nvidia-smi prints host pids).',
+    schema: parse.string(),
+  },
+  slurmJobMapDir: {
+    env: 'GPUMON_AGENT_SLURM_JOB_MAP_DIR', flag: 'slurm-job-map-dir', default: '/run/gpumon/slurm-jobs', example: '/var/run/gpu-jobs',
+    description: 'Directory where a Slurm prolog writes one file per GPU or MIG UUID naming the job that holds it; skipped when the default is absent.',
+    schema: parse.string(),
+  },
+  podResourcesSocket: {
+    env: 'GPUMON_AGENT_POD_RESOURCES_SOCKET', flag: 'pod-resources-socket', default: '/var/lib/kubelet/pod-resources/kubelet.sock', example: '/host/kubelet/pod-resources/kubelet.sock',
+    description: 'The kubelet\'s pod-resources socket, which names the pod containers holding each GPU; skipped when the default is absent.',
+    schema: parse.string(),
+  },
+  podResourcesTimeout: {
+    env: 'GPUMON_AGENT_POD_RESOURCES_TIMEOUT', flag: 'pod-resources-timeout', default: '1s', example: '500ms',
+    description: 'The kubelet\'s answer is given up after this long; the round goes on without pod names.',
+    schema: parse.durationMs(),
+  },
+  cluster: {
+    env: 'GPUMON_AGENT_CLUSTER', flag: 'cluster', example: 'hpc-east',
+    description: 'Cluster name put in every workload, and in the workload ids of Slurm jobs and named pods (slurm:<cluster>/<job id>, k8s:<cluster>/<namespace>/<pod>/<container>) so those of two clusters never meet.',
+    schema: parse.optionalString(),
+  },
   metricsPort: { ...metricsOptions.metricsPort, env: 'GPUMON_AGENT_METRICS_PORT', default: '9401' },
 } as const;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +16,8 @@ import { createRegistryClient, type RegistrySettings } from '@gpumon/runtime/reg
 import { Spool } from '@gpumon/runtime/spool';
 import { SpoolSender } from '@gpumon/runtime/spool-sender';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
-import type { agentOptions } from './agent-options.js';
+import { agentOptions } from './agent-options.js';
+import { attributeRound, type AttributionSettings } from './attribution/round.js';
 import { collectNvidiaSmiXml } from './collect.js';
 import { createXidSource, type KernelLogXidSource } from './kernel-log-sources.js';
 import { KnownGpus } from './known-gpus.js';
@@ -35,17 +36,22 @@ interface Round {
   log: Logger;
   warned: Set<string>;
   xidFailures?: Counter;
+  /** Undefined when attribution is off. */
+  attribution: AttributionSettings | undefined;
+  attributionProblems?: Counter;
+}
+
+/** The same oddity repeats every round; say it once. */
+function logOnce(round: Round, key: string, message: string, level: 'info' | 'warn' = 'warn'): void {
+  if (!round.warned.has(key)) round.log[level](message);
+  round.warned.add(key);
 }
 
 /** Every GPU of the host at `time`: nvidia-smi's readings, a lost record per vanished GPU, new Xid events, features. */
 async function collectRound(round: Round, time: number): Promise<GpuSample[]> {
   const xml = await collectNvidiaSmiXml({ command: round.settings.nvidiaSmi, timeoutMs: round.settings.collectTimeout });
   const parsed = parseNvidiaSmiXml(xml, { hostname: round.hostname, time });
-  for (const warning of parsed.warnings) {
-    // The same N/A oddity repeats every round; say it once.
-    if (!round.warned.has(warning)) round.log.warn(warning);
-    round.warned.add(warning);
-  }
+  for (const warning of parsed.warnings) logOnce(round, warning, warning);
   const all = round.known.reconcile(parsed.samples, time);
   const events = round.xids === undefined ? [] : await round.xids.read().catch((error: unknown) => {
     round.xidFailures?.inc();
@@ -54,7 +60,40 @@ async function collectRound(round: Round, time: number): Promise<GpuSample[]> {
   });
   const { samples, unmatched } = assignXidEvents(all, events);
   for (const event of unmatched) round.log.warn('Xid event for a PCI address with no GPU on this host', { ...event });
-  return samples.map((sample) => ({ ...sample, features: round.features.update(sample) }));
+  const attributed = round.attribution === undefined ? samples : await attribute(round, round.attribution, samples);
+  return attributed.map((sample) => ({ ...sample, features: round.features.update(sample) }));
+}
+
+/** Lost GPUs are attributed too: the pods and jobs holding a GPU that fell off the bus are the ones it hit. */
+async function attribute(round: Round, settings: AttributionSettings, samples: GpuSample[]): Promise<GpuSample[]> {
+  const result = await attributeRound(samples, settings);
+  for (const line of result.absent) logOnce(round, line, line, 'info');
+  for (const problem of result.problems) {
+    round.attributionProblems?.inc({ source: problem.source, reason: problem.reason });
+    // Pids come and go: one line per kind of per-process problem keeps the log (and this set) bounded.
+    logOnce(round, problem.pid === undefined ? problem.message : `${problem.source}: ${problem.reason}`, problem.message);
+  }
+  return result.samples;
+}
+
+function attributionSettings(settings: AgentSettings): AttributionSettings | undefined {
+  if (!settings.attribution) return undefined;
+  if (!existsSync(settings.procRoot)) {
+    throw new GpumonError('config_invalid', `--proc-root ${settings.procRoot} does not exist (mount the host's /proc there, or set --attribution false)`);
+  }
+  return {
+    procRoot: settings.procRoot,
+    slurmJobMapDir: settings.slurmJobMapDir,
+    podResourcesSocket: settings.podResourcesSocket,
+    podResourcesTimeoutMs: settings.podResourcesTimeout,
+    cluster: settings.cluster ?? null,
+    nvidiaSmi: settings.nvidiaSmi,
+    nvidiaSmiTimeoutMs: settings.collectTimeout,
+    defaults: {
+      slurmJobMapDir: settings.slurmJobMapDir === agentOptions.slurmJobMapDir.default,
+      podResourcesSocket: settings.podResourcesSocket === agentOptions.podResourcesSocket.default,
+    },
+  };
 }
 
 function printJsonLines(samples: readonly GpuSample[]): void {
@@ -71,8 +110,9 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
     throw new GpumonError('config_invalid', `--collect-timeout (${settings.collectTimeout} ms) must be shorter than --interval (${settings.interval} ms), so a hung nvidia-smi never delays the next round`);
   }
   const hostname = settings.hostname ?? machineHostname();
+  const attribution = attributionSettings(settings);
   if (settings.once) {
-    const samples = await collectRound({ settings, hostname, known: new KnownGpus(undefined), features: new FeatureEngine(), xids: undefined, log, warned: new Set() }, Date.now());
+    const samples = await collectRound({ settings, hostname, known: new KnownGpus(undefined), features: new FeatureEngine(), xids: undefined, log, warned: new Set(), attribution }, Date.now());
     if (settings.output === 'json') printJsonLines(samples);
     else await sendOnce(settings, samples, log);
     return;
@@ -84,13 +124,14 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
   const counters = new Counters(registry, 'agent');
   const failures = new Counter({ name: 'gpumon_agent_collection_failures_total', help: 'Rounds with no samples, by reason.', labelNames: ['reason'], registers: [registry] });
   const xidFailures = new Counter({ name: 'gpumon_agent_xid_read_failures_total', help: 'Failed reads of the kernel log.', registers: [registry] });
+  const attributionProblems = new Counter({ name: 'gpumon_agent_attribution_problems_total', help: 'Attribution left incomplete, by source (cgroup, environ, slurm-job-map, pod-resources, nvidia-smi-list) and reason.', labelNames: ['source', 'reason'], registers: [registry] });
   const duration = new Histogram({ name: 'gpumon_agent_collection_seconds', help: 'Time to collect and parse one round.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [registry] });
   const spool = new Spool(statePath('spool'), settings.spoolMaxMb * 1024 * 1024);
   new Gauge({ name: 'gpumon_agent_spooled_samples', help: 'Samples on disk waiting for Kafka.', registers: [registry], collect() { this.set(spool.stats().messages); } });
 
   const features = loadFeatures(statePath('features.json'), log);
   const round: Round = {
-    settings, hostname, log, features, xidFailures, warned: new Set(),
+    settings, hostname, log, features, xidFailures, warned: new Set(), attribution, attributionProblems,
     known: new KnownGpus(statePath('known-gpus.json')),
     xids: settings.xidSource === 'none' ? undefined : createXidSource(settings.xidSource),
   };

@@ -1,7 +1,7 @@
 import { parseString } from 'xml2js';
 import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
 import { absoluteSlowdownMargin } from '@gpumon/schemas/slowdown-margin';
-import type { GpuSample, MigInstance } from '@gpumon/schemas/types.generated';
+import type { GpuProcess, GpuSample, MigInstance } from '@gpumon/schemas/types.generated';
 import { FLAG_FIELDS, NUMBER_FIELDS, STRING_FIELDS, TLIMIT_SCALE } from './field-paths.js';
 import { GpuReader } from './gpu-reader.js';
 import { isNoReading, occurrences, readPerformanceState, textOf, type XmlNode } from './xml-values.js';
@@ -48,6 +48,7 @@ export function parseNvidiaSmiXml(xml: string, context: { hostname: string; time
     }
     const named = new GpuReader(gpu, `GPU ${index} ${uuid}`, warnings);
     const numbers = mapFields(NUMBER_FIELDS, (spec) => named.number(spec));
+    const processes = processList(named, `GPU ${index} ${uuid}`, warnings);
     samples.push({
       time: context.time,
       gpu_uuid: uuid,
@@ -63,8 +64,12 @@ export function parseNvidiaSmiXml(xml: string, context: { hostname: string; time
       temperature_slowdown_margin_c: absoluteSlowdownMargin(numbers) ?? tlimitSlowdownMargin(named),
       ...mapFields(FLAG_FIELDS, (places) => named.flag(places)),
       performance_state: named.parsed('performance_state', readPerformanceState),
-      process_count: processCount(named),
+      process_count: processes === null ? null : processes.length,
       mig_instances: migInstances(named, `GPU ${index} ${uuid}`, warnings),
+      processes,
+      // Attribution (attribution/attribute.ts) fills these when it is on.
+      workloads: null,
+      attribution_problems: [],
       xid_events: [],
       gpu_lost: false,
       features: null,
@@ -123,15 +128,38 @@ function tlimitSlowdownMargin(reader: GpuReader): number | null {
   return margin === null || slowdown === null ? null : margin - slowdown;
 }
 
-/** Empty `<processes>` means none; an absent or N/A one means unknown. */
-function processCount(reader: GpuReader): number | null {
+/** Empty `<processes>` (or "None") means none; an absent or N/A one means unknown. */
+function processList(reader: GpuReader, label: string, warnings: string[]): GpuProcess[] | null {
   const processes = reader.element('processes');
   if (processes === undefined) return null;
   const text = textOf(processes);
-  if (text === undefined) return occurrences(elementOf(processes, 'process_info')).length;
-  if (text === '' || text === 'None') return 0;
+  if (text === undefined) return processInfos(elementOf(processes, 'process_info'), label, warnings);
+  if (text === '' || text === 'None') return [];
   if (!isNoReading(text)) reader.warn('processes', `"${text}" is not a process list; recorded as null`);
   return null;
+}
+
+/** A process without a readable pid cannot be attributed or told apart from the others: left out. */
+function processInfos(infos: XmlNode, label: string, warnings: string[]): GpuProcess[] {
+  const processes: GpuProcess[] = [];
+  occurrences(infos).forEach((info, position) => {
+    const process = new GpuReader(info, `${label} process ${position}`, warnings);
+    const pid = process.integer('pid');
+    if (pid === null) {
+      process.warn('pid', 'no reading: process left out');
+      return;
+    }
+    processes.push({
+      pid,
+      type: process.string(['type']),
+      name: process.string(['process_name']),
+      used_memory_mib: process.number({ unit: 'MiB', integer: false, from: ['used_memory'] }),
+      gpu_instance_id: process.integer('gpu_instance_id'),
+      compute_instance_id: process.integer('compute_instance_id'),
+      workload_id: null,
+    });
+  });
+  return processes;
 }
 
 /**

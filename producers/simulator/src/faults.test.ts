@@ -168,12 +168,12 @@ function expectLost(samples: GpuSample[]): void {
   for (const s of samples) {
     // The identity stays (as the agent reports a lost GPU: lostSample), every reading goes.
     const {
-      time, gpu_uuid, hostname, source, mig_instances, xid_events, gpu_lost, simulated_fault,
+      time, gpu_uuid, hostname, source, mig_instances, xid_events, attribution_problems, gpu_lost, simulated_fault,
       gpu_index, serial, pci_bus_id, product_name, architecture, driver_version, cuda_version, vbios_version, nvsmi_schema, interval_s,
       ...readings
     } = s;
-    expect({ gpu_uuid, hostname, source, mig_instances, gpu_lost, phase: simulated_fault?.phase, pci_bus_id, product_name, serial }).toMatchObject({
-      gpu_uuid: expect.stringMatching(/^GPU-/), hostname: 'f-001', source: 'SIMULATOR', mig_instances: [], gpu_lost: true, phase: 'FAILED',
+    expect({ gpu_uuid, hostname, source, mig_instances, attribution_problems, gpu_lost, phase: simulated_fault?.phase, pci_bus_id, product_name, serial }).toMatchObject({
+      gpu_uuid: expect.stringMatching(/^GPU-/), hostname: 'f-001', source: 'SIMULATOR', mig_instances: [], attribution_problems: [], gpu_lost: true, phase: 'FAILED',
       pci_bus_id: expect.stringMatching(/^00000000:/), product_name: expect.stringMatching(/^NVIDIA /), serial: expect.stringMatching(/^SIM/),
     });
     expect([gpu_index, architecture, driver_version, cuda_version, vbios_version, nvsmi_schema, interval_s].every((v) => v !== undefined)).toBe(true);

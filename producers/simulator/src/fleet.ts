@@ -9,6 +9,9 @@ import { busyShare, localHour, utcOffsetHours } from './load.js';
 import { createRandom, normal, seedFrom } from './random.js';
 import { scenarioFaultsByGpu, type Scenario, type ScenarioFault } from './scenario.js';
 import type { GpuState } from './state.js';
+import { GpuWorkloads } from './workloads/attribution.js';
+import { lanesOfGpu, rackOf } from './workloads/lanes.js';
+import { placeHost, type FleetPlan, type HostPlacement } from './workloads/placement.js';
 
 export interface FleetOptions {
   seed: number;
@@ -19,6 +22,11 @@ export interface FleetOptions {
   faultRateScale?: number;
   /** Faults placed on chosen GPUs; without one, every GPU draws random faults. */
   scenario?: Scenario;
+  /**
+   * Simulate who holds each GPU (processes, workloads, MIG slices). Default true; the training
+   * dataset, which never reads them, turns it off to save their cost on every reading.
+   */
+  attribution?: boolean;
 }
 
 const AMBIENT_C = 24;
@@ -29,6 +37,13 @@ const THERMAL_TAU_S = 60;
 const UTILIZATION_TAU_S = 30;
 /** PCI buses of the eight GPUs of an HGX board; hosts with more GPUs continue in the next PCI domain. */
 const PCI_BUSES = ['18', '2a', '3a', '5d', '9a', 'ab', 'ba', 'db'] as const;
+
+/** A board's place among the fleet's clusters, which fixes who holds it over time. */
+export interface WorkloadSeat {
+  plan: FleetPlan;
+  rack: readonly HostPlacement[];
+  host: HostPlacement;
+}
 
 /**
  * One simulated board: its identity and fault are fixed by the seed and its place in the fleet;
@@ -44,6 +59,7 @@ export class SimulatedGpu {
   private lastMs: number | undefined;
   private timeline: FaultTimeline | null = null;
   private fault: ActiveFault | null = null;
+  private readonly workloads: GpuWorkloads | null;
 
   constructor(
     readonly hostname: string,
@@ -54,6 +70,8 @@ export class SimulatedGpu {
     /** The fault this GPU will go through, if any. */
     readonly plannedFault: PlannedFault | null,
     private readonly seed: number,
+    /** Where the board sits among the fleet's clusters; without it, readings carry no attribution (processes and workloads null). */
+    seat: WorkloadSeat | null = null,
   ) {
     const hex = seedFrom(seed, hostname, index).toString(16).padStart(8, '0') +
       seedFrom(seed, hostname, index, 'uuid').toString(16).padStart(8, '0') +
@@ -66,6 +84,7 @@ export class SimulatedGpu {
     this.pciBusId = `0000${domain}:${bus.toUpperCase()}:00.0`;
     this.pciId = `${domain}:${bus}:00`;
     this.random = createRandom(seedFrom(seed, hostname, index, 'readings'));
+    this.workloads = seat === null ? null : new GpuWorkloads(lanesOfGpu(seat.plan, seat.rack, seat.host, index, this.uuid), model.memoryTotalMib);
     this.state = {
       utilization: 0, jobTarget: 0, jobMemoryFraction: 0, jobRemainingS: 0, jobPid: 0,
       temperatureC: AMBIENT_C + 6, temperatureExcessC: 0, clockFactor: 1, powerBrake: false,
@@ -140,6 +159,8 @@ export class SimulatedGpu {
     if (r() < 0.0001 * dtS) s.pcieReplays++;
 
     const memoryUsed = Math.round(busy ? m.memoryTotalMib * s.jobMemoryFraction : 0.5);
+    // A job's process holds memory; utilization still decaying after it ended, or an idle blip, is no process.
+    const attribution = this.workloads?.at(timeMs, failed ? null : { running: busy && s.jobMemoryFraction > 0, memoryUsedMib: memoryUsed, pid: s.jobPid }) ?? null;
     const graphics = busy ? Math.round(m.graphicsMaxMhz * (0.9 + r() * 0.1) * clockFactor) : 210;
     const linkShare = s.pcieWidth / m.pcieWidth;
     const sample: GpuSample = {
@@ -216,9 +237,12 @@ export class SimulatedGpu {
       pcie_replay_rollover_count: 0,
       pcie_tx_kbps: busy ? Math.round((2000 + r() * 50_000) * linkShare) : 0,
       pcie_rx_kbps: busy ? Math.round((2000 + r() * 50_000) * linkShare) : 0,
-      process_count: busy ? 1 : 0,
-      mig_mode_enabled: m.remapsRows && m.architecture !== 'Ada Lovelace' ? false : null,
-      mig_instances: [],
+      process_count: attribution === null ? (busy ? 1 : 0) : attribution.processes.length,
+      mig_mode_enabled: this.workloads?.migMode === true ? true : m.remapsRows && m.architecture !== 'Ada Lovelace' ? false : null,
+      mig_instances: attribution?.migInstances ?? [],
+      processes: attribution?.processes ?? null,
+      workloads: attribution?.workloads ?? null,
+      attribution_problems: [],
       xid_events: xids,
       gpu_lost: false,
       features: null,
@@ -265,16 +289,21 @@ export class SimulatedFleet {
     const placed = scenario === undefined ? new Map<string, ScenarioFault>() : scenarioFaultsByGpu(scenario, options.hosts, options.gpusPerHost);
     const randomFaults = scale > 0 && (scenario?.randomFaults ?? true);
     const width = Math.max(3, String(options.hosts).length);
-    for (let h = 1; h <= options.hosts; h++) {
-      const hostname = `${options.hostPrefix}-${String(h).padStart(width, '0')}`;
-      const model = pickModel(createRandom(seedFrom(options.seed, hostname, 'model'))());
+    const placements = Array.from({ length: options.hosts }, (_, k) => {
+      const hostname = `${options.hostPrefix}-${String(k + 1).padStart(width, '0')}`;
+      return placeHost(options, k + 1, hostname, pickModel(createRandom(seedFrom(options.seed, hostname, 'model'))()));
+    });
+    for (const host of placements) {
+      const { hostname, model, number: h } = host;
       const utcOffset = utcOffsetHours(createRandom(seedFrom(options.seed, hostname, 'utc-offset'))());
+      const rack = rackOf(placements, host);
       for (let i = 0; i < options.gpusPerHost; i++) {
         const chosen = placed.get(`${h}:${i}`);
         const planned = chosen !== undefined
           ? { kind: chosen.kind, onset: chosen.onset, durationMs: chosen.durationMs ?? FAULT_SPECS[chosen.kind].defaultDurationMs }
           : randomFaults ? drawRandomFault(createRandom(seedFrom(options.seed, hostname, i, 'faults')), model, scale) : null;
-        this.gpus.push(new SimulatedGpu(hostname, i, model, utcOffset, planned, options.seed));
+        const seat = options.attribution === false ? null : { plan: options, rack, host };
+        this.gpus.push(new SimulatedGpu(hostname, i, model, utcOffset, planned, options.seed, seat));
       }
     }
   }
@@ -312,6 +341,7 @@ function unreadable(sample: GpuSample): GpuSample {
     throttle_hw_thermal_slowdown: null, throttle_hw_power_brake_slowdown: null, throttle_sw_thermal_slowdown: null,
     throttle_sync_boost: null, throttle_display_clocks_setting: null,
     pcie_link_gen: null, pcie_link_width: null, pcie_tx_kbps: null, pcie_rx_kbps: null, process_count: null,
+    processes: null, mig_instances: sample.mig_instances.map((instance) => ({ ...instance, memory_used_mib: null })),
   };
 }
 

@@ -10,8 +10,8 @@ import type { Logger } from '@gpumon/runtime/log';
 import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { retryWhileRetriable } from '@gpumon/runtime/retry';
+import { alongsideOf } from './alongside.js';
 import { Batcher } from './batcher.js';
-import { upsertDevices } from './devices.js';
 import type { sinkOptions } from './options.js';
 import { TableWriter } from './table-writer.js';
 import { tableOf } from './tables.js';
@@ -70,7 +70,7 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
   const stopping = new AbortController();
   const byTopic = new Map(settings.streams.map((stream) => [pipeline.codecs[stream].topic, {
     codec: pipeline.codecs[stream],
-    writer: new TableWriter(pool, tableOf(stream), stream === 'samples' ? upsertDevices : undefined),
+    writer: new TableWriter(pool, tableOf(stream), alongsideOf(stream)),
   }]));
 
   const sendLetters = async (letters: Parameters<typeof pipeline.producer.send>[0]['messages']): Promise<void> => {

@@ -4,9 +4,10 @@ import { migrate } from '@gpumon/migrations/migrate';
 import { scratchDatabase } from '@gpumon/migrations/scratch-database';
 import { createPool } from '@gpumon/runtime/database';
 import { createLogger } from '@gpumon/runtime/log';
-import { upsertDevices } from './devices.js';
+import { alongsideOf } from './alongside.js';
 import { TableWriter } from './table-writer.js';
 import { tableOf } from './tables.js';
+import type { Workload, WorkloadCost } from '@gpumon/schemas/types.generated';
 
 /** The writer on a real TimescaleDB: a scratch database of its own, migrated from zero, dropped after. */
 const database = scratchDatabase();
@@ -30,7 +31,32 @@ const health = (gpu: string, time: number, extra: Record<string, unknown> = {}):
 });
 const sample = (gpu: string, time: number, lost = false): Record<string, unknown> => ({
   time, gpu_uuid: gpu, hostname: 'h1', source: 'simulator', serial: `S-${gpu}`, product_name: 'NVIDIA H100', driver_version: '550.54',
-  mig_instances: [], xid_events: [], gpu_lost: lost,
+  mig_instances: [], xid_events: [], gpu_lost: lost, attribution_problems: [],
+});
+const job = (id: string, extra: Partial<Workload> = {}): Workload => ({
+  workload_id: `slurm:${id}`, kind: 'SLURM_JOB', source: 'slurm-job-map', device_uuid: null, gpu_instance_id: null, cluster: null,
+  namespace: null, pod: null, pod_uid: null, container: null, job_id: id, user: 'alice', account: 'ml', partition: 'gpu',
+  pids: [4242], used_memory_mib: 1024, ...extra,
+});
+const pod = (name: string, extra: Partial<Workload> = {}): Workload => ({
+  workload_id: `k8s:team-a/${name}/main`, kind: 'KUBERNETES_POD', source: 'pod-resources', device_uuid: null, gpu_instance_id: null,
+  cluster: 'prod', namespace: 'team-a', pod: name, pod_uid: `uid-${name}`, container: 'main', job_id: null, user: null, account: null,
+  partition: null, pids: [], used_memory_mib: null, ...extra,
+});
+const attributed = (gpu: string, time: number, workloads: Workload[]): Record<string, unknown> => ({
+  ...sample(gpu, time), workloads, attribution_problems: ['pid 7: exited before /proc was read'],
+  processes: workloads.flatMap((w) => w.pids.map((pid) => ({
+    pid, type: 'C', name: 'python', used_memory_mib: w.used_memory_mib, gpu_instance_id: null, compute_instance_id: null, workload_id: w.workload_id,
+  }))),
+});
+const economics = (gpu: string, time: number, workloads: WorkloadCost[]): Record<string, unknown> => ({
+  time, gpu_uuid: gpu, hostname: 'h1', product_name: 'NVIDIA H100', currency: 'USD', interval_s: 10, energy_kwh: 0.002,
+  energy_cost_micros: 300, allocated_cost_micros: 3000, used_cost_micros: 1800, idle_cost_micros: 1200, efficiency: 0.6, co2e_kg: 0.001,
+  cost_per_used_gpu_hour_micros: null, workloads,
+});
+const part = (workload_id: string | null, team: string, share: number): WorkloadCost => ({
+  workload_id, team, share, energy_kwh: 0.002 * share, allocated_cost_micros: Math.round(3000 * share),
+  used_cost_micros: Math.round(1800 * share), idle_cost_micros: Math.round(3000 * share) - Math.round(1800 * share),
 });
 const count = async (table: string): Promise<number> => Number((await pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
 
@@ -55,7 +81,7 @@ describe('TableWriter', () => {
   });
 
   it('keeps gpu_devices up to date from samples in the same transaction', async () => {
-    const writer = new TableWriter(pool, tableOf('samples'), upsertDevices);
+    const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
     await writer.write([sample('GPU-new', 20_000), sample('GPU-new', 10_000)], (r) => r);
     await writer.write([sample('GPU-new', 5000), sample('GPU-new', 60_000, true), sample('GPU-gone', 70_000, true)], (r) => r);
     await writer.write([{ ...sample('GPU-new', 30_000), driver_version: '560.1', serial: null }], (r) => r);
@@ -64,5 +90,66 @@ describe('TableWriter', () => {
       { gpu_uuid: 'GPU-gone', serial: 'S-GPU-gone', driver_version: '550.54', first_seen: new Date(70_000), last_seen: new Date(70_000) },
       { gpu_uuid: 'GPU-new', serial: 'S-GPU-new', driver_version: '560.1', first_seen: new Date(5000), last_seen: new Date(30_000) },
     ]);
+  });
+  it('writes the workloads of samples to gpu_workloads and gpu_workload_samples in the same transaction; a replay adds nothing', async () => {
+    const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
+    const batch = [
+      attributed('GPU-w1', 20_000, [job('42', { user: 'bob' }), pod('train-0')]),
+      attributed('GPU-w1', 10_000, [job('42')]),
+      attributed('GPU-w2', 10_000, [pod('train-0', { pids: [7, 8], used_memory_mib: 2048, device_uuid: 'MIG-a', gpu_instance_id: 1 })]),
+      { ...sample('GPU-w3', 10_000), workloads: null, processes: null },
+    ];
+    expect(await writer.write(batch, (r) => r)).toMatchObject({ inserted: 4, duplicates: 0 });
+    expect(await writer.write([...batch, attributed('GPU-w1', 5000, [job('42', { user: null })])], (r) => r)).toMatchObject({ inserted: 1, duplicates: 4 });
+
+    const workloads = await pool.query(
+      'SELECT workload_id, kind, namespace, pod, job_id, job_user, source, first_seen, last_seen FROM gpu_workloads ORDER BY workload_id');
+    expect(workloads.rows).toEqual([
+      { workload_id: 'k8s:team-a/train-0/main', kind: 'KUBERNETES_POD', namespace: 'team-a', pod: 'train-0', job_id: null, job_user: null,
+        source: 'pod-resources', first_seen: new Date(10_000), last_seen: new Date(20_000) },
+      { workload_id: 'slurm:42', kind: 'SLURM_JOB', namespace: null, pod: null, job_id: '42', job_user: 'bob', source: 'slurm-job-map',
+        first_seen: new Date(5000), last_seen: new Date(20_000) },
+    ]);
+    const sightings = await pool.query(`SELECT gpu_uuid, extract(epoch FROM time)::int AS s, workload_id, device_uuid, gpu_instance_id, pids, used_memory_mib
+                                          FROM gpu_workload_samples ORDER BY gpu_uuid, time, workload_id`);
+    expect(sightings.rows).toEqual([
+      { gpu_uuid: 'GPU-w1', s: 5, workload_id: 'slurm:42', device_uuid: null, gpu_instance_id: null, pids: [4242], used_memory_mib: 1024 },
+      { gpu_uuid: 'GPU-w1', s: 10, workload_id: 'slurm:42', device_uuid: null, gpu_instance_id: null, pids: [4242], used_memory_mib: 1024 },
+      { gpu_uuid: 'GPU-w1', s: 20, workload_id: 'k8s:team-a/train-0/main', device_uuid: null, gpu_instance_id: null, pids: [], used_memory_mib: null },
+      { gpu_uuid: 'GPU-w1', s: 20, workload_id: 'slurm:42', device_uuid: null, gpu_instance_id: null, pids: [4242], used_memory_mib: 1024 },
+      { gpu_uuid: 'GPU-w2', s: 10, workload_id: 'k8s:team-a/train-0/main', device_uuid: 'MIG-a', gpu_instance_id: 1, pids: [7, 8], used_memory_mib: 2048 },
+    ]);
+    const stored = await pool.query(`SELECT processes, attribution_problems FROM gpu_samples WHERE gpu_uuid IN ('GPU-w1', 'GPU-w3') ORDER BY gpu_uuid, time DESC LIMIT 2`);
+    expect(stored.rows[0].processes).toEqual([{ pid: 4242, type: 'C', name: 'python', used_memory_mib: 1024, gpu_instance_id: null, compute_instance_id: null, workload_id: 'slurm:42' }]);
+    expect(stored.rows[0].attribution_problems).toEqual(['pid 7: exited before /proc was read']);
+  });
+
+  it('writes the workload parts of economics to gpu_workload_costs, the unattributed part included; a replay adds nothing', async () => {
+    const writer = new TableWriter(pool, tableOf('economics'), alongsideOf('economics'));
+    const batch = [
+      economics('GPU-c1', 10_000, [part('slurm:42', 'ml', 0.5), part('k8s:team-a/train-0/main', 'team-a', 0.25), part(null, 'unattributed', 0.25)]),
+      economics('GPU-c1', 20_000, []),
+    ];
+    expect(await writer.write(batch, (r) => r)).toMatchObject({ inserted: 2, duplicates: 0 });
+    expect(await writer.write(batch, (r) => r)).toMatchObject({ inserted: 0, duplicates: 2 });
+    const parts = await pool.query(`SELECT workload_id, team, share, allocated_cost_micros::int AS allocated, idle_cost_micros::int AS idle, currency, interval_s
+                                      FROM gpu_workload_costs WHERE gpu_uuid = 'GPU-c1' ORDER BY share DESC, workload_id NULLS LAST`);
+    expect(parts.rows).toEqual([
+      { workload_id: 'slurm:42', team: 'ml', share: 0.5, allocated: 1500, idle: 600, currency: 'USD', interval_s: 10 },
+      { workload_id: 'k8s:team-a/train-0/main', team: 'team-a', share: 0.25, allocated: 750, idle: 300, currency: 'USD', interval_s: 10 },
+      { workload_id: null, team: 'unattributed', share: 0.25, allocated: 750, idle: 300, currency: 'USD', interval_s: 10 },
+    ]);
+  });
+
+  it('returns a record whose child row the database refuses, named by the child table, and writes the rest with theirs', async () => {
+    const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
+    const rows = Array.from({ length: 6 }, (_, i) => attributed('GPU-r1', 100_000 + i * 1000, [job(`9${i}`, i === 4 ? { device_uuid: 'MIG-\u0000' } : {})]));
+    const result = await writer.write(rows, (r) => r);
+    expect([result.inserted, result.duplicates]).toEqual([5, 0]);
+    expect(result.rejected.map((r) => [r.item.time, r.error.code])).toEqual([[104_000, 'database_rejected']]);
+    expect(result.rejected[0]!.error.message).toMatch(/^gpu_workload_samples: SQLSTATE 22021: /);
+    expect(await count(`gpu_samples WHERE gpu_uuid = 'GPU-r1'`)).toBe(5);
+    expect(await count(`gpu_workload_samples WHERE gpu_uuid = 'GPU-r1'`)).toBe(5);
+    expect(await count(`gpu_workloads WHERE workload_id = 'slurm:94'`)).toBe(0);
   });
 });

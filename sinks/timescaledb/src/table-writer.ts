@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { GpumonError } from '@gpumon/runtime/errors';
 import { copyText } from './copy-text.js';
 import { classify, sqlState } from './database-errors.js';
-import type { Table } from './tables.js';
+import type { Column, Table } from './tables.js';
 
 export interface Rejected<T> {
   item: T;
@@ -18,29 +18,56 @@ export interface WriteResult<T> {
   rejected: Array<Rejected<T>>;
 }
 
-/** More work in the same transaction as the rows (the GPU inventory beside the samples). */
+/** More work in the transaction of a batch's rows: the dimensions and child tables the records feed. */
 export type Alongside = (client: pg.PoolClient, records: ReadonlyArray<Record<string, unknown>>) => Promise<void>;
+
+/** A table COPY writes into: its name and the columns the rows give, in order. */
+export interface CopyTarget {
+  name: string;
+  columns: readonly Column[];
+}
 
 const UNIQUE_VIOLATION = '23505';
 
 /**
- * Writes records into one hypertable in one transaction per batch. Fast path: COPY straight into
- * the hypertable. A replayed record breaks the table's unique key (23505); then the batch goes
- * again through a session-local staging table and one INSERT … ON CONFLICT DO NOTHING, which
- * skips what is already there, so writing the same batch twice adds nothing.
+ * COPYs rows into `target` in the caller's transaction, each row once. Fast path: COPY straight
+ * into the table. A replayed row breaks the table's unique key (23505); then the rows go again
+ * through a session-local staging table and one INSERT … ON CONFLICT DO NOTHING, which skips what
+ * is already there. Returns the rows inserted.
+ */
+export async function copyOnce(client: pg.PoolClient, target: CopyTarget, rows: ReadonlyArray<Record<string, unknown>>): Promise<number> {
+  const text = copyText(rows, target.columns);
+  const columnList = target.columns.map((c) => `"${c.name}"`).join(', ');
+  try {
+    await client.query('SAVEPOINT fast');
+    return await copy(client, target.name, columnList, text);
+  } catch (error) {
+    if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
+    await client.query('ROLLBACK TO SAVEPOINT fast');
+  }
+  const stage = `gpu_stage_${target.name.replace(/^gpu_/, '')}`;
+  await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${target.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
+  await copy(client, stage, columnList, text);
+  const insert = await client.query(`INSERT INTO ${target.name} (${columnList}) SELECT ${columnList} FROM ${stage} ON CONFLICT DO NOTHING`);
+  return insert.rowCount ?? 0;
+}
+
+async function copy(client: pg.PoolClient, table: string, columnList: string, text: string): Promise<number> {
+  const stream = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN`));
+  await pipeline(Readable.from([text]), stream);
+  return stream.rowCount;
+}
+
+/**
+ * Writes records into one hypertable, one transaction per batch (copyOnce), with the work
+ * `alongside` it in the same transaction, in order. Writing the same batch twice adds nothing.
  */
 export class TableWriter {
-  private readonly columnList: string;
-  private readonly stage: string;
-
   constructor(
     private readonly pool: pg.Pool,
     readonly table: Table,
-    private readonly alongside?: Alongside,
-  ) {
-    this.columnList = table.columns.map((c) => `"${c.name}"`).join(', ');
-    this.stage = `gpu_stage_${table.name.replace(/^gpu_/, '')}`;
-  }
+    private readonly alongside: readonly Alongside[] = [],
+  ) {}
 
   /**
    * Writes `items`; when the database refuses a batch for good, writes its halves apart, down to
@@ -65,21 +92,12 @@ export class TableWriter {
   }
 
   private async writeBatch(records: ReadonlyArray<Record<string, unknown>>): Promise<number> {
-    const text = copyText(records, this.table.columns);
     const client = await this.pool.connect();
     let broken = false;
     try {
       await client.query('BEGIN');
-      let inserted: number;
-      try {
-        await client.query('SAVEPOINT fast');
-        inserted = await this.copy(client, this.table.name, text);
-      } catch (error) {
-        if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
-        await client.query('ROLLBACK TO SAVEPOINT fast');
-        inserted = await this.insertNew(client, text);
-      }
-      await this.alongside?.(client, records);
+      const inserted = await copyOnce(client, this.table, records);
+      for (const step of this.alongside) await step(client, records);
       await client.query('COMMIT');
       return inserted;
     } catch (error) {
@@ -90,21 +108,5 @@ export class TableWriter {
     } finally {
       client.release(broken);
     }
-  }
-
-  /** The slow path for a batch with rows already stored: stage it, then insert only the new ones. */
-  private async insertNew(client: pg.PoolClient, text: string): Promise<number> {
-    await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${this.stage} (LIKE ${this.table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
-    await this.copy(client, this.stage, text);
-    const insert = await client.query(
-      `INSERT INTO ${this.table.name} (${this.columnList}) SELECT ${this.columnList} FROM ${this.stage} ON CONFLICT DO NOTHING`,
-    );
-    return insert.rowCount ?? 0;
-  }
-
-  private async copy(client: pg.PoolClient, table: string, text: string): Promise<number> {
-    const stream = client.query(copyFrom(`COPY ${table} (${this.columnList}) FROM STDIN`));
-    await pipeline(Readable.from([text]), stream);
-    return stream.rowCount;
   }
 }

@@ -1,5 +1,6 @@
 import { schemaOf, type AvroType } from '@gpumon/schemas/avro';
 import type { Stream } from '@gpumon/schemas/topics';
+import { childTablesOf } from './child-tables.js';
 
 export type SinkStream = Exclude<Stream, 'dlq'>;
 
@@ -33,11 +34,15 @@ function kindOf(type: AvroType): ColumnKind {
   return type.type === 'array' || type.type === 'map' || type.type === 'record' ? 'json' : 'scalar';
 }
 
-/** The table of a stream: one column per top-level Avro field, same name, in schema order. */
+/**
+ * The table of a stream: one column per top-level Avro field, same name, in schema order, but for
+ * the fields written to child tables of their own (child-tables.ts).
+ */
 export function tableOf(stream: SinkStream): Table {
+  const childFields = new Set(childTablesOf(stream).map((child) => child.field));
   return {
     stream,
     name: TABLE_NAMES[stream],
-    columns: schemaOf(stream).fields.map((field) => ({ name: field.name, kind: kindOf(field.type) })),
+    columns: schemaOf(stream).fields.filter((field) => !childFields.has(field.name)).map((field) => ({ name: field.name, kind: kindOf(field.type) })),
   };
 }

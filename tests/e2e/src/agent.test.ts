@@ -15,7 +15,7 @@ import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { freePort } from './cleanup.js';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 import { privateKafka, type PrivateService } from './private-stack.js';
-import { byGpuAndTime, rowToRecord } from './records.js';
+import { byGpuAndTime, rowToRecord, storedRecord } from './records.js';
 
 /**
  * The real agent code path: `gpumon agent` runs a fake nvidia-smi (a script printing a real
@@ -36,9 +36,10 @@ const pool = createPool(loadConfig(databaseOptions));
 const fixtureXml = readFileSync(FIXTURE, 'utf8');
 const [first, second] = parseNvidiaSmiXml(fixtureXml, { hostname, time: 0 }).samples as [GpuSample, GpuSample];
 
+/** Attribution off: this test is about readings, and the fixture's pids would be looked up in this machine's /proc (attribution.test.ts has its own host). */
 function agentArgs(state: string): string[] {
   return ['agent', '--interval', '1s', '--collect-timeout', '500ms', '--nvidia-smi', FAKE_NVIDIA_SMI,
-    '--xid-source', `file:${kernelLog}`, '--state-dir', state, '--hostname', hostname];
+    '--xid-source', `file:${kernelLog}`, '--state-dir', state, '--hostname', hostname, '--attribution', 'false'];
 }
 
 /** The fixture without its second GPU, as nvidia-smi prints a host whose GPU fell off the bus. */
@@ -88,7 +89,7 @@ describe('gpumon agent, end to end', () => {
       const parsed = parseNvidiaSmiXml(fixtureXml, { hostname, time: row.time }).samples.find((s) => s.gpu_uuid === row.gpu_uuid)!;
       const before = previous.get(row.gpu_uuid);
       const expected = { ...parsed, xid_events: row.xid_events, interval_s: before === undefined ? null : (row.time - before) / 1000 };
-      expect(row).toEqual({ ...expected, features: engine.update(expected) });
+      expect(row).toEqual(storedRecord('samples', { ...expected, features: engine.update(expected) }));
       previous.set(row.gpu_uuid, row.time);
     }
   });

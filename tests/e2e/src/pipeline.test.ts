@@ -7,11 +7,12 @@ import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import type { DeadLetter, GpuPrediction, GpuSample } from '@gpumon/schemas/types.generated';
+import type { DeadLetter, GpuEconomics, GpuPrediction, GpuSample } from '@gpumon/schemas/types.generated';
+import { childTablesOf } from '@gpumon/sink-timescaledb/child-tables';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
 import { SAMPLE_CONSUMERS, expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
-import { TABLES, rowToRecord } from './records.js';
+import { TABLES, rowToRecord, storedRecord } from './records.js';
 
 /**
  * simulate → gpu.samples.v1 → score-health, detect-anomalies, price-usage, predict-failure → their
@@ -63,6 +64,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
+  for (const table of ['gpu_workload_samples', 'gpu_workload_costs']) {
+    await pool.query(`DELETE FROM ${table} WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}-%`]);
+  }
+  await pool.query('DELETE FROM gpu_workloads WHERE workload_id LIKE $1', [`%${hostPrefix}%`]);
   for (const table of [...TABLES.map(([, t]) => t), 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
   await pool.end();
   await removeTopics(kafka, registry, env.GPUMON_TOPIC_PREFIX);
@@ -82,12 +87,62 @@ describe('the whole pipeline, end to end', () => {
   });
 
   it.each(TABLES)('writes every %s record into %s with exactly the values produced', async (stream, table) => {
-    const want = canonical(produced.get(stream) ?? []);
+    const want = canonical((produced.get(stream) ?? []).map((record) => storedRecord(stream, record as object)));
     const rows = await eventually(`all ${stream} in ${table}`, async () => {
       const found = await rowsOf(stream, table);
       return found.length >= want.length ? found : undefined;
     });
     expect(canonical(rows)).toEqual(want);
+  });
+
+  it.each([['samples', 'gpu_workload_samples'], ['economics', 'gpu_workload_costs']] as const)(
+    'writes the workloads of every %s record into %s, a row each',
+    async (stream, table) => {
+      const child = childTablesOf(stream).find((c) => c.name === table)!;
+      const want = canonical((produced.get(stream) as Array<Record<string, unknown>>).flatMap((record) => child.rowsOf(record)));
+      expect(want.length).toBeGreaterThan(100);
+      const rows = await eventually(`all rows of ${table}`, async () => {
+        const { rows: found } = await pool.query<Record<string, unknown>>(
+          `SELECT ${child.columns.map((c) => c.name).join(', ')} FROM ${table} WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`,
+          [`${hostPrefix}-%`],
+        );
+        return found.length >= want.length ? found : undefined;
+      });
+      const asRecord = (row: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(row).map(([name, value]) => [
+        name, value instanceof Date ? value.getTime() : name.endsWith('_micros') ? Number(value) : value,
+      ]));
+      expect(canonical(rows.map(asRecord))).toEqual(want);
+    },
+  );
+
+  it('keeps one gpu_workloads row per simulated pod and job, and answers cost per workload and the jobs hit by each Xid from the views', async () => {
+    const samples = produced.get('samples') as GpuSample[];
+    const workloadIds = [...new Set(samples.flatMap((s) => (s.workloads ?? []).map((w) => w.workload_id)))].sort();
+    expect(workloadIds.length).toBeGreaterThan(10);
+    const { rows: dimension } = await pool.query<{ workload_id: string }>('SELECT workload_id FROM gpu_workloads WHERE workload_id = ANY($1) ORDER BY workload_id', [workloadIds]);
+    expect(dimension.map((r) => r.workload_id)).toEqual(workloadIds);
+
+    // Cost per workload: the view's sums are the economics parts of the run, summed.
+    const want = new Map<string, number>();
+    for (const part of (produced.get('economics') as GpuEconomics[]).flatMap((e) => e.workloads)) {
+      if (part.workload_id !== null) want.set(part.workload_id, (want.get(part.workload_id) ?? 0) + part.allocated_cost_micros);
+    }
+    const { rows: costs } = await pool.query<{ workload_id: string; allocated: string }>(
+      'SELECT workload_id, sum(allocated_cost_micros) AS allocated FROM gpu_workload_cost_daily WHERE workload_id = ANY($1) GROUP BY workload_id', [workloadIds]);
+    expect(new Map(costs.map((r) => [r.workload_id, Number(r.allocated)]))).toEqual(want);
+
+    // Jobs hit by faults: every critical Xid of the run, with the workloads its sample carried.
+    const critical = new Set([48, 63, 64, 79, 119]);
+    const hits = samples.flatMap((s) => s.xid_events.filter((x) => critical.has(x.code)).map((x) => ({
+      time: s.time, gpu_uuid: s.gpu_uuid, xid: x.code, workloads: (s.workloads ?? []).map((w) => w.workload_id).sort(),
+    })));
+    expect(hits.length).toBeGreaterThan(0);
+    const { rows: found } = await pool.query<{ time: Date; gpu_uuid: string; xid: number; workloads: Array<string | null> }>(
+      `SELECT time, gpu_uuid, xid, array_agg(workload_id ORDER BY workload_id) AS workloads FROM gpu_fault_workloads
+        WHERE hostname LIKE $1 AND kind = 'xid' GROUP BY time, gpu_uuid, xid, detail`, [`${hostPrefix}-%`]);
+    const key = (h: { time: number; gpu_uuid: string; xid: number | null }): string => `${h.gpu_uuid} ${h.time} ${h.xid}`;
+    const got = new Map(found.map((r) => [key({ ...r, time: r.time.getTime() }), r.workloads.filter((w) => w !== null)]));
+    expect(new Map(hits.map((h) => [key(h), h.workloads]))).toEqual(got);
   });
 
   it('names, in every prediction, a model version that gpu_models and gpu_feature_definitions describe', async () => {

@@ -3,10 +3,11 @@ import avro from 'avsc';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { loadConfig } from '@gpumon/runtime/config';
-import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import { Compatibility, createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { schemaOf, type AvroRecord } from '@gpumon/schemas/avro';
 import { topicName, valueSubject } from '@gpumon/schemas/topics';
-import type { GpuHealth } from '@gpumon/schemas/types.generated';
+import type { GpuHealth, GpuSample } from '@gpumon/schemas/types.generated';
+import { SimulatedFleet } from '@gpumon/simulator/fleet';
 
 /** On the real registry: the subjects gpumon registers are BACKWARD compatible, and the codec reads other writer versions. */
 const prefix = `e2e-evolve-${randomBytes(3).toString('hex')}.`;
@@ -28,9 +29,13 @@ const sampleHealth: GpuHealth = {
   thermal_power: 'PASS', memory: 'PASS', pcie: 'PASS', nvlink: 'PASS', driver: 'PASS', reasons: [],
 };
 
+const samplesSubject = valueSubject(topicName('samples', prefix));
+
 afterAll(async () => {
-  await registry.deleteSubject(subject, false).catch(() => undefined);
-  await registry.deleteSubject(subject, true).catch(() => undefined);
+  for (const s of [subject, samplesSubject]) {
+    await registry.deleteSubject(s, false).catch(() => undefined);
+    await registry.deleteSubject(s, true).catch(() => undefined);
+  }
 });
 
 describe('schema evolution on the real registry', () => {
@@ -61,5 +66,60 @@ describe('schema evolution on the real registry', () => {
     header.writeUInt32BE(newerId, 1);
     expect(await codec.decode(Buffer.concat([header, body]))).toEqual(sampleHealth);
     expect(await codec.decode(codec.encode(sampleHealth))).toEqual(sampleHealth);
+  });
+});
+
+/** The fields attribution added to gpu.samples.v1 (issue 8); the schema without them is what agents before it registered. */
+const ATTRIBUTION_FIELDS = ['processes', 'workloads', 'attribution_problems'];
+
+describe('the attribution fields of gpu.samples.v1 on the real registry', () => {
+  const current = schemaOf('samples');
+  const before: AvroRecord = { ...current, fields: current.fields.filter((f) => !ATTRIBUTION_FIELDS.includes(f.name)) };
+  const withoutAttribution = (sample: GpuSample): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(sample).filter(([name]) => !ATTRIBUTION_FIELDS.includes(name)));
+  const reading = new SimulatedFleet({ seed: 8, hosts: 1, gpusPerHost: 1, hostPrefix: 'evolve' }).sample(1_767_225_600_000)[0]!;
+  const attributed: GpuSample = {
+    ...reading,
+    processes: [{ pid: 4242, type: 'C', name: 'python3', used_memory_mib: 3270, gpu_instance_id: null, compute_instance_id: null, workload_id: 'slurm:8812' }],
+    workloads: [{
+      workload_id: 'slurm:8812', kind: 'SLURM_JOB', source: 'slurm-job-map', device_uuid: reading.gpu_uuid, gpu_instance_id: null, cluster: null,
+      namespace: null, pod: null, pod_uid: null, container: null, job_id: '8812', user: 'ada', account: 'physics', partition: 'gpu',
+      pids: [4242], used_memory_mib: 3270,
+    }],
+    attribution_problems: ['pid 4243: exited before /proc was read'],
+  };
+  const wire = (id: number, body: Buffer): Buffer => {
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(id, 1);
+    return Buffer.concat([header, body]);
+  };
+
+  it('registers the new fields as a BACKWARD-compatible version after the schema agents registered before them', async () => {
+    const beforeId = await registry.register(samplesSubject, avroSchema(before));
+    await registry.updateCompatibility(samplesSubject, Compatibility.BACKWARD);
+    const codec = new TopicCodec(registry, 'samples', prefix);
+    const id = await codec.register();
+    expect(id).not.toBe(beforeId);
+    expect((await registry.getAllVersions(samplesSubject)).length).toBe(2);
+  });
+
+  it('a consumer built on the old schema reads new records, without the new fields', async () => {
+    const codec = new TopicCodec(registry, 'samples', prefix);
+    await codec.register();
+    const message = codec.encode(attributed);
+    // What an old consumer does: its own reader schema, resolved against the writer schema the registry holds for the id.
+    const writer = await registry.getBySubjectAndId(samplesSubject, message.readUInt32BE(1));
+    const oldReader = avro.Type.forSchema(before as avro.Schema);
+    const resolver = oldReader.createResolver(avro.Type.forSchema(JSON.parse(writer.schema) as avro.Schema));
+    expect(oldReader.fromBuffer(message.subarray(5), resolver)).toEqual(withoutAttribution(attributed));
+  });
+
+  it('the new code reads records old agents wrote: no processes, no attribution, no problems', async () => {
+    const beforeId = await registry.register(samplesSubject, avroSchema(before));
+    const old = wire(beforeId, avro.Type.forSchema(before as avro.Schema).toBuffer(withoutAttribution(attributed)));
+    const codec = new TopicCodec(registry, 'samples', prefix);
+    await codec.register();
+    expect(await codec.decode(old)).toEqual({ ...attributed, processes: null, workloads: null, attribution_problems: [] });
+    expect(await codec.decode(codec.encode(attributed))).toEqual(attributed);
   });
 });

@@ -8,7 +8,8 @@ import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import type { DeadLetter, GpuSample } from '@gpumon/schemas/types.generated';
+import type { DeadLetter, GpuEconomics, GpuSample, Workload, WorkloadCost } from '@gpumon/schemas/types.generated';
+import type { Stream } from '@gpumon/schemas/topics';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { freePort } from './cleanup.js';
 import { eventually, startCli } from './cli-process.js';
@@ -32,12 +33,12 @@ function stopped(output: string): Record<string, number> {
   return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map(([, k, v]) => [k, Number(v)]));
 }
 
-async function produce(topicPrefix: string, samples: GpuSample[]): Promise<void> {
-  const codec = new TopicCodec(registry, 'samples', topicPrefix);
+async function produce<S extends Stream>(topicPrefix: string, stream: S, records: Array<Parameters<TopicCodec<S>['encode']>[0] & { gpu_uuid: string }>): Promise<void> {
+  const codec = new TopicCodec(registry, stream, topicPrefix);
   await codec.register();
   const producer = kafka.producer({ createPartitioner: keyPartitioner });
   await producer.connect();
-  await producer.send({ topic: codec.topic, acks: -1, messages: samples.map((s) => ({ key: s.gpu_uuid, value: codec.encode(s) })) });
+  await producer.send({ topic: codec.topic, acks: -1, messages: records.map((r) => ({ key: r.gpu_uuid, value: codec.encode(r) })) });
   await producer.disconnect();
 }
 
@@ -63,17 +64,47 @@ async function topicRecords(client: Kafka, topic: string): Promise<number> {
 }
 
 afterAll(async () => {
+  const ours = 'SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1';
+  await pool.query(`DELETE FROM gpu_workload_samples WHERE gpu_uuid IN (${ours})`, [`${hostPrefix}%`]);
+  await pool.query(`DELETE FROM gpu_workload_costs WHERE gpu_uuid IN (${ours})`, [`${hostPrefix}%`]);
+  await pool.query('DELETE FROM gpu_workloads WHERE workload_id LIKE $1', [`%${run}%`]);
+  await pool.query('DELETE FROM gpu_economics WHERE hostname LIKE $1', [`${hostPrefix}%`]);
   await pool.query('DELETE FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`]);
   await pool.query('DELETE FROM gpu_devices WHERE hostname LIKE $1', [`${hostPrefix}%`]);
   await pool.end();
-  await removeTopics(kafka, registry, prefix, ['samples', 'dlq']);
+  await removeTopics(kafka, registry, prefix, ['samples', 'economics', 'dlq']);
 });
 
 describe('gpumon sink on the shared stack', () => {
   const now = Date.now();
   const fleet = new SimulatedFleet({ seed: 3, hosts: 2, gpusPerHost: 8, hostPrefix });
-  const good = Array.from({ length: 20 }, (_, k) => fleet.sample(now - 3_600_000 + k * 10_000)).flat();
+  const job: Workload = {
+    workload_id: `slurm:${run}`, kind: 'SLURM_JOB', source: 'slurm-job-map', device_uuid: null, gpu_instance_id: null, cluster: null,
+    namespace: null, pod: null, pod_uid: null, container: null, job_id: run, user: 'alice', account: 'ml', partition: 'gpu',
+    pids: [4242], used_memory_mib: 2048,
+  };
+  const pod: Workload = {
+    workload_id: `k8s:team-a/train-${run}/main`, kind: 'KUBERNETES_POD', source: 'pod-resources', device_uuid: null, gpu_instance_id: null,
+    cluster: 'prod', namespace: 'team-a', pod: `train-${run}`, pod_uid: `uid-${run}`, container: 'main', job_id: null, user: null,
+    account: null, partition: null, pids: [], used_memory_mib: null,
+  };
+  // The first GPU runs a Slurm job and holds a pod; the others' attribution is off. Set here, whatever the simulator attributes.
+  const simulated = Array.from({ length: 20 }, (_, k) => fleet.sample(now - 3_600_000 + k * 10_000)).flat();
+  const firstGpu = simulated[0]!.gpu_uuid;
+  const good = simulated.map((s): GpuSample => (s.gpu_uuid === firstGpu
+    ? { ...s, workloads: [job, pod], attribution_problems: ['pid 7: exited before /proc was read'],
+        processes: [{ pid: 4242, type: 'C', name: 'python', used_memory_mib: 2048, gpu_instance_id: null, compute_instance_id: null, workload_id: job.workload_id }] }
+    : { ...s, workloads: null, processes: null, attribution_problems: [] }));
   const template = good[0]!;
+  const childBad: GpuSample = { ...template, time: now - 20_000, workloads: [{ ...job, device_uuid: 'MIG-\u0000' }] };
+  const part = (workload_id: string | null, team: string, share: number): WorkloadCost => ({
+    workload_id, team, share, energy_kwh: 0.004 * share, allocated_cost_micros: 4000 * share, used_cost_micros: 1000 * share, idle_cost_micros: 3000 * share,
+  });
+  const economics: GpuEconomics[] = good.filter((s) => s.gpu_uuid === firstGpu).map((s) => ({
+    time: s.time, gpu_uuid: s.gpu_uuid, hostname: s.hostname, product_name: s.product_name, currency: 'USD', interval_s: 10, energy_kwh: 0.004,
+    energy_cost_micros: 600, allocated_cost_micros: 4000, used_cost_micros: 1000, idle_cost_micros: 3000, efficiency: 0.25, co2e_kg: 0.002,
+    cost_per_used_gpu_hour_micros: null, workloads: [part(job.workload_id, 'ml', 0.5), part(pod.workload_id, 'team-a', 0.25), part(null, 'unattributed', 0.25)],
+  }));
   const unknown: GpuSample = { ...template, gpu_uuid: `GPU-${run}-never-seen`, serial: `SN-${run}`, hostname: `${hostPrefix}-new`, time: now - 60_000 };
   const bad: GpuSample = { ...template, time: now - 30_000, serial: 'bad\u0000serial' };
   const old: GpuSample = { ...template, time: now - 40 * DAY_MS };
@@ -85,10 +116,10 @@ describe('gpumon sink on the shared stack', () => {
   /** A sink in its own group over the whole topic, stopped once it has committed every record. */
   async function sinkOnce(group: string): Promise<Record<string, number>> {
     const metricsPort = await freePort();
-    const sink = startCli(['sink', '--streams', 'samples', '--group', group, '--batch-rows', '100', '--batch-wait', '200ms'], {
+    const sink = startCli(['sink', '--streams', 'samples,economics', '--group', group, '--batch-rows', '100', '--batch-wait', '200ms'], {
       GPUMON_TOPIC_PREFIX: prefix, GPUMON_METRICS_PORT: String(metricsPort),
     });
-    const total = good.length + 3;
+    const total = good.length + 4 + economics.length;
     await eventually('every record committed', async () => {
       const text = await fetch(`http://localhost:${metricsPort}/metrics`).then((r) => r.text(), () => '');
       return Number(/gpumon_consumer_records_committed_total\{[^}]*\} (\d+)/.exec(text)?.[1] ?? 0) >= total ? true : undefined;
@@ -100,28 +131,60 @@ describe('gpumon sink on the shared stack', () => {
   beforeAll(async () => {
     const topics = startCli(['topics'], { GPUMON_TOPIC_PREFIX: prefix });
     expect(await topics.exited, topics.output()).toBe(0);
-    await produce(prefix, [...good, unknown, bad, old]);
+    await produce(prefix, 'samples', [...good, unknown, bad, childBad, old]);
+    await produce(prefix, 'economics', economics);
   });
 
-  it('writes every record once, dead-letters the refused row with its SQLSTATE, skips the expired one; a replay adds nothing', async () => {
+  it('writes every record once, dead-letters the refused rows with their SQLSTATE, skips the expired one; a replay adds nothing', async () => {
+    const received = good.length + 4 + economics.length;
     const first = await sinkOnce(`e2e-sink-${run}-a`);
     expect(await rowCount()).toBe(rowsWanted);
-    expect(first).toMatchObject({ received: good.length + 3, sent: rowsWanted, errored: 1, dropped: 1 });
+    expect(first).toMatchObject({ received, sent: rowsWanted + economics.length, errored: 2, dropped: 1 });
 
     const replay = await sinkOnce(`e2e-sink-${run}-b`);
     expect(await rowCount()).toBe(rowsWanted);
-    expect(replay).toMatchObject({ received: good.length + 3, sent: 0, errored: 1, dropped: rowsWanted + 1 });
+    expect(replay).toMatchObject({ received, sent: 0, errored: 2, dropped: rowsWanted + economics.length + 1 });
 
     const distinct = await pool.query('SELECT count(DISTINCT (gpu_uuid, time)) AS n FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`]);
     expect(Number(distinct.rows[0].n)).toBe(rowsWanted);
     const expired = await pool.query('SELECT count(*) AS n FROM gpu_samples WHERE gpu_uuid = $1 AND time = $2', [old.gpu_uuid, new Date(old.time)]);
     expect(Number(expired.rows[0].n)).toBe(0);
 
-    const letters = await deadLetters(prefix, 2);
+    const letters = await deadLetters(prefix, 4);
+    expect(letters.map((l) => l.error_message.replace(/: invalid byte sequence[\s\S]*/, '')).sort()).toEqual([
+      'gpu_samples: SQLSTATE 22021', 'gpu_samples: SQLSTATE 22021', 'gpu_workload_samples: SQLSTATE 22021', 'gpu_workload_samples: SQLSTATE 22021',
+    ]);
     for (const letter of letters) {
       expect(letter).toMatchObject({ component: 'sink-timescaledb', error_code: 'database_rejected', source_offset: expect.any(Number) });
-      expect(letter.error_message).toMatch(/^gpu_samples: SQLSTATE 22021: invalid byte sequence/);
     }
+  });
+
+  it('keeps each pod and job once in gpu_workloads, a row per sample and workload, a row per cost part, and the sample\'s processes', async () => {
+    // The first GPU's samples and the unknown GPU's (a copy of the first sample) carry the job and the pod.
+    const attributed = [...good.filter((s) => s.gpu_uuid === firstGpu), unknown];
+    const times = attributed.map((s) => s.time);
+    const workloads = await pool.query('SELECT workload_id, kind, namespace, pod, job_id, job_user, source, first_seen, last_seen FROM gpu_workloads WHERE workload_id LIKE $1 ORDER BY workload_id', [`%${run}%`]);
+    const seen = { first_seen: new Date(Math.min(...times)), last_seen: new Date(Math.max(...times)) };
+    expect(workloads.rows).toEqual([
+      { workload_id: pod.workload_id, kind: 'KUBERNETES_POD', namespace: 'team-a', pod: `train-${run}`, job_id: null, job_user: null, source: 'pod-resources', ...seen },
+      { workload_id: job.workload_id, kind: 'SLURM_JOB', namespace: null, pod: null, job_id: run, job_user: 'alice', source: 'slurm-job-map', ...seen },
+    ]);
+    const sightings = await pool.query(
+      'SELECT workload_id, count(*)::int AS n, count(DISTINCT (gpu_uuid, time))::int AS d FROM gpu_workload_samples WHERE workload_id LIKE $1 GROUP BY 1 ORDER BY 1', [`%${run}%`]);
+    expect(sightings.rows).toEqual([
+      { workload_id: pod.workload_id, n: attributed.length, d: attributed.length },
+      { workload_id: job.workload_id, n: attributed.length, d: attributed.length },
+    ]);
+    const parts = await pool.query(
+      `SELECT workload_id, team, count(*)::int AS n, sum(allocated_cost_micros)::int AS allocated FROM gpu_workload_costs WHERE gpu_uuid = $1
+        GROUP BY 1, 2 ORDER BY 1 NULLS LAST`, [firstGpu]);
+    expect(parts.rows).toEqual([
+      { workload_id: pod.workload_id, team: 'team-a', n: economics.length, allocated: 1000 * economics.length },
+      { workload_id: job.workload_id, team: 'ml', n: economics.length, allocated: 2000 * economics.length },
+      { workload_id: null, team: 'unattributed', n: economics.length, allocated: 1000 * economics.length },
+    ]);
+    const stored = await pool.query('SELECT processes, attribution_problems FROM gpu_samples WHERE gpu_uuid = $1 AND time = $2', [firstGpu, new Date(template.time)]);
+    expect(stored.rows).toEqual([{ processes: template.processes, attribution_problems: ['pid 7: exited before /proc was read'] }]);
   });
 
   it('keeps the inventory: a row per GPU with first and last seen, one created for a GPU never seen before', async () => {

@@ -29,6 +29,10 @@ const { env, hostPrefix, start } = pipelineRun;
 const VIEWS_DOC = fileURLToPath(new URL('../../../docs/views.md', import.meta.url));
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/** The attribution views, checked on rows the test writes itself (hosts of their own, so the pipeline's rollups leave them out). */
+const ATTRIBUTION_VIEWS = ['gpu_workload_cost_daily', 'gpu_team_cost_daily', 'gpu_namespace_cost_daily', 'gpu_fault_events',
+  'gpu_fault_workloads', 'gpu_at_risk_workloads'];
+const attrPrefix = `e2a-${run}`;
 
 const main = loadConfig(databaseOptions);
 const pool = createPool(main);
@@ -166,34 +170,17 @@ function expectAnswer(actual: Row[], expected: Row[], keyColumns: string[]): voi
 beforeAll(async () => {
   await pool.query(`CREATE ROLE ${writer.user} LOGIN PASSWORD '${writer.password}' IN ROLE gpu_writer`);
   await pool.query(`CREATE ROLE ${analyst.user} LOGIN PASSWORD '${analyst.password}' IN ROLE gpu_analyst`);
-  const topics = startCli(['topics'], env);
-  expect(await topics.exited, topics.output()).toBe(0);
-  running.push(...(await startWholePipeline(pipelineRun, { DATABASE_URL: urlAs(writer) })));
-  const expected = await expectedRecords(pipelineRun);
-  expectedSamples = expected.get('samples')!.length;
-  const counts = new Map([...expected].map(([stream, records]) => [stream, records.length]));
-  const tables = [['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics'], ['predictions', 'gpu_predictions']] as const;
-  for (const [stream, table] of tables) {
-    await eventually(`${counts.get(stream)} rows in ${table}`, async () => {
-      const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
-      return rows[0].n >= counts.get(stream)! ? true : undefined;
-    });
-  }
-  // Predictions of a second model whose answers the test chooses: three GPUs, the middle one no longer at risk.
-  const { rows: gpus } = await pool.query(
-    `SELECT DISTINCT gpu_uuid, hostname FROM gpu_samples WHERE hostname LIKE $1 ORDER BY gpu_uuid LIMIT 3`, [`${hostPrefix}-%`]);
-  const last = start + (ticks - 1) * intervalMs;
-  const predictions: Array<[number, number, number, number]> = [[0, last - intervalMs, 0.9, 0.5], [0, last, 0.8, 0.5],
-    [1, last - intervalMs, 0.7, 0.5], [1, last, 0.2, 0.5], [2, last, 0.5, 0.5]];
-  for (const [gpu, time, probability, threshold] of predictions) {
-    await pool.query(
-      `INSERT INTO gpu_predictions VALUES ($1, $2, $3, 'hazard', '1.0.0', 24, $4::float8, $5::float8, $4::float8 >= $5::float8)`,
-      [new Date(time), gpus[gpu].gpu_uuid, gpus[gpu].hostname, probability, threshold]);
-  }
-}, 240_000);
+});
 
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
+  for (const prefix of [hostPrefix, attrPrefix]) {
+    const ours = `SELECT gpu_uuid FROM gpu_samples WHERE hostname LIKE $1`;
+    await pool.query(`DELETE FROM gpu_workloads WHERE workload_id IN (SELECT workload_id FROM gpu_workload_samples WHERE gpu_uuid IN (${ours}))`, [`${prefix}-%`]);
+    await pool.query(`DELETE FROM gpu_workload_samples WHERE gpu_uuid IN (${ours})`, [`${prefix}-%`]);
+    await pool.query(`DELETE FROM gpu_workload_costs WHERE gpu_uuid IN (${ours})`, [`${prefix}-%`]);
+  }
+  for (const table of TABLES) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${attrPrefix}-%`]);
   for (const table of TABLES) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
   await pool.query(`DROP ROLE IF EXISTS ${writer.user}`);
   await pool.query(`DROP ROLE IF EXISTS ${analyst.user}`);
@@ -202,6 +189,33 @@ afterAll(async () => {
 });
 
 describe('the analysts’ views on what the pipeline wrote', () => {
+  beforeAll(async () => {
+    const topics = startCli(['topics'], env);
+    expect(await topics.exited, topics.output()).toBe(0);
+    running.push(...(await startWholePipeline(pipelineRun, { DATABASE_URL: urlAs(writer) })));
+    const expected = await expectedRecords(pipelineRun);
+    expectedSamples = expected.get('samples')!.length;
+    const counts = new Map([...expected].map(([stream, records]) => [stream, records.length]));
+    const tables = [['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics'], ['predictions', 'gpu_predictions']] as const;
+    for (const [stream, table] of tables) {
+      await eventually(`${counts.get(stream)} rows in ${table}`, async () => {
+        const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
+        return rows[0].n >= counts.get(stream)! ? true : undefined;
+      });
+    }
+    // Predictions of a second model whose answers the test chooses: three GPUs, the middle one no longer at risk.
+    const { rows: gpus } = await pool.query(
+      `SELECT DISTINCT gpu_uuid, hostname FROM gpu_samples WHERE hostname LIKE $1 ORDER BY gpu_uuid LIMIT 3`, [`${hostPrefix}-%`]);
+    const last = start + (ticks - 1) * intervalMs;
+    const predictions: Array<[number, number, number, number]> = [[0, last - intervalMs, 0.9, 0.5], [0, last, 0.8, 0.5],
+      [1, last - intervalMs, 0.7, 0.5], [1, last, 0.2, 0.5], [2, last, 0.5, 0.5]];
+    for (const [gpu, time, probability, threshold] of predictions) {
+      await pool.query(
+        `INSERT INTO gpu_predictions VALUES ($1, $2, $3, 'hazard', '1.0.0', 24, $4::float8, $5::float8, $4::float8 >= $5::float8)`,
+        [new Date(time), gpus[gpu].gpu_uuid, gpus[gpu].hostname, probability, threshold]);
+    }
+  }, 240_000);
+
   it('answer every example query of docs/views.md with the values the raw rows give', async () => {
     const queries = exampleQueries();
     const client = new pg.Client({ connectionString: urlAs(analyst) });
@@ -297,11 +311,135 @@ describe('the analysts’ views on what the pipeline wrote', () => {
       expect(atRisk.filter((p) => p.model_name === 'hazard')).toHaveLength(2);
       expectAnswer(await answer('gpu_at_risk'), atRisk, ['gpu_uuid', 'model_name']);
 
-      const checked = ['gpu_usage_hourly_sums', 'gpu_fleet_health_now', 'gpu_anomalies_open', 'gpu_idle_cost_by_host', 'gpu_at_risk', ...rollups.map(([view]) => view)];
+      const checked = ['gpu_usage_hourly_sums', 'gpu_fleet_health_now', 'gpu_anomalies_open', 'gpu_idle_cost_by_host', 'gpu_at_risk',
+        ...rollups.map(([view]) => view), ...ATTRIBUTION_VIEWS];
       const views = await select(`SELECT viewname FROM pg_views WHERE schemaname = 'public' AND viewname LIKE 'gpu\\_%'`, []);
       expect(views.map((v) => v.viewname).sort()).toEqual([...queries.keys()].sort());
       expect(checked.sort()).toEqual([...queries.keys()].sort());
       await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+  });
+});
+
+describe('the attribution views on rows written for the purpose', () => {
+  const team = `ml-research-${run}`;
+  const other = `other-${run}`;
+  const gpu = (n: number): string => `GPU-${run}-attr-${n}`;
+  const jobA = { workload_id: `slurm:${run}-101`, kind: 'SLURM_JOB', job_id: `${run}-101`, job_user: 'alice', account: 'ml', partition: 'gpu' };
+  const jobB = { workload_id: `slurm:${run}-102`, kind: 'SLURM_JOB', job_id: `${run}-102`, job_user: 'bob', account: 'ml', partition: 'gpu' };
+  const podP = { workload_id: `k8s:${team}/train-0/main`, kind: 'KUBERNETES_POD', cluster: 'prod', namespace: team, pod: 'train-0', container: 'main' };
+  const now = Date.now();
+  /** Ten-second ticks that all fall on today (UTC) and in this week, whenever the test runs. */
+  const base = Math.max(now - 5 * 60_000, floorTo(now, DAY));
+  const at = (tick: number): number => base + tick * 10_000;
+
+  beforeAll(async () => {
+    const sample = async (n: number, tick: number, readings: { xid?: number[]; dbe?: number; remapFailure?: boolean; thermal?: boolean }, workloads: Row[]): Promise<void> => {
+      const xids = (readings.xid ?? []).map((code) => ({ time: at(tick), code, pci_id: '0000:3b:00', message: `Xid ${code} on GPU ${n}` }));
+      await pool.query(
+        `INSERT INTO gpu_samples (time, gpu_uuid, hostname, source, mig_instances, xid_events, ecc_volatile_dbe, remapped_rows_failure, throttle_hw_thermal_slowdown)
+         VALUES ($1, $2, $3, 'test', '[]', $4, $5, $6, $7)`,
+        [new Date(at(tick)), gpu(n), `${attrPrefix}-h${n <= 2 ? 1 : 2}`, JSON.stringify(xids), readings.dbe ?? 0, readings.remapFailure ?? false, readings.thermal ?? false]);
+      for (const w of workloads) {
+        await pool.query(
+          `INSERT INTO gpu_workloads (workload_id, kind, cluster, namespace, pod, container, job_id, job_user, account, partition, source, first_seen, last_seen)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'test', $11, $11) ON CONFLICT (workload_id) DO NOTHING`,
+          [w.workload_id, w.kind, w.cluster ?? null, w.namespace ?? null, w.pod ?? null, w.container ?? null, w.job_id ?? null, w.job_user ?? null,
+            w.account ?? null, w.partition ?? null, new Date(at(tick))]);
+        await pool.query(`INSERT INTO gpu_workload_samples VALUES ($1, $2, $3, NULL, NULL, '[4242]', 1024)`, [new Date(at(tick)), gpu(n), w.workload_id]);
+      }
+    };
+    const cost = (n: number, tick: number, workloadId: string | null, partTeam: string, share: number, allocated: number, used: number): Promise<unknown> =>
+      pool.query(`INSERT INTO gpu_workload_costs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'USD', 10)`,
+        [new Date(at(tick)), gpu(n), workloadId, partTeam, share, share * 0.002, allocated, used, allocated - used]);
+
+    // GPU 1: Xid 48 (and an Xid 13, not critical) with two Slurm jobs on it.
+    await sample(1, 0, {}, [jobA, jobB]);
+    await sample(1, 1, { xid: [48, 13] }, [jobA, jobB]);
+    // GPU 2: row remapping fails, and stays failed (one event), under a pod.
+    await sample(2, 0, {}, [podP]);
+    await sample(2, 1, { remapFailure: true }, [podP]);
+    await sample(2, 2, { remapFailure: true }, [podP]);
+    // GPU 3: double-bit errors and thermal slowdown start together, with nothing on it.
+    await sample(3, 0, {}, []);
+    await sample(3, 1, { dbe: 2, thermal: true }, []);
+    await sample(3, 2, { dbe: 2, thermal: true }, []);
+    // GPU 4 at risk: its latest sample has job A and the pod (job B was on it before); GPU 5 at risk with nothing on it.
+    await sample(4, 0, {}, [jobB]);
+    await sample(4, 1, {}, [jobA, podP]);
+    await sample(5, 1, {}, []);
+    for (const [n, probability, expected] of [[4, 0.9, 1_000_000], [5, 0.8, 400_000]] as const) {
+      await pool.query(
+        `INSERT INTO gpu_predictions (time, gpu_uuid, hostname, model_name, model_version, horizon_hours, probability, threshold, at_risk,
+                                      risk_band, expected_cost_micros, currency)
+         VALUES ($1, $2, $3, 'hazard', '1.0.0', 24, $4, 0.5, true, 'HIGH', $5, 'USD')`,
+        [new Date(at(1)), gpu(n), `${attrPrefix}-h2`, probability, expected]);
+    }
+    // The team's parts: job A on GPUs 1 and 4, the pod on GPUs 2 and 4; job B is another team's.
+    await cost(1, 0, jobA.workload_id, team, 0.5, 1000, 600);
+    await cost(1, 0, jobB.workload_id, other, 0.25, 500, 300);
+    await cost(1, 0, null, 'unattributed', 0.25, 500, 0);
+    await cost(1, 1, jobA.workload_id, team, 0.5, 1000, 600);
+    await cost(2, 1, podP.workload_id, team, 1, 2000, 500);
+    await cost(4, 1, jobA.workload_id, team, 0.5, 1000, 600);
+    await cost(4, 1, podP.workload_id, team, 0.5, 1000, 600);
+  });
+
+  it('answer the example queries of docs/views.md: costs per workload, team and namespace, faults with their jobs, risk per job', async () => {
+    const queries = exampleQueries();
+    const client = new pg.Client({ connectionString: urlAs(analyst) });
+    await client.connect();
+    try {
+      const answer = async (view: string): Promise<Row[]> => {
+        const sql = queries.get(view);
+        expect(sql, `docs/views.md has an example for ${view}`).toBeDefined();
+        return (await client.query(sql!.replaceAll(`'sim-%'`, `'${attrPrefix}-%'`).replaceAll(`'ml-research'`, `'${team}'`))).rows;
+      };
+      const today = floorTo(now, DAY);
+      const gpuHours = (seconds: number): number => seconds / 3600;
+
+      const named = (w: Row): Row => ({
+        workload_id: w.workload_id, kind: w.kind, namespace: w.namespace ?? null, pod: w.pod ?? null, job_id: w.job_id ?? null, job_user: w.job_user ?? null,
+      });
+      expectAnswer(await answer('gpu_workload_cost_daily'), [
+        { bucket: today, ...named(podP), team, currency: 'USD', gpus: 2, gpu_hours: gpuHours(15),
+          allocated_cost_micros: 3000, used_cost_micros: 1100, idle_cost_micros: 1900, efficiency: 1100 / 3000 },
+        { bucket: today, ...named(jobA), team, currency: 'USD', gpus: 2, gpu_hours: gpuHours(15),
+          allocated_cost_micros: 3000, used_cost_micros: 1800, idle_cost_micros: 1200, efficiency: 0.6 },
+      ], ['bucket', 'workload_id']);
+
+      expectAnswer(await answer('gpu_team_cost_daily'), [{
+        team, currency: 'USD', gpu_hours: gpuHours(30), allocated_cost_micros: 6000, idle_cost_micros: 3100, idle_share: 3100 / 6000,
+      }], ['team']);
+
+      expectAnswer(await answer('gpu_namespace_cost_daily'), [{
+        bucket: today, cluster: 'prod', namespace: team, currency: 'USD', workloads: 1, gpu_hours: gpuHours(15),
+        allocated_cost_micros: 3000, idle_cost_micros: 1900, efficiency: 1100 / 3000,
+      }], ['bucket', 'namespace']);
+
+      const events = await answer('gpu_fault_events');
+      expect(events.map((e) => [ms(e.time) - base, e.gpu_uuid, e.hostname, e.kind, e.xid, e.detail])).toEqual([
+        [10_000, gpu(1), `${attrPrefix}-h1`, 'xid', 48, 'Xid 48 on GPU 1'],
+        [10_000, gpu(2), `${attrPrefix}-h1`, 'row_remap_failure', null, 'remapped_rows_failure'],
+        [10_000, gpu(3), `${attrPrefix}-h2`, 'ecc_dbe', null, 'ecc_volatile_dbe 2, was 0'],
+        [10_000, gpu(3), `${attrPrefix}-h2`, 'thermal_slowdown', null, 'throttle_hw_thermal_slowdown'],
+      ]);
+
+      const hit = await answer('gpu_fault_workloads');
+      expect(hit.map((f) => [ms(f.time) - base, f.gpu_uuid, f.kind, f.xid, f.workload_id, f.job_id, f.job_user, f.account, f.namespace, f.pod])).toEqual([
+        [10_000, gpu(1), 'xid', 48, jobA.workload_id, jobA.job_id, 'alice', 'ml', null, null],
+        [10_000, gpu(1), 'xid', 48, jobB.workload_id, jobB.job_id, 'bob', 'ml', null, null],
+        [10_000, gpu(2), 'row_remap_failure', null, podP.workload_id, null, null, null, team, 'train-0'],
+      ]);
+
+      const atRisk = await answer('gpu_at_risk_workloads');
+      expect(atRisk.map((r) => [r.gpu_uuid, r.probability, Number(r.workloads_on_gpu), r.workload_id, r.job_id, r.namespace, r.team, r.currency, Number(r.expected_cost_micros)])).toEqual([
+        [gpu(4), 0.9, 2, podP.workload_id, null, team, team, 'USD', 500_000],
+        [gpu(4), 0.9, 2, jobA.workload_id, jobA.job_id, null, team, 'USD', 500_000],
+        [gpu(5), 0.8, 0, null, null, null, null, 'USD', 400_000],
+      ]);
     } finally {
       await client.end();
     }

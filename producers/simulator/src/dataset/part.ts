@@ -18,7 +18,7 @@ export interface PartSummary {
 export function datasetGpus(spec: DatasetSpec): SimulatedFleet['gpus'] {
   const hosts = Math.ceil(spec.gpus / spec.gpusPerHost);
   const fleet = new SimulatedFleet({
-    seed: spec.seed, hosts, gpusPerHost: spec.gpusPerHost, hostPrefix: 'sim', faultRateScale: spec.faultRateScale,
+    seed: spec.seed, hosts, gpusPerHost: spec.gpusPerHost, hostPrefix: 'sim', faultRateScale: spec.faultRateScale, attribution: false,
   });
   return fleet.gpus.slice(0, spec.gpus);
 }

@@ -1,0 +1,35 @@
+import { childTablesOf, type ChildTable } from './child-tables.js';
+import { classify } from './database-errors.js';
+import { upsertDevices } from './devices.js';
+import { copyOnce, type Alongside } from './table-writer.js';
+import type { SinkStream } from './tables.js';
+import { upsertWorkloads } from './workloads.js';
+
+/** The step with what the database refuses in it named by its table, not by the stream's. */
+function naming(table: string, step: Alongside): Alongside {
+  return async (client, records) => {
+    try {
+      await step(client, records);
+    } catch (error) {
+      throw classify(error, table);
+    }
+  };
+}
+
+/** A child table's rows of a batch, each once. */
+function childRows(child: ChildTable): Alongside {
+  return naming(child.name, async (client, records) => {
+    await copyOnce(client, child, records.flatMap((record) => child.rowsOf(record)));
+  });
+}
+
+/**
+ * What a batch of a stream's records also writes, in its transaction and in this order: the
+ * dimensions first (gpu_devices, then gpu_workloads, each in key order, so concurrent sinks lock
+ * rows in one order), then the child tables. An empty batch (the health check) still COPYs zero
+ * rows into each child table.
+ */
+export function alongsideOf(stream: SinkStream): Alongside[] {
+  const dimensions = stream === 'samples' ? [naming('gpu_devices', upsertDevices), naming('gpu_workloads', upsertWorkloads)] : [];
+  return [...dimensions, ...childTablesOf(stream).map(childRows)];
+}
