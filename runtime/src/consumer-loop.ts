@@ -69,6 +69,17 @@ export interface RunningConsumer {
   done: Promise<void>;
 }
 
+/** Errors saying the group moved on without this member (a rebalance, a coordinator that forgot it): kafkajs rejoins on them. */
+const MEMBERSHIP_ERRORS: ReadonlySet<string> = new Set(['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION']);
+
+/** The membership error in `error`'s chain of causes: kafkajs's own retry wraps it in an error that no longer says so. */
+function membershipError(error: unknown): Error | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (MEMBERSHIP_ERRORS.has((e as { type?: string }).type ?? '')) return e;
+  }
+  return undefined;
+}
+
 /**
  * The one consume loop of gpumon: batch consumption in a consumer group with at-least-once
  * delivery. A batch's offsets are committed only after its handler resolves, so a crash replays
@@ -155,7 +166,15 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
       // Resolving moves this consumer's fetch position; committing makes it survive a restart.
       resolveOffset(batch.lastOffset());
       if (handled === undefined) {
-        await commit(batch);
+        await commit(batch).catch((error: unknown) => {
+          const membership = membershipError(error);
+          if (membership === undefined) throw error;
+          log.warn('could not commit: the group moved on; rejoining, and the records will be handled again', {
+            topic: batch.topic, partition: batch.partition, offset: batch.lastOffset(), error: errorMessage(error),
+          });
+          // Thrown as kafkajs's own error, kafkajs rejoins the group; wrapped, it would end the consumer for good.
+          throw membership;
+        });
         return;
       }
       deferCommit(batch, handled);

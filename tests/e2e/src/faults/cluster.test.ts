@@ -101,7 +101,7 @@ describe('faults: a Kafka node lost', () => {
       const tallies = await tallyWhenCaughtUp(pool, run.hosts, expected);
       for (const [stage, p] of stages) expect(p.child.exitCode, `${stage} exited:\n${p.output()}`).toBeNull();
       await eventually(`node ${victim} back in sync`, async () => ((await partitions(admin, topics)).every((p) => p.isr === 3) ? true : undefined));
-      expectEachRecordOnce('faults/cluster', tallies);
+      expectEachRecordOnce('faults/cluster', tallies, () => [...stages].map(([stage, p]) => `--- ${stage} (last 3 KB) ---\n${p.output().slice(-3072)}`).join('\n'));
     } finally {
       await admin.disconnect();
     }

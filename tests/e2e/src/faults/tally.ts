@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { expect } from 'vitest';
 import type { Stream } from '@gpumon/schemas/topics';
+import { childTablesOf } from '@gpumon/sink-timescaledb/child-tables';
 import { eventually } from '../cli-process.js';
 import { TABLES } from '../records.js';
 
@@ -33,19 +34,31 @@ async function keyColumns(db: Database, table: string): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
+/**
+ * Every table the sink writes, with the rows a stream's record gives it and how its rows of some
+ * hosts are found: the stream tables by hostname, their child tables (gpu_workload_samples, …) by
+ * the GPUs of those hosts.
+ */
+const SINK_TABLES = TABLES.flatMap(([stream, table]) => [
+  { stream, table, rowsOf: (record: Record<string, unknown>) => [record], ofHosts: 'hostname LIKE $1' },
+  ...childTablesOf(stream).map((child) => ({
+    stream, table: child.name, rowsOf: child.rowsOf, ofHosts: 'gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)',
+  })),
+]);
+
 /** Rows of `table` whose hostname matches `hosts` (a LIKE pattern). */
 export async function countRows(db: Database, table: string, hosts: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE hostname LIKE $1`, [hosts]);
   return rows[0]!.n;
 }
 
-/** Counts `table`'s rows of `hosts` against the records `expected` there. */
-export async function tallyTable(db: Database, table: string, hosts: string, expected: readonly unknown[]): Promise<TableTally> {
+/** Counts `table`'s rows of `hosts` (found by the `ofHosts` condition) against the rows `expected` there. */
+async function tallyTable(db: Database, table: string, ofHosts: string, hosts: string, expected: readonly unknown[]): Promise<TableTally> {
   const columns = await keyColumns(db, table);
   // Times compare as epoch milliseconds: a record carries them so, node-postgres returns a Date.
   const keyOf = (record: Record<string, unknown>): string =>
     JSON.stringify(columns.map((c) => (record[c] instanceof Date ? record[c].getTime() : record[c])));
-  const { rows } = await db.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${table} WHERE hostname LIKE $1`, [hosts]);
+  const { rows } = await db.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${table} WHERE ${ofHosts}`, [hosts]);
   const found = new Set(rows.map(keyOf));
   const wanted = new Set((expected as Array<Record<string, unknown>>).map(keyOf));
   return {
@@ -57,9 +70,10 @@ export async function tallyTable(db: Database, table: string, hosts: string, exp
   };
 }
 
-/** tallyTable for every table the sink writes, each against its stream's records in `expected`. */
+/** tallyTable for every table the sink writes, each against the rows its stream's records in `expected` give it. */
 export async function tallyTables(db: Database, hosts: string, expected: ReadonlyMap<Stream, readonly unknown[]>): Promise<TableTally[]> {
-  return Promise.all(TABLES.map(([stream, table]) => tallyTable(db, table, hosts, expected.get(stream) ?? [])));
+  return Promise.all(SINK_TABLES.map(({ stream, table, rowsOf, ofHosts }) =>
+    tallyTable(db, table, ofHosts, hosts, ((expected.get(stream) ?? []) as Array<Record<string, unknown>>).flatMap(rowsOf))));
 }
 
 /**
@@ -76,14 +90,18 @@ export async function tallyWhenCaughtUp(db: Database, hosts: string, expected: R
 
 /**
  * Prints one line per table (`faults/kill-9 gpu_samples: produced 960 written 960 duplicates 0
- * missing 0`), then asserts that every table holds each produced record exactly once, and nothing else.
+ * missing 0`), then asserts that every table holds each produced record exactly once, and nothing
+ * else; when one does not, the failure carries what `diagnose` says (the stages' logs, say).
  */
-export function expectEachRecordOnce(test: string, tallies: readonly TableTally[]): void {
+export function expectEachRecordOnce(test: string, tallies: readonly TableTally[], diagnose?: () => string): void {
   for (const t of tallies) console.log(`${test} ${t.table}: produced ${t.produced} written ${t.written} duplicates ${t.duplicates} missing ${t.missing}`);
-  expect(tallies).toEqual(tallies.map((t) => ({ ...t, written: t.produced, duplicates: 0, missing: 0 })));
+  const exact = tallies.map((t) => ({ ...t, written: t.produced, duplicates: 0, missing: 0 }));
+  expect(tallies, JSON.stringify(tallies) === JSON.stringify(exact) ? undefined : diagnose?.()).toEqual(exact);
 }
 
-/** Deletes the rows of `hosts` from every table the sink writes, and from the GPU inventory. */
+/** Deletes the rows of `hosts` from every table the sink writes, the workloads seen on them, and their GPUs from the inventory (last: it finds the others' rows). */
 export async function removeRows(db: Database, hosts: string): Promise<void> {
-  for (const table of [...TABLES.map(([, t]) => t), 'gpu_devices']) await db.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [hosts]);
+  await db.query(`DELETE FROM gpu_workloads WHERE workload_id IN (SELECT workload_id FROM gpu_workload_samples WHERE ${SINK_TABLES.find((t) => t.table === 'gpu_workload_samples')!.ofHosts})`, [hosts]);
+  for (const { table, ofHosts } of SINK_TABLES) await db.query(`DELETE FROM ${table} WHERE ${ofHosts}`, [hosts]);
+  await db.query('DELETE FROM gpu_devices WHERE hostname LIKE $1', [hosts]);
 }
