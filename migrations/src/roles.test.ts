@@ -9,7 +9,7 @@ import { scratchDatabase } from './scratch-database.js';
 /**
  * gpu_writer and gpu_analyst on a database migrated from zero, through login users made members of
  * them (as docs/roles.md tells operators to): each may do its job and nothing more. The owner's
- * private_notes stands for any table outside the project.
+ * gpu_test_private_notes stands for any table the migrations did not make (gpu_-named all the same: no unprefixed object, ever).
  */
 const db = scratchDatabase();
 const main = loadConfig(databaseOptions);
@@ -25,8 +25,8 @@ beforeAll(async () => {
     await c.query(`CREATE ROLE ${db.name}_writer LOGIN PASSWORD '${password}' IN ROLE gpu_writer`);
   });
   await withClient(db.settings, async (c) => {
-    await c.query(`CREATE TABLE private_notes (note text)`);
-    await c.query(`INSERT INTO private_notes VALUES ('not for analysts')`);
+    await c.query(`CREATE TABLE gpu_test_private_notes (note text)`);
+    await c.query(`INSERT INTO gpu_test_private_notes VALUES ('not for analysts')`);
   });
 });
 
@@ -73,17 +73,17 @@ describe('roles', () => {
       for (const sql of [
         `DELETE FROM gpu_health`, `UPDATE gpu_health SET score = 0`, `DROP TABLE gpu_health`, `TRUNCATE gpu_samples`,
         `CREATE TABLE gpu_extra (x int)`, `SELECT * FROM gpu_fleet_health_now`, `SELECT * FROM gpu_migrations`,
-        `SELECT * FROM private_notes`, `UPDATE gpu_retention SET drop_after = INTERVAL '1 day'`, `SELECT * FROM gpu_drop_old_chunks()`,
+        `SELECT * FROM gpu_test_private_notes`, `UPDATE gpu_retention SET drop_after = INTERVAL '1 day'`, `SELECT * FROM gpu_drop_old_chunks()`,
       ]) await expect(c.query(sql), sql).rejects.toMatchObject(denied);
     });
   });
 
-  it('let gpu_analyst read every gpu_ table and view but the bookkeeping', async () => {
+  it('let gpu_analyst read every gpu_ table and view but the bookkeeping (and the owner’s own table)', async () => {
     await withClient(analyst, async (c) => {
       const { rows } = await c.query(`SELECT verdict, score FROM gpu_fleet_health_now`);
       expect(rows).toEqual([{ verdict: 'PASS', score: 100 }]);
       const relations = (await c.query(`SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace
-          AND relkind IN ('r', 'v', 'm', 'p') AND relname LIKE 'gpu\\_%' AND relname <> 'gpu_migrations' ORDER BY 1`)).rows;
+          AND relkind IN ('r', 'v', 'm', 'p') AND relname LIKE 'gpu\\_%' AND relname NOT IN ('gpu_migrations', 'gpu_test_private_notes') ORDER BY 1`)).rows;
       expect(relations.length).toBeGreaterThan(20);
       for (const { relname } of relations) await c.query(`SELECT * FROM ${relname as string} LIMIT 1`);
     });
@@ -94,7 +94,7 @@ describe('roles', () => {
       for (const sql of [
         `INSERT INTO gpu_health VALUES ${HEALTH_ROW}`, `UPDATE gpu_health SET score = 0`, `DELETE FROM gpu_health`,
         `UPDATE gpu_devices SET serial = NULL`, `UPDATE gpu_workloads SET job_user = NULL`, `CREATE TABLE gpu_mine (x int)`, `CREATE TEMP TABLE gpu_scratch (x int)`,
-        `CREATE VIEW gpu_mine AS SELECT 1`, `SELECT * FROM gpu_migrations`, `SELECT * FROM private_notes`,
+        `CREATE VIEW gpu_mine AS SELECT 1`, `SELECT * FROM gpu_migrations`, `SELECT * FROM gpu_test_private_notes`,
         `SELECT * FROM gpu_drop_old_chunks()`, `DROP VIEW gpu_fleet_health_now`,
       ]) await expect(c.query(sql), sql).rejects.toMatchObject(denied);
     });

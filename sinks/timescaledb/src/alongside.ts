@@ -19,15 +19,16 @@ function naming(table: string, step: Alongside): Alongside {
 /** A child table's rows of a batch, each once. */
 function childRows(child: ChildTable): Alongside {
   return naming(child.name, async (client, records) => {
-    await copyOnce(client, child, records.flatMap((record) => child.rowsOf(record)));
+    const rows = records.flatMap((record) => child.rowsOf(record));
+    // A batch with no child rows (attribution off) costs no round trips; the health check's empty batch still COPYs, to prove the table writable.
+    if (rows.length > 0 || records.length === 0) await copyOnce(client, child, rows);
   });
 }
 
 /**
  * What a batch of a stream's records also writes, in its transaction and in this order: the
  * dimensions first (gpu_devices, then gpu_workloads, each in key order, so concurrent sinks lock
- * rows in one order), then the child tables. An empty batch (the health check) still COPYs zero
- * rows into each child table.
+ * rows in one order), then the child tables.
  */
 export function alongsideOf(stream: SinkStream): Alongside[] {
   const dimensions = stream === 'samples' ? [naming('gpu_devices', upsertDevices), naming('gpu_workloads', upsertWorkloads)] : [];
