@@ -2,6 +2,7 @@
 # Makes a fresh clone runnable: npm packages installed (when missing or older than the lock file) and the workspaces built.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node.sh
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "[gpumon] installing npm packages (npm ci)" >&2

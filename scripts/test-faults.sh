@@ -4,6 +4,7 @@
 # Arguments go to vitest: `npm run test:faults -- kill-9` runs only the files whose path has "kill-9".
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node.sh
 
 bash scripts/ensure-built.sh
 bash infra/stack/stack.sh up

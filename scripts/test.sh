@@ -2,6 +2,7 @@
 # npm test: install and build what is missing, bring the local stack up if it is not, migrate, run every package's tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/node.sh
 
 bash scripts/ensure-built.sh
 bash infra/stack/stack.sh up

@@ -15,7 +15,7 @@ import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
 import { cpuMicrosPerRun, table } from './measure.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/nvidia-smi/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../producers/nvidia-smi/testdata/captured/', import.meta.url));
 const SIMULATOR_TARGET_PER_S = 50_000;
 /** Bytes of an encoded simulated sample with its features (measured), for the ceiling run. */
 const SAMPLE_BYTES = 880;

@@ -109,8 +109,7 @@ status() {
 
 # The node id of the active controller (the quorum's leader), as the quorum itself reports it.
 controller() {
-  java -Dlog4j.configuration="file:$KAFKA_HOME_DIR/tools-log4j.properties" -cp "$KAFKA_HOME_DIR/libs/*" \
-    org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "$(brokers)" describe --status |
+  kafka_tool org.apache.kafka.tools.MetadataQuorumCommand --bootstrap-server "$(brokers)" describe --status |
     sed -n 's/^LeaderId:[[:space:]]*//p'
 }
 

@@ -2,9 +2,10 @@
 # Sourced by stack.sh, and by kafka-cluster.sh for each node of a cluster; relies on lib.sh.
 # Jars come from Maven Central via `mvn`, nothing else is downloaded.
 #
-# Kafka 3.9 on purpose: kafkajs 2.2.4 still speaks request versions that Kafka 4 removed.
+# Kafka 4.x by default; KAFKA_VERSION=3.9.2 still works (docs/kafka-versions.md says what is tested).
+# The two lines log differently: 3.x through log4j 1 (reload4j), 4.x through log4j 2.
 
-KAFKA_VERSION=${KAFKA_VERSION:-3.9.2}
+KAFKA_VERSION=${KAFKA_VERSION:-4.4.0}
 KAFKA_HOME_DIR=$CACHE_DIR/kafka-$KAFKA_VERSION
 # Heap stays small: the box has 2 cores and little memory to spare next to PG, the registry and Node.
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}
@@ -29,8 +30,58 @@ kafka_address() { echo "localhost:$KAFKA_NODE_PORT"; }
 kafka_logs() { echo "$KAFKA_LOG"; }
 kafka_running() { pid_of "$KAFKA_NAME" >/dev/null; }
 
+kafka_major() { echo "${KAFKA_VERSION%%.*}"; }
+
 # The broker, the storage formatter and the perf tools (ProducerPerformance, ConsumerPerformance)
-# all come from these two artifacts; slf4j-reload4j is the binding Kafka 3.x logs through.
+# all come from these two artifacts. Neither brings an slf4j binding: Kafka's own distribution adds
+# slf4j-reload4j to 3.x and log4j 2 (log4j-slf4j-impl, slf4j 1.7's bridge) to 4.x.
+kafka_logging_dependencies() {
+  if [ "$(kafka_major)" -ge 4 ]; then
+    echo '<dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>2.24.3</version></dependency>'
+    echo '<dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>2.24.3</version></dependency>'
+  else
+    echo '<dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>'
+  fi
+}
+
+# The -D flag that points the logging backend at FILE.log4j.properties (3.x) or FILE.log4j2.properties (4.x).
+kafka_logging_flag() {
+  if [ "$(kafka_major)" -ge 4 ]; then echo "-Dlog4j2.configurationFile=$1.log4j2.properties"
+  else echo "-Dlog4j.configuration=file:$1.log4j.properties"
+  fi
+}
+
+# kafka_write_logging FILE LEVEL [System.out|System.err]: console logging at LEVEL, in the format of
+# the backend this version uses; writes FILE.log4j2.properties (4.x) or FILE.log4j.properties (3.x).
+kafka_write_logging() {
+  local file=$1 level=$2 target=${3:-System.out}
+  if [ "$(kafka_major)" -ge 4 ]; then
+    cat >"$file.log4j2.properties" <<EOF
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = ${target/./_}
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = $level
+rootLogger.appenderRef.console.ref = console
+logger.statechange.name = state.change.logger
+logger.statechange.level = WARN
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+EOF
+  else
+    cat >"$file.log4j.properties" <<EOF
+log4j.rootLogger=$level, console
+log4j.appender.console=org.apache.log4j.ConsoleAppender
+log4j.appender.console.Target=$target
+log4j.appender.console.layout=org.apache.log4j.PatternLayout
+log4j.appender.console.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.request.logger=WARN
+EOF
+  fi
+}
+
 kafka_pom() {
   cat <<EOF
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -42,7 +93,7 @@ kafka_pom() {
   <dependencies>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
     <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
-    <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-reload4j</artifactId><version>1.7.36</version></dependency>
+    $(kafka_logging_dependencies)
   </dependencies>
 </project>
 EOF
@@ -61,13 +112,7 @@ kafka_install() {
     >"$KAFKA_HOME_DIR/mvn.log" 2>&1 ||
     { tail -n 20 "$KAFKA_HOME_DIR/mvn.log" >&2; die "kafka: Maven could not resolve Kafka $KAFKA_VERSION; log: $KAFKA_HOME_DIR/mvn.log"; }
   # For CLI tools run from these jars (TopicCommand, ProducerPerformance, ...): warnings only, on stderr.
-  cat >"$KAFKA_HOME_DIR/tools-log4j.properties" <<'PROPS'
-log4j.rootLogger=WARN, stderr
-log4j.appender.stderr=org.apache.log4j.ConsoleAppender
-log4j.appender.stderr.Target=System.err
-log4j.appender.stderr.layout=org.apache.log4j.PatternLayout
-log4j.appender.stderr.layout.ConversionPattern=[%d] %p %m (%c)%n
-PROPS
+  kafka_write_logging "$KAFKA_HOME_DIR/tools" WARN System.err
   touch "$KAFKA_HOME_DIR/.complete"
 }
 
@@ -75,7 +120,7 @@ PROPS
 kafka_java() {
   # shellcheck disable=SC2206 # KAFKA_HEAP_OPTS is a list of flags
   KAFKA_JAVA=(java $KAFKA_HEAP_OPTS -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
-    -Dlog4j.configuration="file:$KAFKA_DATA/log4j.properties"
+    "$(kafka_logging_flag "$KAFKA_DATA/server")"
     -cp "$KAFKA_HOME_DIR/libs/*")
 }
 
@@ -106,17 +151,7 @@ num.io.threads=4
 log.retention.hours=168
 EOF
   # Console only: the stack already sends stdout to its log file.
-  cat >"$KAFKA_DATA/log4j.properties" <<'EOF'
-log4j.rootLogger=INFO, stdout
-log4j.appender.stdout=org.apache.log4j.ConsoleAppender
-log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
-log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
-log4j.logger.kafka=INFO
-log4j.logger.org.apache.kafka=INFO
-log4j.logger.state.change.logger=WARN
-log4j.logger.kafka.request.logger=WARN
-log4j.logger.kafka.controller=INFO
-EOF
+  kafka_write_logging "$KAFKA_DATA/server" INFO
 }
 
 # Formatting is once per data dir; meta.properties is how Kafka itself marks a formatted dir.
@@ -153,7 +188,7 @@ kafka_stop() { stop_pid "$KAFKA_NAME" 60; }
 # One of Kafka's command-line tools from the same jars (perf tests, TopicCommand): class name, then its arguments.
 kafka_tool() {
   kafka_install
-  java -Xmx512m -Dlog4j.configuration="file:$KAFKA_HOME_DIR/tools-log4j.properties" -cp "$KAFKA_HOME_DIR/libs/*" "$@"
+  java -Xmx512m "$(kafka_logging_flag "$KAFKA_HOME_DIR/tools")" -cp "$KAFKA_HOME_DIR/libs/*" "$@"
 }
 
 # A real Kafka round trip without a JVM: a Metadata v1 request (no topics) over bash's /dev/tcp.

@@ -5,10 +5,40 @@
 # Maven Central. Apicurio's "kafkasql" storage keeps every schema in the Kafka topic kafkasql-journal,
 # so schema ids survive a registry restart and old messages stay decodable; nothing goes to PostgreSQL.
 # The Confluent API lives under /apis/ccompat/v7 (Apicurio cannot serve it at the root URL).
-# 3.0.x because later Apicurio releases (3.1+) are compiled for Java 21 and this stack runs on Java 17.
+# Apicurio 3.1+ is compiled for Java 21: the registry runs on the newest Java 21+ found (REGISTRY_JAVA,
+# JAVA_HOME, the java on PATH, /usr/lib/jvm/*); a machine with none gets 3.0.9, the last release
+# that runs on Java 17, and says so. Kafka itself runs on the java on PATH (17+).
 # `registry_reset` only clears local scratch files: the schemas themselves go away with Kafka's data.
 
-REGISTRY_VERSION=${REGISTRY_VERSION:-3.0.9}
+REGISTRY_CURRENT_VERSION=3.3.3
+REGISTRY_JAVA17_VERSION=3.0.9
+
+# Major version of the java binary $1 (0 when it does not run).
+_registry_java_major() { "$1" -version 2>&1 | sed -n '1s/.*version "\([0-9]*\).*/\1/p' | grep . || echo 0; }
+
+# Prints the newest java binary of at least major $1 among the candidates; fails when there is none.
+_registry_find_java() {
+  local want=$1 candidate best="" best_major=0 major
+  for candidate in ${REGISTRY_JAVA:-} ${JAVA_HOME:+$JAVA_HOME/bin/java} "$(command -v java 2>/dev/null)" /usr/lib/jvm/*/bin/java; do
+    [ -x "$candidate" ] || continue
+    major=$(_registry_java_major "$candidate")
+    [ "$major" -ge "$want" ] && [ "$major" -gt "$best_major" ] && { best=$candidate; best_major=$major; }
+  done
+  [ -n "$best" ] && echo "$best"
+}
+
+if [ -z "${REGISTRY_VERSION:-}" ]; then
+  if REGISTRY_JAVA_BIN=$(_registry_find_java 21); then
+    REGISTRY_VERSION=$REGISTRY_CURRENT_VERSION
+  else
+    REGISTRY_VERSION=$REGISTRY_JAVA17_VERSION
+    REGISTRY_JAVA_BIN=$(command -v java || echo java)
+    REGISTRY_FALLBACK_NOTE="no Java 21+ found (set REGISTRY_JAVA to one): Apicurio $REGISTRY_JAVA17_VERSION on $("$REGISTRY_JAVA_BIN" -version 2>&1 | head -n 1) instead of $REGISTRY_CURRENT_VERSION"
+  fi
+else
+  case "$REGISTRY_VERSION" in 2.* | 3.0.*) REGISTRY_JAVA_MIN=17 ;; *) REGISTRY_JAVA_MIN=21 ;; esac
+  REGISTRY_JAVA_BIN=$(_registry_find_java "$REGISTRY_JAVA_MIN" || true)
+fi
 REGISTRY_HOME_DIR=$CACHE_DIR/apicurio-registry-$REGISTRY_VERSION
 REGISTRY_DATA=$DATA_DIR/registry
 REGISTRY_LOG=$LOG_DIR/registry.log
@@ -22,9 +52,10 @@ registry_logs() { echo "$REGISTRY_LOG"; }
 registry_running() { pid_of registry >/dev/null; }
 
 registry_install() {
+  [ -z "${REGISTRY_FALLBACK_NOTE:-}" ] || say "registry: $REGISTRY_FALLBACK_NOTE"
+  [ -n "$REGISTRY_JAVA_BIN" ] || die "registry: Apicurio $REGISTRY_VERSION needs Java ${REGISTRY_JAVA_MIN}+ and none was found; set REGISTRY_JAVA to a java binary"
   # The .complete marker is written last, so an interrupted download is redone rather than half-used.
   [ -f "$REGISTRY_HOME_DIR/.complete" ] && return 0
-  command -v java >/dev/null || die "registry: java is not on PATH (Java 17+ needed)"
   command -v mvn >/dev/null || die "registry: mvn is not on PATH (needed to fetch Apicurio Registry)"
   local artifact=io.apicurio:apicurio-registry-app:$REGISTRY_VERSION:tar.gz:all
   say "registry: fetching $artifact (~110 MB) with Maven into $REGISTRY_HOME_DIR"
@@ -45,7 +76,7 @@ registry_start() {
   kafka_check || die "registry: Kafka at $(kafka_address) is not answering; the registry stores its schemas there"
   mkdir -p "$REGISTRY_DATA/tmp"
   # shellcheck disable=SC2206 # REGISTRY_HEAP_OPTS is a list of flags
-  local cmd=(java $REGISTRY_HEAP_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k
+  local cmd=("$REGISTRY_JAVA_BIN" $REGISTRY_HEAP_OPTS -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k
     -Djava.io.tmpdir="$REGISTRY_DATA/tmp"
     -Dquarkus.http.host=127.0.0.1
     -Dquarkus.http.port="$SCHEMA_REGISTRY_PORT"

@@ -8,7 +8,7 @@ import { collectNvidiaSmiXml } from './collect.js';
 import { parseNvidiaSmiXml } from './parse.js';
 
 const FAKE = fileURLToPath(new URL('../testdata/bin/nvidia-smi', import.meta.url));
-const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/nvidia-smi/dual_2070-v13.xml', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../testdata/captured/dual_2070-v13.xml', import.meta.url));
 
 let scratch: string;
 beforeEach(() => {

@@ -5,20 +5,16 @@ import { GpumonError } from '@gpumon/runtime/errors';
 import { schemaOf } from '@gpumon/schemas/avro';
 import { parseNvidiaSmiXml, type ParsedHost } from './parse.js';
 
-/** Real captures live in shared/, beside the repository root, wherever CI clones it. */
-const FIXTURES = new URL('../../../../shared/fixtures/nvidia-smi/', import.meta.url);
-/** Real captures this repository owns (testdata/captured/README.md says where they come from). */
+/** Real captures (testdata/captured/README.md says where each one comes from). */
 const CAPTURED = new URL('../testdata/captured/', import.meta.url);
 const EXPECTED = new URL('../testdata/expected/', import.meta.url);
 const CONTEXT = { hostname: 'fixture-host', time: 1_767_225_600_000 };
 
-const captures: Array<[name: string, folder: URL]> = [FIXTURES, CAPTURED]
-  .flatMap((folder) => readdirSync(folder).filter((name) => name.endsWith('.xml')).map((name): [string, URL] => [name, folder]))
-  .sort(([a], [b]) => a.localeCompare(b));
+const captures = readdirSync(CAPTURED).filter((name) => name.endsWith('.xml')).sort((a, b) => a.localeCompare(b));
 const sampleType = avro.Type.forSchema(schemaOf('samples') as avro.Schema);
 
-function fixture(name: string, folder = FIXTURES): string {
-  return readFileSync(new URL(name, folder), 'utf8');
+function fixture(name: string): string {
+  return readFileSync(new URL(name, CAPTURED), 'utf8');
 }
 
 function expectDecodeFailure(xml: string, pattern: RegExp): void {
@@ -34,13 +30,12 @@ function expectDecodeFailure(xml: string, pattern: RegExp): void {
 }
 
 describe('parseNvidiaSmiXml on real captures', () => {
-  it('finds the fixtures, each name once across both folders (the expected results share one)', () => {
+  it('finds the fixtures', () => {
     expect(captures.length).toBeGreaterThanOrEqual(16);
-    expect(new Set(captures.map(([name]) => name)).size).toBe(captures.length);
   });
 
-  describe.each(captures)('%s', (name, folder) => {
-    const xml = fixture(name, folder);
+  describe.each(captures)('%s', (name) => {
+    const xml = fixture(name);
     const parsed = parseNvidiaSmiXml(xml, CONTEXT);
 
     it('gives the reviewed expected result', () => {
@@ -150,7 +145,7 @@ describe('parseNvidiaSmiXml on unusual output', () => {
     const ada = fixture('rtx-4000-sff-ada-v13.xml');
     expect(marginOf(fixture('a100-sxm4-v12.xml'))).toEqual([89, 89 - 27]);
     expect(marginOf(ada)).toEqual([null, 49 - -2]);
-    expect(marginOf(fixture('h100-sxm5-v13-busy.xml', CAPTURED))).toEqual([null, 25 - -2]);
+    expect(marginOf(fixture('h100-sxm5-v13-busy.xml'))).toEqual([null, 25 - -2]);
     const both = ada.replace('<gpu_temp_tlimit>', '<gpu_temp_slow_threshold>91 C</gpu_temp_slow_threshold><gpu_temp_tlimit>');
     expect(marginOf(both)).toEqual([91, 91 - 38]);
     expect(marginOf(ada.replace('<gpu_temp_tlimit>49 C</gpu_temp_tlimit>', '<gpu_temp_tlimit>N/A</gpu_temp_tlimit>'))).toEqual([null, null]);

@@ -23,7 +23,7 @@ import { byGpuAndTime, rowToRecord, storedRecord } from './records.js';
  */
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const FAKE_NVIDIA_SMI = `${REPO}producers/nvidia-smi/testdata/bin/nvidia-smi`;
-const FIXTURE = fileURLToPath(new URL('../../../../shared/fixtures/nvidia-smi/dual_2070-v13.xml', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../../../producers/nvidia-smi/testdata/captured/dual_2070-v13.xml', import.meta.url));
 
 const run = randomBytes(3).toString('hex');
 const prefix = `e2e-agent-${run}.`;

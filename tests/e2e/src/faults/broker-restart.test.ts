@@ -27,7 +27,7 @@ import { countRows, expectEachRecordOnce, removeRows, tallyWhenCaughtUp, type Ta
  */
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const FAKE_NVIDIA_SMI = `${REPO}producers/nvidia-smi/testdata/bin/nvidia-smi`;
-const FIXTURE = fileURLToPath(new URL('../../../../../shared/fixtures/nvidia-smi/dual_2070-v13.xml', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../../../../producers/nvidia-smi/testdata/captured/dual_2070-v13.xml', import.meta.url));
 const hostname = `e2e-faults-broker-${randomBytes(3).toString('hex')}`;
 const prefix = `${hostname}.`;
 const work = mkdtempSync(`${tmpdir()}/gpumon-faults-broker-`);
