@@ -9,6 +9,7 @@ import { runAgent } from '@gpumon/nvidia-smi/agent';
 import { agentOptions } from '@gpumon/nvidia-smi/agent-options';
 import type { ConfigSpec } from '@gpumon/runtime/config';
 import { checkDatabase, createPool, databaseOptions } from '@gpumon/runtime/database';
+import { versionLine } from '@gpumon/runtime/build-info';
 import { createLogger } from '@gpumon/runtime/log';
 import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
 import { processorOptions, runProcessor, type EnrichedStream, type ProcessorDefinition } from '@gpumon/runtime/processor';
@@ -45,6 +46,7 @@ function action(name: string, body: (command: Command, ...args: string[]) => Pro
 
 const program = new Command('gpumon')
   .description('GPU fleet telemetry: producers, processors and the TimescaleDB sink of the gpumon pipeline.')
+  .version(versionLine(), '-V, --version', 'print the release and the Node it runs on')
   .showHelpAfterError();
 
 withOptions(program.command('agent').description('Read every GPU of this host (nvidia-smi) and Xid events into gpu.samples.v1.'), pipelineOptions, agentOptions)

@@ -29,6 +29,14 @@ TSDB_SOURCE_SUITE=${TSDB_SOURCE_SUITE:-trixie}
 postgres_ports() { echo "$PGPORT"; }
 postgres_address() { echo "localhost:$PGPORT"; }
 postgres_logs() { echo "$PG_LOG"; }
+# What the server runs, asked of it: "PostgreSQL 15.x, TimescaleDB 2.y.z (apache|community edition)".
+postgres_version() {
+  PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -X -q -At -w \
+    "postgresql://$PG_APP_USER:$PG_APP_PASSWORD@localhost:$PGPORT/$PG_APP_DB?connect_timeout=3" -c "
+    SELECT 'PostgreSQL ' || current_setting('server_version') || ', TimescaleDB ' || extversion || ' ('
+      || CASE current_setting('timescaledb.license') WHEN 'timescale' THEN 'community' ELSE current_setting('timescaledb.license') END
+      || ' edition)' FROM pg_extension WHERE extname = 'timescaledb'" 2>/dev/null
+}
 
 _pg_is_root() { [ "$(id -u)" -eq 0 ]; }
 
