@@ -8,7 +8,7 @@ import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry'
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { freePort } from './cleanup.js';
-import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { eventually, startCli, stoppedCounters, type CliProcess } from './cli-process.js';
 
 /**
  * A clean stop (SIGTERM) in the middle of a steady stream: the sink and a processor commit exactly
@@ -27,11 +27,6 @@ const sinkGroup = `e2e-stop-${run}-sink`;
 const processorGroup = `e2e-stop-${run}-score-health`;
 const samples = new TopicCodec(registry, 'samples', prefix);
 const health = new TopicCodec(registry, 'health', prefix);
-
-function stoppedCounters(output: string): Record<string, number> {
-  const line = /stopped (received=\d+.*)/.exec(output)?.[1] ?? '';
-  return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map(([, k, v]) => [k, Number(v)]));
-}
 
 async function committed(groupId: string, topic: string): Promise<number> {
   const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
