@@ -23,6 +23,7 @@ import { runAlertForwarder } from '@gpumon/sink-alertmanager/run';
 import { sinkOptions } from '@gpumon/sink-timescaledb/options';
 import { runSink } from '@gpumon/sink-timescaledb/run';
 import { demoOptions, runDemo } from './demo.js';
+import { nextSteps } from './next-steps.js';
 import { dlqInspectOptions, inspectDeadLetters } from './dlq-inspect.js';
 import { abortable, reportFatal, runUntilSignal } from './lifecycle.js';
 import { settingsOf, withOptions } from './options.js';
@@ -179,6 +180,7 @@ withOptions(program.command('demo').description('Run the whole pipeline locally 
         topicPrefix: settings.topicPrefix ?? '',
         log,
       });
+      if (process.exitCode === 0) process.stdout.write(nextSteps(settings.databaseUrl, REPO_ROOT));
     } finally {
       await pipeline.close();
       await pool.end();
