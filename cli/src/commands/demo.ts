@@ -5,6 +5,7 @@ import { createLogger } from '@gpumon/runtime/log';
 import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
 import { STREAMS } from '@gpumon/schemas/topics';
 import { demoOptions, runDemo } from '../demo.js';
+import { nextSteps } from '../next-steps.js';
 import { action } from '../lifecycle.js';
 import { settingsOf, withOptions } from '../options.js';
 import { REPO_ROOT } from '../repo-root.js';
@@ -35,6 +36,7 @@ export function define(command: Command): void {
         topicPrefix: settings.topicPrefix ?? '',
         log,
       });
+      if (process.exitCode === 0) process.stdout.write(nextSteps(settings.databaseUrl, REPO_ROOT));
     } finally {
       await pipeline.close();
       await pool.end();

@@ -128,6 +128,9 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
   const duration = new Histogram({ name: 'gpumon_agent_collection_seconds', help: 'Time to collect and parse one round.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [registry] });
   const spool = new Spool(statePath('spool'), settings.spoolMaxMb * 1024 * 1024);
   new Gauge({ name: 'gpumon_agent_spooled_samples', help: 'Samples on disk waiting for Kafka.', registers: [registry], collect() { this.set(spool.stats().messages); } });
+  // Bytes against the bound, so an alert can fire before the spool starts dropping the oldest samples.
+  new Gauge({ name: 'gpumon_agent_spool_bytes', help: 'Bytes of samples on disk waiting for Kafka.', registers: [registry], collect() { this.set(spool.stats().bytes); } });
+  new Gauge({ name: 'gpumon_agent_spool_limit_bytes', help: 'Bound of the spool (--spool-max-mb); beyond it the oldest samples are dropped.', registers: [registry], collect() { this.set(spool.maxBytes); } });
 
   const features = loadFeatures(statePath('features.json'), log);
   const round: Round = {
