@@ -20,6 +20,7 @@ import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { agentOptions } from './agent-options.js';
 import { attributeRound, type AttributionSettings } from './attribution/round.js';
 import { collectNvidiaSmiXml } from './collect.js';
+import { fitSample } from './fit-sample.js';
 import { createXidSource, type KernelLogXidSource } from './kernel-log-sources.js';
 import { KnownGpus } from './known-gpus.js';
 import { parseNvidiaSmiXml } from './parse.js';
@@ -137,6 +138,7 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
     setAsideFiles.inc({ file: stateFileKind(path) });
     log.error('state file unreadable (torn or empty, as after a power cut): set aside, starting without it', { path, set_aside_as: setAsideAs, error: errorMessage(error) });
   };
+  const trimmed = new Counter({ name: 'gpumon_agent_samples_trimmed_total', help: 'Samples over the agent\'s size bound whose attribution lists were cut to fit.', registers: [registry] });
   const refused = new Counter({ name: 'gpumon_agent_samples_refused_total', help: 'Samples Kafka refused as larger than the topic allows, given up.', registers: [registry] });
   const spool = new Spool(statePath('spool'), settings.spoolMaxMb * 1024 * 1024, onSetAside);
   new Gauge({ name: 'gpumon_agent_spooled_samples', help: 'Samples on disk waiting for Kafka.', registers: [registry], collect() { this.set(spool.stats().messages); } });
@@ -177,7 +179,14 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
       lastSuccess = Date.now();
       counters.add('received', samples.length);
       if (codec !== undefined) {
-        const dropped = spool.append(samples.map((s) => ({ key: Buffer.from(s.gpu_uuid), value: codec!.encode(s) })));
+        const dropped = spool.append(samples.map((s) => {
+          const fitted = fitSample(s, (sample) => codec!.encode(sample));
+          if (fitted.trimmed !== undefined) {
+            trimmed.inc();
+            logOnce(round, `trimmed ${s.gpu_uuid}`, `GPU ${s.gpu_uuid}: ${fitted.trimmed}`);
+          }
+          return { key: Buffer.from(s.gpu_uuid), value: fitted.value };
+        }));
         if (dropped > 0) {
           counters.add('dropped', dropped);
           log.warn('spool full: dropped the oldest samples', { dropped, bound_mb: settings.spoolMaxMb });
@@ -245,7 +254,7 @@ async function sendOnce(settings: AgentSettings, samples: readonly GpuSample[], 
   await codec.register();
   const producer = await connectProducer(settings, codec.topic);
   try {
-    await producer.send({ topic: codec.topic, acks: -1, messages: samples.map((s) => ({ key: s.gpu_uuid, value: codec.encode(s) })) });
+    await producer.send({ topic: codec.topic, acks: -1, messages: samples.map((s) => ({ key: s.gpu_uuid, value: fitSample(s, (sample) => codec.encode(sample)).value })) });
     log.info('sent', { samples: samples.length, topic: codec.topic });
   } finally {
     await producer.disconnect();
