@@ -96,7 +96,7 @@ withOptions(program.command('migrate').description('Apply pending database migra
 withOptions(program.command('topics').description('Create the missing gpumon topics and register their schemas.'), pipelineOptions)
   .action(action('topics', async (command) => {
     const log = createLogger('topics');
-    const pipeline = await openPipeline(settingsOf(command, pipelineOptions), 'gpumon-topics', STREAMS, log);
+    const pipeline = await openPipeline(settingsOf(command, pipelineOptions), 'gpumon-topics', STREAMS, log, 'provision');
     for (const codec of Object.values(pipeline.codecs)) console.log(`${codec.topic}  (schema subject ${codec.subject})`);
     await pipeline.close();
   }));
@@ -161,7 +161,7 @@ withOptions(program.command('demo').description('Run the whole pipeline locally 
     const pool = createPool(settings, 2);
     await checkDatabase(pool, settings);
     await migrate(settings, log);
-    const pipeline = await openPipeline(settings, 'gpumon-demo', STREAMS, log);
+    const pipeline = await openPipeline(settings, 'gpumon-demo', STREAMS, log, 'provision');
     try {
       process.exitCode = await runDemo({
         stages: [

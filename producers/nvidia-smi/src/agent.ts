@@ -9,7 +9,7 @@ import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import type { ConfigOf } from '@gpumon/runtime/config';
 import { Counters } from '@gpumon/runtime/counters';
 import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
-import { connectAdmin, createKafka, ensureTopics, keyPartitioner, type KafkaSettings } from '@gpumon/runtime/kafka';
+import { connectAdmin, createKafka, keyPartitioner, requireTopics, type KafkaSettings } from '@gpumon/runtime/kafka';
 import type { Logger } from '@gpumon/runtime/log';
 import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { createRegistryClient, type RegistrySettings } from '@gpumon/runtime/registry';
@@ -22,7 +22,7 @@ import { collectNvidiaSmiXml } from './collect.js';
 import { createXidSource, type KernelLogXidSource } from './kernel-log-sources.js';
 import { KnownGpus } from './known-gpus.js';
 import { parseNvidiaSmiXml } from './parse.js';
-import { registerWithCache } from './schema-id-cache.js';
+import { lookupWithCache } from './schema-id-cache.js';
 import { assignXidEvents } from './xid.js';
 
 export type AgentSettings = KafkaSettings & RegistrySettings & ConfigOf<typeof agentOptions>;
@@ -140,7 +140,7 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
   let sender: SpoolSender | undefined;
   if (settings.output === 'kafka') {
     codec = new TopicCodec(createRegistryClient(settings), 'samples', settings.topicPrefix);
-    await registerWithCache(codec, statePath('schema-id.json'), log);
+    await lookupWithCache(codec, statePath('schema-id.json'), log);
     sender = new SpoolSender(spool, codec.topic, () => connectProducer(settings, codec!.topic), log, (n) => counters.add('sent', n));
   }
   let lastSuccess = Date.now();
@@ -196,7 +196,7 @@ function loadFeatures(path: string, log: Logger): FeatureEngine {
 async function connectProducer(settings: KafkaSettings, topic: string) {
   const admin = await connectAdmin(settings, 'agent');
   try {
-    await ensureTopics(admin, settings, [topic]);
+    await requireTopics(admin, [topic]);
   } finally {
     await admin.disconnect();
   }
@@ -207,7 +207,7 @@ async function connectProducer(settings: KafkaSettings, topic: string) {
 
 async function sendOnce(settings: AgentSettings, samples: readonly GpuSample[], log: Logger): Promise<void> {
   const codec = new TopicCodec(createRegistryClient(settings), 'samples', settings.topicPrefix);
-  await codec.register();
+  await codec.lookup();
   const producer = await connectProducer(settings, codec.topic);
   try {
     await producer.send({ topic: codec.topic, acks: -1, messages: samples.map((s) => ({ key: s.gpu_uuid, value: codec.encode(s) })) });

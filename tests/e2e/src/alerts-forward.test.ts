@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { buildAlert } from '@gpumon/runtime/alert';
 import { loadConfig } from '@gpumon/runtime/config';
-import { createKafka, ensureTopics, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
+import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { toPostableAlert, type PostableAlert } from '@gpumon/sink-alertmanager/alertmanager-payload';
-import { eventually, startCli } from './cli-process.js';
+import { eventually, provisionTopics, startCli } from './cli-process.js';
 
 /** `gpumon alerts forward` against a local HTTP receiver that speaks Alertmanager's API v2 and fails once first. */
 const run = randomBytes(3).toString('hex');
@@ -51,12 +51,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, resolve));
   port = (server.address() as { port: number }).port;
 
+  await provisionTopics({ GPUMON_TOPIC_PREFIX: prefix });
   const codec = new TopicCodec(registry, 'alerts', prefix);
-  await codec.register();
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, kafkaSettings, [codec.topic]);
-  await admin.disconnect();
+  await codec.lookup();
   const producer = kafka.producer({ createPartitioner: keyPartitioner });
   await producer.connect();
   await producer.send({ topic: codec.topic, messages: alerts.map((a) => ({ key: a.gpu_uuid, value: codec.encode(a) })) });
@@ -65,7 +62,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server.close();
-  await removeTopics(kafka, registry, prefix, ['alerts', 'dlq']);
+  await removeTopics(kafka, registry, prefix);
 });
 
 describe('gpumon alerts forward', () => {
