@@ -15,6 +15,7 @@ import { scoreHealthProcessor } from '@gpumon/score-health/processor';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
 import { table } from './measure.js';
+import { provisionTopics } from './topics.js';
 
 const TARGET_PER_S = 20_000;
 const HOSTS = 500;
@@ -60,6 +61,7 @@ export async function measureThroughBroker(definition: ProcessorDefinition<'samp
 export async function benchInput(): Promise<{ prefix: string; records: number; remove: () => Promise<void> }> {
   const prefix = `bench-${randomBytes(3).toString('hex')}.`;
   const input = { ...loadConfig(pipelineOptions, { topicPrefix: prefix }), ...loadConfig(simulatorOptions, { hosts: String(HOSTS), clock: 'simulated', start: '2026-01-01T00:00:00Z', ticks: String(TICKS), faultRateScale: '50' }) };
+  await provisionTopics(input);
   const { sent: records } = await runSimulator(input, createLogger('bench-input'), new AbortController().signal);
   console.log(`${records} samples on ${topicName('samples', prefix)}; each processor reads them all through the broker`);
   return { prefix, records, remove: () => removeTopics(createKafka(input, 'bench'), createRegistryClient(input), prefix) };

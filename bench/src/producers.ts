@@ -14,6 +14,7 @@ import { topicName } from '@gpumon/schemas/topics';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
 import { cpuMicrosPerRun, table } from './measure.js';
+import { provisionTopics } from './topics.js';
 
 const FIXTURES = fileURLToPath(new URL('../../producers/nvidia-smi/testdata/captured/', import.meta.url));
 const SIMULATOR_TARGET_PER_S = 50_000;
@@ -53,6 +54,7 @@ async function simulatorRate(): Promise<Record<string, unknown>> {
     ...loadConfig(pipelineOptions, { topicPrefix: prefix }),
     ...loadConfig(simulatorOptions, { hosts: '1250', gpusPerHost: '8', clock: 'simulated', start: '2026-01-01T00:00:00Z', ticks: '12' }),
   };
+  await provisionTopics(settings);
   const started = performance.now();
   const { sent } = await runSimulator(settings, createLogger('bench-simulator'), new AbortController().signal);
   const seconds = (performance.now() - started) / 1000;

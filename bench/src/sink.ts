@@ -23,6 +23,7 @@ import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
 import { peakRssMb } from './e2e/stages.js';
 import { table } from './measure.js';
+import { provisionTopics } from './topics.js';
 
 const TARGET_RATIO = 0.7;
 /** 1250 hosts x 8 GPUs x 10 ticks: 100,000 samples. */
@@ -118,6 +119,7 @@ export async function runSinkBench(): Promise<Record<string, unknown>> {
     ...loadConfig(pipelineOptions, { topicPrefix: prefix }),
     ...loadConfig(simulatorOptions, { hosts: String(HOSTS), gpusPerHost: '8', clock: 'simulated', start, ticks: String(TICKS) }),
   };
+  await provisionTopics(input);
   const { sent: rows } = await runSimulator(input, createLogger('bench-input'), new AbortController().signal);
   console.log(`${rows} samples on ${topicName('samples', prefix)}; scratch database ${scratch.name}`);
   await scratch.create();

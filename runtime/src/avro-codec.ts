@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import avro from 'avsc';
 import { schemaText, type AvroRecord } from '@gpumon/schemas/avro';
 import { valueSubject, topicName, type Stream } from '@gpumon/schemas/topics';
@@ -51,6 +52,33 @@ export class TopicCodec<S extends Stream> {
     return this.writerId;
   }
 
+  /**
+   * Finds the id under which `gpumon topics` registered this build's schema, with GET requests only:
+   * a component that merely reads and writes a topic needs no write rights on the registry.
+   */
+  async lookup(): Promise<number> {
+    const wanted: unknown = JSON.parse(this.schema);
+    try {
+      // Newest first: the schema of a running build is nearly always the latest version.
+      const versions = (await this.registry.getAllVersions(this.subject)).sort((a, b) => b - a);
+      for (const version of versions) {
+        const found = await this.registry.getSchemaMetadata(this.subject, version);
+        if (found.id !== undefined && isDeepStrictEqual(JSON.parse(found.schema ?? 'null'), wanted)) {
+          this.assumeRegistered(found.id);
+          return found.id;
+        }
+      }
+    } catch (error) {
+      if ((error as { status?: number }).status !== 404) {
+        throw new GpumonError('service_unreachable', `cannot look up subject ${this.subject} in the schema registry: ${errorMessage(error)}`, { cause: error });
+      }
+    }
+    throw new GpumonError(
+      'not_provisioned',
+      `subject ${this.subject} has no version with this build's ${this.stream} schema; register it with \`gpumon topics\` (an admin step)`,
+    );
+  }
+
   /** Uses an id registered earlier for this very schema (the agent's cache while the registry is down). */
   assumeRegistered(id: number): void {
     this.writerId = id;
@@ -58,7 +86,7 @@ export class TopicCodec<S extends Stream> {
   }
 
   encode(record: StreamRecords[S]): Buffer {
-    if (this.writerId === undefined) throw new Error(`TopicCodec(${this.topic}): register() before encode()`);
+    if (this.writerId === undefined) throw new Error(`TopicCodec(${this.topic}): register() or lookup() before encode()`);
     let body: Buffer;
     try {
       body = this.readerType.toBuffer(record);

@@ -1,7 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parse } from './config.js';
 import { GpumonError } from './errors.js';
+import { databaseOptions } from './database.js';
 import { kafkaOptions } from './kafka.js';
+import { registryOptions } from './registry.js';
 
 describe('loadConfig', () => {
   it('takes flags over the environment over defaults', () => {
@@ -45,5 +50,47 @@ describe('loadConfig', () => {
     expect(loadConfig(spec, {}, { D: '1.5s' }).d).toBe(1500);
     expect(loadConfig(spec, {}, { D: '2m' }).d).toBe(120_000);
     expect(() => loadConfig(spec, {}, { D: '10' })).toThrow(/must be a duration/);
+  });
+
+  describe('a secret from the file its _FILE variable names', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpumon-config-'));
+    const file = (name: string, text: string): string => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    };
+
+    it('reads every secret option from its file, without the trailing line break', () => {
+      const spec = { ...kafkaOptions, ...registryOptions, ...databaseOptions };
+      const env = {
+        KAFKA_SASL_PASSWORD_FILE: file('kafka', 'k-pass\n'),
+        SCHEMA_REGISTRY_PASSWORD_FILE: file('registry', 'r-pass\r\n'),
+        DATABASE_URL_FILE: file('db', 'postgres://gpu_sink:s3cret@db:5432/gpumon'),
+      };
+      const config = loadConfig(spec, {}, env);
+      expect(config.kafkaSaslPassword).toBe('k-pass');
+      expect(config.schemaRegistryPassword).toBe('r-pass');
+      expect(config.databaseUrl).toBe('postgres://gpu_sink:s3cret@db:5432/gpumon');
+      const secrets = Object.values(spec).filter((option) => 'secret' in option && option.secret).map((option) => option.env);
+      expect(secrets.map((name) => `${name}_FILE`).sort()).toEqual(Object.keys(env).sort());
+    });
+
+    it('keeps a flag over the file, and the file over the default', () => {
+      const env = { DATABASE_URL_FILE: file('db2', 'postgres://a:b@file:5432/x\n') };
+      expect(loadConfig(databaseOptions, {}, env).databaseUrl).toBe('postgres://a:b@file:5432/x');
+      expect(loadConfig(databaseOptions, { databaseUrl: 'postgres://a:b@flag:5432/x' }, env).databaseUrl).toBe('postgres://a:b@flag:5432/x');
+    });
+
+    it('refuses a variable and its file both set, and names a file it cannot read', () => {
+      const both = { KAFKA_SASL_PASSWORD: 'x', KAFKA_SASL_PASSWORD_FILE: file('k2', 'y') };
+      expect(() => loadConfig(kafkaOptions, {}, both)).toThrow('KAFKA_SASL_PASSWORD_FILE: both KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE are set; keep one');
+      const missing = join(dir, 'absent');
+      expect(() => loadConfig(kafkaOptions, {}, { KAFKA_SASL_PASSWORD_FILE: missing })).toThrow(`KAFKA_SASL_PASSWORD_FILE: cannot read ${missing}: ENOENT`);
+    });
+
+    it('ignores _FILE for a setting that is not secret', () => {
+      const env = { KAFKA_BROKERS_FILE: file('brokers', 'evil:1') };
+      expect(loadConfig(kafkaOptions, {}, env).kafkaBrokers).toEqual(['localhost:9092']);
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -19,6 +20,7 @@ export interface OptionSpec<S extends z.ZodType = z.ZodType> {
   /** Raw default, parsed by `schema` like any value a user gives. Absent: optional or required per schema. */
   default?: string;
   schema: S;
+  /** Never printed; may also come from the file that `<env>_FILE` names (mounted Secrets stay out of `ps` and env dumps). */
   secret?: boolean;
   /** On the command line a bare switch (`--once`) meaning true, rather than `--flag <value>`. */
   switch?: boolean;
@@ -40,7 +42,13 @@ export function loadConfig<C extends ConfigSpec>(
   const problems: string[] = [];
   const config: Record<string, unknown> = {};
   for (const [key, option] of Object.entries(spec)) {
-    const raw = flags[key] ?? env[option.env] ?? option.default;
+    let raw: string | undefined;
+    try {
+      raw = flags[key] ?? fromEnvironment(option, env) ?? option.default;
+    } catch (error) {
+      problems.push(`${option.env}_FILE: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
     const parsed = option.schema.safeParse(raw === '' ? undefined : raw);
     if (parsed.success) {
       config[key] = parsed.data;
@@ -54,6 +62,22 @@ export function loadConfig<C extends ConfigSpec>(
     throw new GpumonError('config_invalid', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return config as ConfigOf<C>;
+}
+
+/**
+ * An option's variable, or for a secret the file that `<env>_FILE` names instead, as Kubernetes mounts
+ * a Secret key or systemd a credential: read without its trailing line break, which editors and `echo` add.
+ */
+function fromEnvironment(option: OptionSpec, env: NodeJS.ProcessEnv): string | undefined {
+  const value = env[option.env];
+  const path = option.secret ? env[`${option.env}_FILE`] : undefined;
+  if (path === undefined || path === '') return value;
+  if (value !== undefined && value !== '') throw new Error(`both ${option.env} and ${option.env}_FILE are set; keep one`);
+  try {
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
 }
 
 function isUrlOf(value: string, protocols: string[]): boolean {
@@ -122,7 +146,10 @@ export const parse = {
 /** The Markdown table of a spec that component READMEs carry; a test keeps each README's copy current. */
 export function renderOptionsTable(spec: ConfigSpec): string {
   const rows = Object.values(spec).map(
-    (o) => `| \`${o.env}\` | \`--${o.flag}\` | ${o.default !== undefined && !o.secret ? `\`${o.default}\`` : '–'} | ${o.description} |`,
+    (o) =>
+      `| \`${o.env}\` | \`--${o.flag}\` | ${o.default !== undefined && !o.secret ? `\`${o.default}\`` : '–'} | ${o.description}${
+        o.secret ? ` Or \`${o.env}_FILE\`: a file holding it.` : ''
+      } |`,
   );
   return ['| variable | flag | default | what |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'encode_failed'
   | 'transform_failed'
   | 'schema_rejected'
+  | 'not_provisioned'
   | 'database_rejected'
   | 'database_unavailable'
   | 'migration_failed';

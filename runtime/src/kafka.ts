@@ -148,6 +148,15 @@ export async function ensureTopics(admin: Admin, settings: KafkaSettings, topics
   return missing;
 }
 
+/** Fails, naming them, when any of `topics` is missing: only the admin step `gpumon topics` creates topics. */
+export async function requireTopics(admin: Admin, topics: readonly string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((topic) => !existing.has(topic));
+  if (missing.length > 0) {
+    throw new GpumonError('not_provisioned', `topic${missing.length === 1 ? '' : 's'} ${missing.join(', ')} missing; create ${missing.length === 1 ? 'it' : 'them'} with \`gpumon topics\` (an admin step)`);
+  }
+}
+
 /**
  * Asks whichever broker answers until every partition of `topics` has a leader that answers as
  * one. New topics reach the brokers a moment apart, and a broker names itself leader in its

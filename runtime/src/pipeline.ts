@@ -1,7 +1,7 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { TopicCodec } from './avro-codec.js';
-import { connectAdmin, createKafka, createProducer, ensureTopics, kafkaOptions, type KafkaSettings } from './kafka.js';
+import { connectAdmin, createKafka, createProducer, ensureTopics, kafkaOptions, requireTopics, type KafkaSettings } from './kafka.js';
 import type { Logger } from './log.js';
 import { checkRegistry, createRegistryClient, registryOptions, type RegistrySettings } from './registry.js';
 
@@ -20,14 +20,22 @@ export interface Pipeline<S extends Stream> {
 }
 
 /**
- * Checks Kafka and the registry with real requests, creates missing topics, registers the schemas
- * of `streams` (plus the dead-letter topic every component may write) and connects a producer.
+ * `use`: the topics and schemas must exist; only reads of the registry and no topic creation, so a
+ * component needs no admin rights. `provision` (the admin step `gpumon topics`): creates the missing
+ * topics, registers the schemas and makes their subjects BACKWARD compatible.
+ */
+export type PipelineAccess = 'use' | 'provision';
+
+/**
+ * Checks Kafka and the registry with real requests, finds (or, to provision, creates) the topics and
+ * schemas of `streams` plus the dead-letter topic every component may write, and connects a producer.
  */
 export async function openPipeline<S extends Stream>(
   settings: PipelineSettings,
   clientId: string,
   streams: readonly S[],
   log: Logger,
+  access: PipelineAccess = 'use',
 ): Promise<Pipeline<S>> {
   const all = [...new Set<S | 'dlq'>([...streams, 'dlq'])];
   const kafka = createKafka(settings, clientId);
@@ -36,12 +44,17 @@ export async function openPipeline<S extends Stream>(
     // Every service answers before anything is changed on any of them.
     const registry = createRegistryClient(settings);
     await checkRegistry(registry, settings);
-    const created = await ensureTopics(admin, settings, all.map((s) => topicName(s, settings.topicPrefix)));
-    if (created.length > 0) log.info('created topics', { topics: created.join(','), partitions: settings.topicPartitions });
+    const topics = all.map((s) => topicName(s, settings.topicPrefix));
+    if (access === 'provision') {
+      const created = await ensureTopics(admin, settings, topics);
+      if (created.length > 0) log.info('created topics', { topics: created.join(','), partitions: settings.topicPartitions });
+    } else {
+      await requireTopics(admin, topics);
+    }
     const codecs = {} as Record<string, TopicCodec<Stream>>;
     for (const stream of all) {
       const codec = new TopicCodec(registry, stream, settings.topicPrefix);
-      await codec.register();
+      await (access === 'provision' ? codec.register() : codec.lookup());
       codecs[stream] = codec;
     }
     const producer = createProducer(kafka);

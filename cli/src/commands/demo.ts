@@ -18,7 +18,7 @@ export function define(command: Command): void {
     const pool = createPool(settings, 2);
     await checkDatabase(pool, settings);
     await migrate(settings, log);
-    const pipeline = await openPipeline(settings, 'gpumon-demo', STREAMS, log);
+    const pipeline = await openPipeline(settings, 'gpumon-demo', STREAMS, log, 'provision');
     try {
       process.exitCode = await runDemo({
         stages: [

@@ -22,11 +22,6 @@ PG_SUPERUSER=postgres
 PG_APP_USER=gpumon
 PG_APP_PASSWORD=gpumon
 PG_APP_DB=gpumon
-# The sink's login (member of gpu_writer) and an analysts' login (member of gpu_analyst).
-PG_SINK_USER=gpu_sink
-PG_SINK_PASSWORD=gpu_sink
-PG_READER_USER=gpu_reader
-PG_READER_PASSWORD=gpu_reader
 TSDB_CACHE=$CACHE_DIR/timescaledb
 # Debian release whose timescaledb source package builds against Debian 12's PostgreSQL 15.
 TSDB_SOURCE_SUITE=${TSDB_SOURCE_SUITE:-trixie}
@@ -333,17 +328,9 @@ ALTER ROLE $PG_APP_USER WITH LOGIN CREATEDB NOSUPERUSER CREATEROLE PASSWORD '$PG
 SELECT 'CREATE DATABASE $PG_APP_DB OWNER $PG_APP_USER' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$PG_APP_DB') \gexec
 EOF
   # Login users for the sink and for analysts, members of the group roles that migration 0010 grants
-  # to (docs/roles.md). The groups are made here too, if missing, as the migration would make them.
-  _pg_admin_psql -d postgres >>"$PG_LOG" 2>&1 <<EOF || _pg_fail_with_log "creating the gpu_ roles failed" "$PG_LOG"
-SELECT format('CREATE ROLE %I NOLOGIN', r) FROM unnest(ARRAY['gpu_writer', 'gpu_analyst']) AS r
- WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) \gexec
-SELECT 'CREATE ROLE $PG_SINK_USER' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_SINK_USER') \gexec
-ALTER ROLE $PG_SINK_USER WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$PG_SINK_PASSWORD';
-GRANT gpu_writer TO $PG_SINK_USER;
-SELECT 'CREATE ROLE $PG_READER_USER' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$PG_READER_USER') \gexec
-ALTER ROLE $PG_READER_USER WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$PG_READER_PASSWORD';
-GRANT gpu_analyst TO $PG_READER_USER;
-EOF
+  # to (docs/roles.md): the same file infra/compose.yaml gives the Docker image.
+  _pg_admin_psql -d postgres <"$REPO_ROOT/infra/postgres/roles.sql" >>"$PG_LOG" 2>&1 ||
+    _pg_fail_with_log "creating the gpu_ roles (infra/postgres/roles.sql) failed" "$PG_LOG"
   # Only a superuser may create timescaledb; the application's migrations say IF NOT EXISTS too.
   # template1 gets it as well (as in the timescaledb image), so databases the gpumon role creates,
   # such as the migration tests' scratch databases, start with it.

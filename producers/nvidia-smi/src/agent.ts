@@ -9,7 +9,7 @@ import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import type { ConfigOf } from '@gpumon/runtime/config';
 import { Counters } from '@gpumon/runtime/counters';
 import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
-import { connectAdmin, createKafka, createProducer, ensureTopics, type KafkaSettings } from '@gpumon/runtime/kafka';
+import { connectAdmin, createKafka, createProducer, requireTopics, type KafkaSettings } from '@gpumon/runtime/kafka';
 import type { Logger } from '@gpumon/runtime/log';
 import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { createRegistryClient, type RegistrySettings } from '@gpumon/runtime/registry';
@@ -24,7 +24,7 @@ import { fitSample } from './fit-sample.js';
 import { createXidSource, type KernelLogXidSource } from './kernel-log-sources.js';
 import { KnownGpus } from './known-gpus.js';
 import { parseNvidiaSmiXml } from './parse.js';
-import { registerWithCache } from './schema-id-cache.js';
+import { lookupWithCache } from './schema-id-cache.js';
 import { assignXidEvents } from './xid.js';
 
 export type AgentSettings = KafkaSettings & RegistrySettings & ConfigOf<typeof agentOptions>;
@@ -157,7 +157,7 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
   let sender: SpoolSender | undefined;
   if (settings.output === 'kafka') {
     codec = new TopicCodec(createRegistryClient(settings), 'samples', settings.topicPrefix);
-    await registerWithCache(codec, statePath('schema-id.json'), log);
+    await lookupWithCache(codec, statePath('schema-id.json'), log);
     sender = new SpoolSender(spool, codec.topic, () => connectProducer(settings, codec!.topic), log, {
       sent: (n) => counters.add('sent', n),
       refused: (message, error) => {
@@ -243,7 +243,7 @@ function warnIfStateDirIsOpen(dir: string, log: Logger): void {
 export async function connectProducer(settings: KafkaSettings, topic: string) {
   const admin = await connectAdmin(settings, 'agent');
   try {
-    await ensureTopics(admin, settings, [topic]);
+    await requireTopics(admin, [topic]);
   } finally {
     await admin.disconnect();
   }
@@ -254,7 +254,7 @@ export async function connectProducer(settings: KafkaSettings, topic: string) {
 
 async function sendOnce(settings: AgentSettings, samples: readonly GpuSample[], log: Logger): Promise<void> {
   const codec = new TopicCodec(createRegistryClient(settings), 'samples', settings.topicPrefix);
-  await codec.register();
+  await codec.lookup();
   const producer = await connectProducer(settings, codec.topic);
   try {
     await producer.send({ topic: codec.topic, acks: -1, messages: samples.map((s) => ({ key: s.gpu_uuid, value: fitSample(s, (sample) => codec.encode(sample)).value })) });

@@ -12,13 +12,13 @@ interface CachedId {
 }
 
 /**
- * Registers the sample schema, remembering its id on disk, so an agent that restarts while the
- * registry is unreachable still encodes (and spools) with the id it had before.
+ * Looks up the id of the sample schema (registered by `gpumon topics`), remembering it on disk, so
+ * an agent that restarts while the registry is unreachable still encodes (and spools) with the id it had before.
  */
-export async function registerWithCache(codec: TopicCodec<'samples'>, path: string, log: Logger): Promise<number> {
+export async function lookupWithCache(codec: TopicCodec<'samples'>, path: string, log: Logger): Promise<number> {
   const schemaSha256 = createHash('sha256').update(codec.schema).digest('hex');
   try {
-    const id = await codec.register();
+    const id = await codec.lookup();
     writeStateFile(path, JSON.stringify({ subject: codec.subject, schemaSha256, id } satisfies CachedId));
     return id;
   } catch (error) {
@@ -31,7 +31,7 @@ export async function registerWithCache(codec: TopicCodec<'samples'>, path: stri
     if (cached?.subject !== codec.subject || cached.schemaSha256 !== schemaSha256) {
       throw error instanceof GpumonError ? error : new GpumonError('schema_rejected', errorMessage(error), { cause: error });
     }
-    log.warn('schema registry unreachable; encoding with the schema id registered before', { subject: codec.subject, id: cached.id, error: errorMessage(error) });
+    log.warn('schema registry unreachable; encoding with the schema id looked up before', { subject: codec.subject, id: cached.id, error: errorMessage(error) });
     codec.assumeRegistered(cached.id);
     return cached.id;
   }

@@ -13,7 +13,7 @@ import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry'
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { freePort } from './cleanup.js';
-import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
 import { privateKafka, type PrivateService } from './private-stack.js';
 import { byGpuAndTime, rowToRecord, storedRecord } from './records.js';
 
@@ -51,7 +51,7 @@ function withoutSecondGpu(xml: string): string {
 afterAll(async () => {
   for (const table of ['gpu_samples', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE hostname = $1`, [hostname]);
   await pool.end();
-  await removeTopics(createKafka(loadConfig(kafkaOptions), 'e2e'), registry, prefix, ['samples', 'dlq']);
+  await removeTopics(createKafka(loadConfig(kafkaOptions), 'e2e'), registry, prefix);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -65,6 +65,7 @@ describe('gpumon agent, end to end', () => {
     writeFileSync(kernelLog, '');
     metricsPort = await freePort();
     const env = { GPUMON_TOPIC_PREFIX: prefix, FAKE_NVIDIA_SMI_XML: xmlPath, GPUMON_AGENT_METRICS_PORT: String(metricsPort) };
+    await provisionTopics(env);
     sink = startCli(['sink', '--streams', 'samples', '--group', `e2e-agent-${run}-sink`], env);
     agent = startCli(agentArgs(`${work}/state`), env);
   });
@@ -178,6 +179,7 @@ describe('gpumon agent through a broker outage and its own restart', () => {
     await kafkaBroker.up();
     writeFileSync(xmlPath, fixtureXml);
     const env = { GPUMON_TOPIC_PREFIX: prefix, FAKE_NVIDIA_SMI_XML: xmlPath, KAFKA_BROKERS: kafkaBroker.brokers, GPUMON_AGENT_METRICS_PORT: '0' };
+    await provisionTopics(env);
     const state = `${work}/outage-state`;
     const before = startCli(agentArgs(state), env);
     await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -4,12 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { buildAlert } from '@gpumon/runtime/alert';
 import { loadConfig } from '@gpumon/runtime/config';
-import { createKafka, ensureTopics, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
+import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { DeadLetter } from '@gpumon/schemas/types.generated';
 import { toPostableAlert, type PostableAlert } from '@gpumon/sink-alertmanager/alertmanager-payload';
-import { eventually, startCli, stoppedCounters } from './cli-process.js';
+import { eventually, provisionTopics, startCli, stoppedCounters } from './cli-process.js';
 import { readRecords } from './read-topic.js';
 
 /** `gpumon alerts forward` against a local HTTP receiver that speaks Alertmanager's API v2 and fails once first. */
@@ -53,12 +53,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, resolve));
   port = (server.address() as { port: number }).port;
 
+  await provisionTopics({ GPUMON_TOPIC_PREFIX: prefix });
   const codec = new TopicCodec(registry, 'alerts', prefix);
-  await codec.register();
-  const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, kafkaSettings, [codec.topic]);
-  await admin.disconnect();
+  await codec.lookup();
   const producer = kafka.producer({ createPartitioner: keyPartitioner });
   await producer.connect();
   await producer.send({ topic: codec.topic, messages: alerts.map((a) => ({ key: a.gpu_uuid, value: codec.encode(a) })) });
@@ -67,7 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   server.close();
-  await removeTopics(kafka, registry, prefix, ['alerts', 'dlq']);
+  await removeTopics(kafka, registry, prefix);
 });
 
 describe('gpumon alerts forward', () => {
@@ -129,11 +126,11 @@ describe('gpumon alerts forward to two Alertmanagers that misbehave', () => {
     const misbehaving: Answer[] = [{ status: 302, headers: { location: '/elsewhere' } }, { status: 408 }, { status: 429, headers: { 'retry-after': '2' } }, { status: 500 }];
     const first = await standIn((n, posted) => misbehaving[n] ?? refusingBad(posted));
     const second = await standIn((_, posted) => refusingBad(posted));
+    await provisionTopics({ GPUMON_TOPIC_PREFIX: more });
     const codec = new TopicCodec(registry, 'alerts', more);
-    await codec.register();
+    await codec.lookup();
     const admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, { ...kafkaSettings, topicPrefix: more }, [codec.topic]);
     const producer = kafka.producer({ createPartitioner: keyPartitioner });
     await producer.connect();
     // All on one key: one partition, so the stand-ins' scripted answers meet the alerts in a known order.
@@ -174,6 +171,6 @@ describe('gpumon alerts forward to two Alertmanagers that misbehave', () => {
       `Alertmanager at http://127.0.0.1:${port}/api/v2/alerts answered 400: {"code":400,"message":"invalid label set for GPU-e2e-bad"}`).join('; '));
     expect(byCode.schema_rejected?.source_offset).toBe(5);
     expect(byCode.encode_failed).toMatchObject({ source_offset: 6, error_message: expect.stringMatching(/^alert anomaly_thermal:GPU-e2e-date cannot be put in Alertmanager's shape: .*Invalid time value/) });
-    await removeTopics(kafka, registry, more, ['alerts', 'dlq']);
+    await removeTopics(kafka, registry, more);
   }, 120_000);
 });

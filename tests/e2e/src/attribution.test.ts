@@ -12,7 +12,7 @@ import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
 
 /**
  * Attribution end to end on the real stack: `gpumon agent` on the fixture host of
@@ -60,8 +60,7 @@ beforeAll(async () => {
     kubelet.bindAsync(`unix:${join(host, 'kubelet.sock')}`, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())));
 
   const env = { GPUMON_TOPIC_PREFIX: prefix };
-  const topics = startCli(['topics'], env);
-  expect(await topics.exited, topics.output()).toBe(0);
+  await provisionTopics(env);
   processes.push(
     startCli(['sink', '--streams', 'samples,economics', '--group', `${hostname}-sink`], env),
     startCli(['process', 'price-usage', '--group', `${hostname}-price-usage`, '--teams', join(host, 'teams.yaml')], env),

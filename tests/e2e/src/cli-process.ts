@@ -29,6 +29,13 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
   };
 }
 
+/** The admin step before any stage runs: `gpumon topics` creates the topics and registers the schemas (stages only look them up). */
+export async function provisionTopics(env: Record<string, string>): Promise<void> {
+  const topics = startCli(['topics'], env);
+  const code = await topics.exited;
+  if (code !== 0) throw new Error(`gpumon topics exited with ${code}:\n${topics.output()}`);
+}
+
 /**
  * Polls `check` until it returns a value or `timeoutMs` passes; on time-out the error carries what
  * `diagnose` says (the logs of the processes involved, say), so a rare failure explains itself.

@@ -10,7 +10,7 @@ import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { DeadLetter, GpuEconomics, GpuPrediction, GpuSample } from '@gpumon/schemas/types.generated';
 import { childTablesOf } from '@gpumon/sink-timescaledb/child-tables';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
-import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
 import { SAMPLE_CONSUMERS, expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
 import { TABLES, rowToRecord, storedRecord } from './records.js';
 
@@ -50,8 +50,7 @@ async function rowsOf(stream: Exclude<Stream, 'dlq'>, table: string): Promise<un
 }
 
 beforeAll(async () => {
-  const topics = startCli(['topics'], env);
-  expect(await topics.exited, topics.output()).toBe(0);
+  await provisionTopics(env);
 
   // A malformed record first: every consumer must dead-letter it and carry on.
   const producer = kafka.producer({ createPartitioner: keyPartitioner });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelManifest } from '@gpumon/predict-failure/manifest';
 import { predictFailureOptions } from '@gpumon/predict-failure/options';
 import { loadConfig } from '@gpumon/runtime/config';
@@ -13,7 +13,7 @@ import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry'
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { DeadLetter, GpuPrediction } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { eventually, startCli } from './cli-process.js';
+import { eventually, provisionTopics, startCli } from './cli-process.js';
 import { readRecords } from './read-topic.js';
 
 /**
@@ -45,6 +45,8 @@ async function startUntilConsuming(manifest: string): Promise<string> {
   expect(await cli.stop(), cli.output()).toBe(0);
   return cli.output();
 }
+
+beforeAll(() => provisionTopics(env));
 
 afterAll(async () => {
   await pool.query('DELETE FROM gpu_feature_definitions WHERE model_version LIKE $1', [`e2e-${run}%`]);
@@ -90,7 +92,7 @@ describe('predict-failure and the model registry', () => {
 
   it('dead-letters a sample with a NaN feature, naming it, and predicts the next one on the same partition', async () => {
     const codec = new TopicCodec(registry, 'samples', env.GPUMON_TOPIC_PREFIX);
-    await codec.register();
+    await codec.lookup();
     const good = new SimulatedFleet({ seed: 9, hosts: 1, gpusPerHost: 1, hostPrefix: `e2e-${run}` }).sample(Date.now())[0]!;
     const bad = { ...good, features: { ...good.features!, temperature_max_1h: Number.NaN } };
     const producer = kafka.producer({ createPartitioner: keyPartitioner });

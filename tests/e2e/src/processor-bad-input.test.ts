@@ -9,7 +9,7 @@ import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { schemaOf, type AvroRecord } from '@gpumon/schemas/avro';
 import type { DeadLetter, GpuHealth, GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { startCli, type CliProcess } from './cli-process.js';
+import { provisionTopics, startCli, type CliProcess } from './cli-process.js';
 import { readRecords } from './read-topic.js';
 
 /**
@@ -27,8 +27,7 @@ const sample = (changes: Partial<GpuSample>): GpuSample => ({ ...good, gpu_uuid:
 let processor: CliProcess;
 
 beforeAll(async () => {
-  const topics = startCli(['topics'], { GPUMON_TOPIC_PREFIX: prefix });
-  expect(await topics.exited, topics.output()).toBe(0);
+  await provisionTopics({ GPUMON_TOPIC_PREFIX: prefix });
   const codec = new TopicCodec(registry, 'samples', prefix);
   await codec.register();
   // A writer schema that lets `time` be null: the registry accepts it (BACKWARD), no reader can use it.

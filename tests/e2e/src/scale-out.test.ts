@@ -6,7 +6,7 @@ import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { freePort } from './cleanup.js';
-import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
 
 /**
  * Two score-health instances in one consumer group share the partitions; one is killed (SIGKILL,
@@ -48,8 +48,7 @@ afterAll(async () => {
 
 describe('scaling a processor out', () => {
   it('splits the partitions between two instances and loses nothing when one is killed', { timeout: 150_000 }, async () => {
-    const topics = startCli(['topics'], env);
-    expect(await topics.exited, topics.output()).toBe(0);
+    await provisionTopics(env);
     const [portA, portB] = [await freePort(), await freePort()];
     const instance = (port: number): CliProcess => {
       const p = startCli(['process', 'score-health', '--group', `e2e-scale-${run}`, '--session-timeout', '6s', '--metrics-port', String(port)], env);

@@ -6,7 +6,7 @@ import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { freePort } from './cleanup.js';
-import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
 
 /**
  * Two `gpumon sink` instances in one consumer group write the same topic; one is killed (SIGKILL)
@@ -36,8 +36,7 @@ afterAll(async () => {
 
 describe('two sink instances', () => {
   it('share the partitions and, when one is killed mid-write, leave every sample exactly one row', { timeout: 180_000 }, async () => {
-    const topics = startCli(['topics'], env);
-    expect(await topics.exited, topics.output()).toBe(0);
+    await provisionTopics(env);
     const [portA, portB] = [await freePort(), await freePort()];
     const instance = (port: number): CliProcess => {
       const p = startCli(['sink', '--streams', 'samples', '--group', `e2e-sinkscale-${run}`, '--session-timeout', '6s', '--metrics-port', String(port), '--batch-wait', '200ms'], env);

@@ -12,7 +12,7 @@ import type { DeadLetter, GpuEconomics, GpuSample, Workload, WorkloadCost } from
 import type { Stream } from '@gpumon/schemas/topics';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { freePort } from './cleanup.js';
-import { eventually, startCli, stoppedCounters } from './cli-process.js';
+import { eventually, provisionTopics, startCli, stoppedCounters } from './cli-process.js';
 import { privatePostgres, type PrivateService } from './private-stack.js';
 
 /**
@@ -124,8 +124,7 @@ describe('gpumon sink on the shared stack', () => {
   }
 
   beforeAll(async () => {
-    const topics = startCli(['topics'], { GPUMON_TOPIC_PREFIX: prefix });
-    expect(await topics.exited, topics.output()).toBe(0);
+    await provisionTopics({ GPUMON_TOPIC_PREFIX: prefix });
     await produce(prefix, 'samples', [...good, unknown, bad, childBad, old]);
     await produce(prefix, 'economics', economics);
   });
@@ -213,8 +212,7 @@ describe('gpumon sink through a PostgreSQL restart', () => {
     expect(await migrate.exited, migrate.output()).toBe(0);
 
     const env = { GPUMON_TOPIC_PREFIX: pgPrefix, DATABASE_URL: url };
-    const topics = startCli(['topics'], env);
-    expect(await topics.exited, topics.output()).toBe(0);
+    await provisionTopics(env);
     const sink = startCli(['sink', '--streams', 'samples', '--group', `e2e-sink-${run}-pg`, '--batch-wait', '100ms'], env);
     const simulate = startCli([
       'simulate', '--hosts', '2', '--gpus-per-host', '8', '--interval', '250ms', '--ticks', '60', '--host-prefix', `${hostPrefix}-pg`,

@@ -8,7 +8,7 @@ import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, type CliProcess } from './cli-process.js';
 import { expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
 
 /**
@@ -190,8 +190,7 @@ afterAll(async () => {
 
 describe('the analysts’ views on what the pipeline wrote', () => {
   beforeAll(async () => {
-    const topics = startCli(['topics'], env);
-    expect(await topics.exited, topics.output()).toBe(0);
+    await provisionTopics(env);
     running.push(...(await startWholePipeline(pipelineRun, { DATABASE_URL: urlAs(writer) })));
     const expected = await expectedRecords(pipelineRun);
     expectedSamples = expected.get('samples')!.length;

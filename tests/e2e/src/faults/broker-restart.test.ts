@@ -10,11 +10,11 @@ import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry'
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { freePort } from '../cleanup.js';
-import { eventually, startCli, type CliProcess } from '../cli-process.js';
+import { eventually, provisionTopics, startCli, type CliProcess } from '../cli-process.js';
 import { privateKafka } from '../private-stack.js';
 import { byGpuAndTime, rowToRecord } from '../records.js';
 import { expectedOutputs, type RunEnv } from '../whole-pipeline.js';
-import { createTopics, expectStillRunning, startStages, stopAll } from './fault-run.js';
+import { expectStillRunning, startStages, stopAll } from './fault-run.js';
 import { countRows, expectEachRecordOnce, removeRows, tallyWhenCaughtUp, type TableTally } from './tally.js';
 
 /**
@@ -76,7 +76,7 @@ describe('faults: Kafka broker restart', () => {
   it('the broker stopped and started under the agent, the processors and the sink: every collected round is in every table once', async () => {
     await broker.up();
     const env: RunEnv = { GPUMON_TOPIC_PREFIX: prefix, KAFKA_BROKERS: broker.brokers };
-    await createTopics(env);
+    await provisionTopics(env);
     const stages = await startStages({ env });
     processes.push(...stages.values());
     writeFileSync(modeFile, 'normal');

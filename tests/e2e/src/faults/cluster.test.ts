@@ -6,10 +6,10 @@ import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { STREAMS, topicName } from '@gpumon/schemas/topics';
-import { eventually, type CliProcess } from '../cli-process.js';
+import { eventually, provisionTopics, type CliProcess } from '../cli-process.js';
 import { privateKafkaCluster, type PrivateKafkaCluster } from '../private-stack.js';
 import { expectedRecords, startSimulator } from '../whole-pipeline.js';
-import { createTopics, faultRun, startStages } from './fault-run.js';
+import { faultRun, startStages } from './fault-run.js';
 import { countRows, expectEachRecordOnce, removeRows, tallyWhenCaughtUp } from './tally.js';
 
 /**
@@ -63,7 +63,7 @@ describe('faults: a Kafka node lost', () => {
     await admin.connect();
     try {
       const expected = await expectedRecords(run);
-      await createTopics(run.env);
+      await provisionTopics(run.env);
       // Three copies of each partition, and an acknowledged write is on two of them: losing one node loses nothing.
       expect((await partitions(admin, topics)).filter((p) => p.replicas !== 3 || p.isr !== 3)).toEqual([]);
       const configs = await admin.describeConfigs({

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { eventually, startCli, type CliProcess } from '../cli-process.js';
-import { STAGES, startStage, type PipelineRun, type RunEnv } from '../whole-pipeline.js';
+import { eventually, type CliProcess } from '../cli-process.js';
+import { STAGES, startStage, type PipelineRun } from '../whole-pipeline.js';
 
 const DAY_MS = 86_400_000;
 
@@ -24,12 +24,6 @@ export function faultRun(test: string, rate: number): FaultRun {
     seed: 7, intervalMs: 10 * 60_000, ticks: 60, rate,
     start: Math.floor(Date.now() / DAY_MS) * DAY_MS - 2 * DAY_MS,
   };
-}
-
-/** Creates the run's topics and registers their schemas. */
-export async function createTopics(env: RunEnv): Promise<void> {
-  const topics = startCli(['topics'], env);
-  expect(await topics.exited, topics.output()).toBe(0);
 }
 
 /**

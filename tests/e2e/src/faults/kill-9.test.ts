@@ -4,9 +4,9 @@ import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import { eventually, type CliProcess } from '../cli-process.js';
+import { eventually, provisionTopics, type CliProcess } from '../cli-process.js';
 import { expectedRecords, startSimulator, startStage } from '../whole-pipeline.js';
-import { createTopics, faultRun, startStages, stopAll } from './fault-run.js';
+import { faultRun, startStages, stopAll } from './fault-run.js';
 import { countRows, expectEachRecordOnce, removeRows, tallyWhenCaughtUp } from './tally.js';
 
 /**
@@ -32,7 +32,7 @@ afterAll(async () => {
 describe('faults: kill -9', () => {
   it(`${KILLED.join(', ')} killed mid-stream and restarted: every record exactly once in every table`, async () => {
     const expected = await expectedRecords(run);
-    await createTopics(run.env);
+    await provisionTopics(run.env);
     const stages = await startStages(run, STAGE_ARGS);
     processes.push(...stages.values());
     const simulate = startSimulator(run);

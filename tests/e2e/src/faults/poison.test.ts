@@ -7,11 +7,11 @@ import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry'
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import type { DeadLetter, StreamRecords } from '@gpumon/schemas/types.generated';
-import { eventually, type CliProcess } from '../cli-process.js';
+import { eventually, provisionTopics, type CliProcess } from '../cli-process.js';
 import { readRecords } from '../read-topic.js';
 import { TABLES } from '../records.js';
 import { SAMPLE_CONSUMERS, expectedRecords, startSimulator } from '../whole-pipeline.js';
-import { createTopics, expectStillRunning, faultRun, startStages, stopAll } from './fault-run.js';
+import { expectStillRunning, faultRun, startStages, stopAll } from './fault-run.js';
 import { countRows, expectEachRecordOnce, removeRows, tallyWhenCaughtUp } from './tally.js';
 
 /**
@@ -104,7 +104,7 @@ afterAll(async () => {
 describe('faults: poison messages', () => {
   it('each poison record on each consumed topic is dead-lettered by each consumer with its reason; every table still exact', async () => {
     const expected = await expectedRecords(run);
-    await createTopics(run.env);
+    await provisionTopics(run.env);
     const stages = await startStages(run);
     processes.push(...stages.values());
     const simulate = startSimulator(run);

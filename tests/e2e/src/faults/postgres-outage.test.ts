@@ -5,10 +5,10 @@ import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import { eventually, startCli, type CliProcess } from '../cli-process.js';
+import { eventually, provisionTopics, startCli, type CliProcess } from '../cli-process.js';
 import { privatePostgres, type PrivateService } from '../private-stack.js';
 import { expectedRecords, startSimulator } from '../whole-pipeline.js';
-import { createTopics, expectStillRunning, faultRun, startStages, stopAll } from './fault-run.js';
+import { expectStillRunning, faultRun, startStages, stopAll } from './fault-run.js';
 import { countRows, expectEachRecordOnce, tallyWhenCaughtUp } from './tally.js';
 
 /**
@@ -43,7 +43,7 @@ describe('faults: PostgreSQL outage', () => {
     db.on('error', () => undefined);
 
     const expected = await expectedRecords(run);
-    await createTopics(run.env);
+    await provisionTopics(run.env);
     const stages = await startStages(run, [], { DATABASE_URL: service.url });
     processes.push(...stages.values());
     const simulate = startSimulator(run);
