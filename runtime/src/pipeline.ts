@@ -1,7 +1,7 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { TopicCodec } from './avro-codec.js';
-import { connectAdmin, createKafka, ensureTopics, kafkaOptions, keyPartitioner, type KafkaSettings } from './kafka.js';
+import { connectAdmin, createKafka, ensureTopics, kafkaOptions, keyPartitioner, maxMessageBytes, type KafkaSettings } from './kafka.js';
 import type { Logger } from './log.js';
 import { checkRegistry, createRegistryClient, registryOptions, type RegistrySettings } from './registry.js';
 
@@ -16,6 +16,8 @@ export interface Pipeline<S extends Stream> {
   admin: Admin;
   producer: Producer;
   codecs: Codecs<S | 'dlq'>;
+  /** The dead-letter topic's max.message.bytes, which every dead letter is cut to fit. */
+  deadLetterMaxBytes: number;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function openPipeline<S extends Stream>(
     // One attempt per send; callers retry the whole send. kafkajs 2.2.4's own retry skips the
     // brokers that answered the first attempt, so records of a partition whose leader moved to one
     // of them were never sent, yet the send succeeded (faults/cluster.test.ts lost acknowledged samples).
+    const deadLetterMaxBytes = await maxMessageBytes(admin, codecs.dlq!.topic);
     const producer = kafka.producer({ createPartitioner: keyPartitioner, allowAutoTopicCreation: false, retry: { retries: 0 } });
     await producer.connect();
     return {
@@ -54,6 +57,7 @@ export async function openPipeline<S extends Stream>(
       admin,
       producer,
       codecs: codecs as Codecs<S | 'dlq'>,
+      deadLetterMaxBytes,
       close: async () => {
         await producer.disconnect();
         await admin.disconnect();

@@ -7,7 +7,9 @@ import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
 import type { Logger } from '@gpumon/runtime/log';
 import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
+import { Pauses } from '@gpumon/runtime/pauses';
 import { retryWhileRetriable } from '@gpumon/runtime/retry';
+import { sendDeadLetters } from '@gpumon/runtime/send';
 import type { GpuAlert } from '@gpumon/schemas/types.generated';
 import { toPostableAlert } from './alertmanager-payload.js';
 import type { alertmanagerOptions } from './options.js';
@@ -35,8 +37,9 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
   const pipeline = await openPipeline(settings, COMPONENT, ['alerts'], log);
   const registry = new Registry();
   const counters = new Counters(registry, COMPONENT);
-  const deadLetters = new DeadLetters(COMPONENT, pipeline.codecs.dlq, counters, log);
+  const deadLetters = new DeadLetters(COMPONENT, pipeline.codecs.dlq, counters, log, pipeline.deadLetterMaxBytes);
   const stopping = new AbortController();
+  const pauses = new Pauses(registry, COMPONENT, log);
   const running = await startConsumerLoop({
     registry,
     kafka: pipeline.kafka,
@@ -55,12 +58,11 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
           for (const { message } of decoded) letters.push(deadLetters.letter(batch, message, error, 'schema_rejected'));
         }
       }
-      if (letters.length > 0) {
-        await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: deadLetters.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
-      }
+      await sendDeadLetters(deadLetters.topic, letters, { producer: pipeline.producer, log, signal: stopping.signal, pauses });
     },
   });
   const server = await startMetricsServer(settings.metricsPort, registry, async () => {
+    pauses.check();
     await pipeline.admin.fetchTopicOffsets(pipeline.codecs.alerts.topic);
   }, log);
   log.info('forwarding alerts', { to: url });
