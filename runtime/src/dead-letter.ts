@@ -4,13 +4,12 @@ import type { DeadLetter } from '@gpumon/schemas/types.generated';
 import type { TopicCodec } from './avro-codec.js';
 import type { Counters } from './counters.js';
 import { GpumonError, errorMessage } from './errors.js';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './kafka.js';
 import type { Logger } from './log.js';
 import { retryWhileRetriable } from './retry.js';
 
 export const isRetriable = (error: unknown): boolean => error instanceof GpumonError && error.retriable;
 
-/** The Kafka default max.message.bytes, for a DeadLetters told no limit. */
-const KAFKA_DEFAULT_MAX_BYTES = 1_048_588;
 /**
  * What a record batch of one record adds to its key, value and headers: the batch header (61
  * bytes), the record's varints, each header's lengths; and the room value_length and
@@ -33,7 +32,7 @@ export class DeadLetters {
     private readonly codec: TopicCodec<'dlq'>,
     private readonly counters: Counters,
     private readonly log: Logger,
-    private readonly maxBytes = KAFKA_DEFAULT_MAX_BYTES,
+    private readonly maxBytes = KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
   ) {}
 
   get topic(): string {

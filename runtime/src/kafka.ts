@@ -112,6 +112,9 @@ export async function connectAdmin(settings: KafkaSettings, clientId: string): P
   return admin;
 }
 
+/** Kafka's default max.message.bytes. */
+export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
 /** The largest record batch `topic` takes: its max.message.bytes, the broker's default where the topic sets none. */
 export async function maxMessageBytes(admin: Admin, topic: string): Promise<number> {
   const { resources } = await admin.describeConfigs({

@@ -1,7 +1,8 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { TopicCodec } from './avro-codec.js';
-import { connectAdmin, createKafka, ensureTopics, kafkaOptions, keyPartitioner, maxMessageBytes, type KafkaSettings } from './kafka.js';
+import { errorMessage } from './errors.js';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, connectAdmin, createKafka, ensureTopics, kafkaOptions, keyPartitioner, maxMessageBytes, type KafkaSettings } from './kafka.js';
 import type { Logger } from './log.js';
 import { checkRegistry, createRegistryClient, registryOptions, type RegistrySettings } from './registry.js';
 
@@ -49,7 +50,11 @@ export async function openPipeline<S extends Stream>(
     // One attempt per send; callers retry the whole send. kafkajs 2.2.4's own retry skips the
     // brokers that answered the first attempt, so records of a partition whose leader moved to one
     // of them were never sent, yet the send succeeded (faults/cluster.test.ts lost acknowledged samples).
-    const deadLetterMaxBytes = await maxMessageBytes(admin, codecs.dlq!.topic);
+    // A login allowed to write but not to describe configs still runs, with letters cut to Kafka's default.
+    const deadLetterMaxBytes = await maxMessageBytes(admin, codecs.dlq!.topic).catch((error: unknown) => {
+      log.warn(`cannot read max.message.bytes of ${codecs.dlq!.topic}; dead letters are cut to Kafka's default`, { bytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES, error: errorMessage(error) });
+      return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+    });
     const producer = kafka.producer({ createPartitioner: keyPartitioner, allowAutoTopicCreation: false, retry: { retries: 0 } });
     await producer.connect();
     return {
