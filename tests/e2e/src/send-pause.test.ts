@@ -9,7 +9,7 @@ import { topicName } from '@gpumon/schemas/topics';
 import type { GpuHealth } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { freePort } from './cleanup.js';
-import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
 import { readRecords } from './read-topic.js';
 
 /**
@@ -29,6 +29,7 @@ let metricsPort: number;
 
 beforeAll(async () => {
   metricsPort = await freePort();
+  await provisionTopics({ GPUMON_TOPIC_PREFIX: prefix });
   processor = startCli(['process', 'score-health', '--group', group], { GPUMON_TOPIC_PREFIX: prefix, GPUMON_METRICS_PORT: String(metricsPort) });
   await eventually('the processor consuming', async () => (/consuming/.test(processor.output()) ? true : undefined), 60_000, processor.output);
 });
@@ -46,7 +47,7 @@ describe('a processor whose output topic is gone', () => {
       await admin.deleteTopics({ topics: [health] });
       await eventually('the topic gone', async () => (!(await admin.listTopics()).includes(health) ? true : undefined));
       const codec = new TopicCodec(registry, 'samples', prefix);
-      await codec.register();
+      await codec.lookup();
       const producer = kafka.producer({ createPartitioner: keyPartitioner });
       await producer.connect();
       await producer.send({ topic: codec.topic, acks: -1, messages: samples.map((s) => ({ key: s.gpu_uuid, value: codec.encode(s) })) });
