@@ -42,13 +42,14 @@ install -D -m 0644 packaging/deb/copyright "$root/usr/share/doc/gpumon-agent/cop
 mkdir -p "$root/DEBIAN"
 install -m 0755 packaging/deb/postinst packaging/deb/prerm packaging/deb/postrm "$root/DEBIAN/"
 echo /etc/gpumon/agent.env >"$root/DEBIAN/conffiles"
+# Depends: what the Node binary links (glibc 2.28 and GLIBCXX_3.4.21 at most, per objdump -T) and useradd for postinst.
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: gpumon-agent
 Version: $version
 Architecture: amd64
 Maintainer: gpumon <gpumon@localhost>
 Installed-Size: $(du -sk --exclude=DEBIAN "$root" | cut -f1)
-Depends: passwd
+Depends: libc6 (>= 2.28), libstdc++6 (>= 5.2), libgcc-s1 | libgcc1, passwd
 Section: admin
 Priority: optional
 Description: gpumon agent: every GPU of this host (nvidia-smi) and Xid events into Kafka
