@@ -72,6 +72,16 @@ describe('known GPUs', () => {
     expect(known.reconcile(readings(T0, 'first'), T0).samples).toHaveLength(1);
   });
 
+  it('read the bare list of last readings an older agent saved, each GPU seen at its reading\'s time', () => {
+    const dir = tempDir();
+    writeFileSync(`${dir}/known-gpus.json`, JSON.stringify(readings(T0, 'first', 'second')));
+    const { known, setAside } = knownGpus(`${dir}/known-gpus.json`);
+    expect(setAside).toEqual([]);
+    const { samples } = known.reconcile(readings(T0 + 10_000, 'first'), T0 + 10_000);
+    expect(samples.map((s) => [s.gpu_uuid, s.gpu_lost, s.interval_s])).toEqual([[first!.gpu_uuid, false, 10], [second!.gpu_uuid, true, 10]]);
+    expect(known.reconcile(readings(T0 + 25 * HOUR, 'first'), T0 + 25 * HOUR).forgotten.map((s) => s.gpu_uuid)).toEqual([second!.gpu_uuid]);
+  });
+
   it('are saved private to the agent\'s user (they hold attribution read from root-only environ)', () => {
     const dir = tempDir();
     const { known } = knownGpus(`${dir}/known-gpus.json`);

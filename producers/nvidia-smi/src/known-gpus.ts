@@ -76,7 +76,9 @@ export class KnownGpus {
 }
 
 function decodeKnownGpus(content: Buffer): KnownGpusFile {
-  const file = JSON.parse(content.toString('utf8')) as Partial<KnownGpusFile> | null;
+  const parsed = JSON.parse(content.toString('utf8')) as unknown;
+  // Agents before --forget-lost-after kept a bare list of last readings: each counts as seen at its time.
+  const file = (Array.isArray(parsed) ? { version: 1, gpus: parsed.map((last: GpuSample) => ({ seen_at: last?.time, last })) } : parsed) as Partial<KnownGpusFile> | null;
   const valid = file?.version === 1 && Array.isArray(file.gpus) &&
     file.gpus.every((gpu) => typeof gpu?.seen_at === 'number' && typeof gpu.last?.gpu_uuid === 'string' && typeof gpu.last.time === 'number');
   if (!valid) throw new Error('not a version 1 list of known GPUs');

@@ -78,7 +78,7 @@ describe('attributeSamples', () => {
     const slurm = { kind: 'SLURM_JOB' as const, cluster: 'hpc-east' };
     expect(samples[0]!.workloads).toEqual([
       workload({ ...slurm, workload_id: 'slurm:hpc-east/9001', source: 'cgroup', device_uuid: MIG_GI3, gpu_instance_id: 3, job_id: '9001', user: 'alice', account: 'physics', partition: 'gpu', pids: [7001], used_memory_mib: 8000 }),
-      workload({ ...slurm, workload_id: 'slurm:hpc-east/9002', source: 'slurm-job-map', device_uuid: MIG_GI5, gpu_instance_id: 5, job_id: '9002', user: 'bob', account: 'chem', partition: 'gpu-short', pids: [7100], used_memory_mib: 3000 }),
+      workload({ ...slurm, workload_id: 'slurm:hpc-east/9002', source: 'environ', device_uuid: MIG_GI5, gpu_instance_id: 5, job_id: '9002', user: 'bob', account: 'chem', partition: 'gpu-short', pids: [7100], used_memory_mib: 3000 }),
     ]);
     expect(samples[0]!.processes!.map((p) => p.workload_id)).toEqual(['slurm:hpc-east/9001', null, 'slurm:hpc-east/9002']);
   });

@@ -131,14 +131,14 @@ function attributeProcess(
 /**
  * The job of a process that names one in its environment only (no Slurm cgroup). Anyone can set
  * SLURM_JOB_ID, the prolog's job map is written by root: where the map names jobs on this device,
- * the process's own job counts only if it is one of them; else the map's single job wins, and
- * with several the process is left unattributed. The environment decides alone only where the
- * map names none.
+ * the process's own job counts only if it is one of them (the map's details first); else the map's
+ * single job wins, and with several the process is left unattributed. The environment decides
+ * alone only where the map names none.
  */
 function jobOfEnviron(environ: SlurmJob, mapJobs: readonly SlurmJob[]): { job: SlurmJob; source: 'environ' | 'slurm-job-map' } | null {
   if (mapJobs.length === 0) return { job: environ, source: 'environ' };
   const named = mapJobs.find((job) => job.jobId === environ.jobId);
-  if (named !== undefined) return { job: withDetails(named, environ), source: 'slurm-job-map' };
+  if (named !== undefined) return { job: withDetails(named, environ), source: 'environ' };
   return mapJobs.length === 1 ? { job: mapJobs[0]!, source: 'slurm-job-map' } : null;
 }
 
