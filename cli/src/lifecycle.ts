@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
 import type { Logger } from '@gpumon/runtime/log';
 
@@ -47,5 +48,17 @@ export function abortable(run: (signal: AbortSignal) => Promise<unknown>): () =>
     const controller = new AbortController();
     const done = run(controller.signal).then(() => undefined);
     return { done, stop: async () => { controller.abort(); await done; } };
+  };
+}
+
+/** Wraps a command's action so a failure prints one clear line and sets the exit code. */
+export function action(name: string, body: (command: Command, ...args: string[]) => Promise<void>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const command = args[args.length - 1] as Command;
+    try {
+      await body(command, ...(args.slice(0, -2) as string[]));
+    } catch (error) {
+      process.exitCode = reportFatal(name, error);
+    }
   };
 }

@@ -7,7 +7,9 @@ export function withOptions(command: Command, ...specs: ConfigSpec[]): Command {
   const merged: ConfigSpec = Object.assign({}, ...specs);
   for (const option of Object.values(merged)) {
     const help = `${option.description} (env ${option.env}${option.default !== undefined && !option.secret ? `, default ${option.default}` : ''})`;
-    command.addOption(new Option(option.switch === true ? `--${option.flag}` : `--${option.flag} <value>`, help));
+    const flag = new Option(option.switch === true ? `--${option.flag}` : `--${option.flag} <value>`, help);
+    if (option.repeatable === true) flag.argParser((value: string, previous: string | undefined) => (previous === undefined ? value : `${previous},${value}`));
+    command.addOption(flag);
   }
   return command;
 }

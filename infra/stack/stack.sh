@@ -48,6 +48,7 @@ status() {
     elif "${svc}_running"; then state="started, not answering"; rc=1
     else state=down; rc=1
     fi
+    [ "$state" = up ] && state="up    $("${svc}_version")"
     printf '%-10s %-40s %s\n' "$svc" "$("${svc}_address")" "$state"
   done
   return $rc

@@ -37,6 +37,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig(spec, {}, { P: 'hunter2' })).toThrow(/got \(secret\)/);
   });
 
+  it('parses a list of URLs, comma-separated as a repeated flag arrives, and refuses any that is not one', () => {
+    const spec = { to: { env: 'TO', flag: 'to', example: 'http://a', description: 'd', schema: parse.urls(['http', 'https']) } };
+    expect(loadConfig(spec, { to: 'http://a:9093, https://u:p@b/x' }).to).toEqual(['http://a:9093', 'https://u:p@b/x']);
+    expect(() => loadConfig(spec, { to: 'http://a,ftp://b' })).toThrow(/each must be a http or https URL/);
+    expect(() => loadConfig(spec, { to: ' , ' })).toThrow(/at least one URL/);
+  });
+
   it('parses durations into milliseconds', () => {
     const spec = { d: { env: 'D', flag: 'd', example: '1s', description: 'd', schema: parse.durationMs() } };
     expect(loadConfig(spec, {}, { D: '500ms' }).d).toBe(500);

@@ -24,6 +24,8 @@ export interface OptionSpec<S extends z.ZodType = z.ZodType> {
   secret?: boolean;
   /** On the command line a bare switch (`--once`) meaning true, rather than `--flag <value>`. */
   switch?: boolean;
+  /** On the command line, may be given several times; the values arrive joined with commas. */
+  repeatable?: boolean;
 }
 
 export type ConfigSpec = Record<string, OptionSpec>;
@@ -78,6 +80,14 @@ function fromEnvironment(option: OptionSpec, env: NodeJS.ProcessEnv): string | u
   }
 }
 
+function isUrlOf(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+  } catch {
+    return false;
+  }
+}
+
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parsers for the raw strings that environment variables and flags give. */
@@ -103,17 +113,17 @@ export const parse = {
         const [, amount, unit] = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v) as unknown as [string, string, string];
         return Math.round(Number(amount) * (DURATION_UNITS_MS[unit] as number));
       }),
-  url: (protocols: string[]) =>
-    z.string({ error: 'required' }).refine(
-      (v) => {
-        try {
-          return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
-        } catch {
-          return false;
-        }
-      },
-      { error: `must be a ${protocols.join(' or ')} URL` },
-    ),
+  url: (protocols: string[]) => z.string({ error: 'required' }).refine((v) => isUrlOf(v, protocols), { error: `must be a ${protocols.join(' or ')} URL` }),
+  /** One or more URLs, comma-separated (a repeatable flag arrives so). */
+  urls: (protocols: string[]) =>
+    z
+      .string({ error: 'required' })
+      .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))
+      .pipe(
+        z
+          .array(z.string().refine((v) => isUrlOf(v, protocols), { error: `each must be a ${protocols.join(' or ')} URL` }))
+          .min(1, { error: 'at least one URL' }),
+      ),
   hostPorts: () =>
     z
       .string({ error: 'required' })

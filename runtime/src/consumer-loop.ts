@@ -152,6 +152,37 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     pendingRecords += batch.messages.length;
   };
 
+  // Handlers running now: a stop waits for them, and for the commits they defer, before it leaves the group.
+  const inFlight = new Set<Promise<unknown>>();
+  let leaving = false;
+
+  /** Hands a batch to the handler and commits it, or defers its commit; `resolveOffset` is kafkajs's, which moves the fetch position. */
+  const handleAndCommit = async (batch: Batch, resolveOffset: (offset: string) => void): Promise<void> => {
+    let handled: Awaited<ReturnType<ConsumerLoopOptions['handleBatch']>>;
+    try {
+      handled = await options.handleBatch(batch);
+    } catch (error) {
+      // Given up because the stop aborted its retries: nothing of it is committed, and a throw here
+      // would make kafkajs leave the group before the other batches in hand commit.
+      if (stopping) return;
+      throw error;
+    }
+    resolveOffset(batch.lastOffset());
+    if (handled === undefined) {
+      await commit(batch).catch((error: unknown) => {
+        const membership = membershipError(error);
+        if (membership === undefined) throw error;
+        log.warn('could not commit: the group moved on; rejoining, and the records will be handled again', {
+          topic: batch.topic, partition: batch.partition, offset: batch.lastOffset(), error: errorMessage(error),
+        });
+        // Thrown as kafkajs's own error, kafkajs rejoins the group; wrapped, it would end the consumer for good.
+        throw membership;
+      });
+      return;
+    }
+    deferCommit(batch, handled);
+  };
+
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
   await consumer.run({
@@ -161,23 +192,16 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       // A kafkajs restart still joining the group when stop() came runs on out of its reach: ended for good here, before it handles anything.
-      if (stopping) throw new kafkajs.KafkaJSNonRetriableError(`consumer group ${groupId} is stopping`);
-      const handled = await options.handleBatch(batch);
-      // Resolving moves this consumer's fetch position; committing makes it survive a restart.
-      resolveOffset(batch.lastOffset());
-      if (handled === undefined) {
-        await commit(batch).catch((error: unknown) => {
-          const membership = membershipError(error);
-          if (membership === undefined) throw error;
-          log.warn('could not commit: the group moved on; rejoining, and the records will be handled again', {
-            topic: batch.topic, partition: batch.partition, offset: batch.lastOffset(), error: errorMessage(error),
-          });
-          // Thrown as kafkajs's own error, kafkajs rejoins the group; wrapped, it would end the consumer for good.
-          throw membership;
-        });
-        return;
+      if (leaving) throw new kafkajs.KafkaJSNonRetriableError(`consumer group ${groupId} is stopping`);
+      // Fetched before the stop paused its partitions: left unresolved and uncommitted, the next owner reads it.
+      if (stopping) return;
+      const handling = handleAndCommit(batch, resolveOffset);
+      inFlight.add(handling);
+      try {
+        await handling;
+      } finally {
+        inFlight.delete(handling);
       }
-      deferCommit(batch, handled);
       while (pendingRecords > maxPendingRecords && !stopping) {
         await Promise.race([...pending, sleep(HEARTBEAT_MS)]);
         await heartbeat();
@@ -191,9 +215,18 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     committed: () => committedCount,
     done,
     stop: async () => {
+      // The order that replays nothing: fetch no more, let the batches in hand finish and their
+      // durable writes commit while this member still owns their partitions, and only then leave.
+      // kafkajs's stop() leaves the group at once once its handlers return, failing deferred commits.
       stopping = true;
+      try {
+        consumer.pause(topics.map((topic) => ({ topic })));
+      } catch {
+        // No group to pause (kafkajs between a crash and its restart): there is nothing in hand either.
+      }
+      while (inFlight.size > 0 || pending.size > 0) await Promise.allSettled([...inFlight, ...pending]);
+      leaving = true;
       await consumer.stop();
-      await Promise.all(pending);
       await consumer.disconnect();
       settle();
     },

@@ -1,4 +1,5 @@
 import type { Batch, KafkaMessage, Message } from 'kafkajs';
+import type { DlqHeader } from '@gpumon/schemas/dlq-headers';
 import type { DeadLetter } from '@gpumon/schemas/types.generated';
 import type { TopicCodec } from './avro-codec.js';
 import type { Counters } from './counters.js';
@@ -38,7 +39,7 @@ export class DeadLetters {
       topic: batch.topic, partition: batch.partition, offset: message.offset, reason: record.error_message,
     });
     // The same facts as headers, so a consumer can route or count dead letters without decoding them.
-    const headers = {
+    const headers: Record<DlqHeader, string> = {
       'gpumon.component': this.component,
       'gpumon.source.topic': batch.topic,
       'gpumon.source.partition': String(batch.partition),

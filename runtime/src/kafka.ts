@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, type SASLOptions, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, type Producer, type SASLOptions, type LogEntry } from 'kafkajs';
 import { parse, type ConfigOf } from './config.js';
 import { GpumonError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
@@ -94,6 +94,20 @@ export function createKafka(settings: KafkaSettings, clientId: string, failFast 
 
 /** Java-client-compatible murmur2 on the key, so a GPU's records land in one partition whatever client wrote them. */
 export const keyPartitioner = Partitioners.DefaultPartitioner;
+
+/**
+ * A producer that makes one attempt per send; callers retry the whole send. kafkajs 2.2.4's own
+ * retry skips the brokers that answered the first attempt, so records of a partition whose leader
+ * moved to one of them were never sent, yet the send succeeded (faults/cluster.test.ts lost
+ * acknowledged samples). `ordered` keeps one request in flight, so a retried send never lands
+ * behind a later one.
+ */
+export function createProducer(kafka: Kafka, { ordered = false } = {}): Producer {
+  return kafka.producer({
+    createPartitioner: keyPartitioner, allowAutoTopicCreation: false, retry: { retries: 0 },
+    ...(ordered ? { maxInFlightRequests: 1 } : {}),
+  });
+}
 
 /** An admin client on a probe connection, checked with a real metadata request. */
 export async function connectAdmin(settings: KafkaSettings, clientId: string): Promise<Admin> {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { Registry } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { GPUMON_VERSION } from './build-info.js';
 import { parse } from './config.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './log.js';
@@ -13,6 +14,15 @@ export const metricsOptions = {
 
 export { Registry };
 
+/** Process metrics (CPU, memory, event loop, handles) and `gpumon_build_info`, on the component's registry. */
+function addProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  new Gauge({
+    name: 'gpumon_build_info', help: 'Always 1; the labels name the release and the Node it runs on.',
+    labelNames: ['version', 'node_version'], registers: [registry],
+  }).set({ version: GPUMON_VERSION, node_version: process.versions.node }, 1);
+}
+
 /**
  * Serves /metrics from `registry` and /healthz, which runs `healthCheck` — a small piece of the
  * component's real work — and answers 200 or 503 with the reason.
@@ -24,6 +34,7 @@ export async function startMetricsServer(
   log: Logger,
 ): Promise<Server | undefined> {
   if (port === 0) return undefined;
+  addProcessMetrics(registry);
   const server = createServer((request, response) => {
     const reply = (status: number, type: string, body: string): void => {
       response.writeHead(status, { 'content-type': type });

@@ -1,7 +1,7 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { TopicCodec } from './avro-codec.js';
-import { connectAdmin, createKafka, ensureTopics, kafkaOptions, keyPartitioner, requireTopics, type KafkaSettings } from './kafka.js';
+import { connectAdmin, createKafka, createProducer, ensureTopics, kafkaOptions, requireTopics, type KafkaSettings } from './kafka.js';
 import type { Logger } from './log.js';
 import { checkRegistry, createRegistryClient, registryOptions, type RegistrySettings } from './registry.js';
 
@@ -57,10 +57,7 @@ export async function openPipeline<S extends Stream>(
       await (access === 'provision' ? codec.register() : codec.lookup());
       codecs[stream] = codec;
     }
-    // One attempt per send; callers retry the whole send. kafkajs 2.2.4's own retry skips the
-    // brokers that answered the first attempt, so records of a partition whose leader moved to one
-    // of them were never sent, yet the send succeeded (faults/cluster.test.ts lost acknowledged samples).
-    const producer = kafka.producer({ createPartitioner: keyPartitioner, allowAutoTopicCreation: false, retry: { retries: 0 } });
+    const producer = createProducer(kafka);
     await producer.connect();
     return {
       kafka,

@@ -177,9 +177,11 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
   }, log);
 
   const stop = async (): Promise<void> => {
+    // The loop marks itself stopping first, so a send given up by the abort is not taken for a failure.
+    const stopped = running.stop();
     stopping.abort();
     server?.close();
-    await running.stop();
+    await stopped;
     await stage.close?.();
     await pipeline.close();
     log.info('stopped', counters.snapshot());

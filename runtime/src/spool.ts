@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { GpumonError } from './errors.js';
+import { makeStateDir, readStateFile, STATE_DIR_MODE, writeStateFile, type SetAsideHandler } from './state-file.js';
 
 export interface SpooledMessage {
   key: Buffer;
@@ -30,7 +31,8 @@ const HEADER_BYTES = 8;
  * oldest segments go first, and are counted.
  *
  * Segment file: per message, key length and value length (uint32 BE each), then the bytes. Written
- * to a temporary name, fsynced and renamed, so a crash never leaves a torn segment.
+ * atomically (state-file.ts), private to the agent's user. A segment that still reads torn or empty
+ * (a disk that lied about its flush) is set aside and reported through `onSetAside`, never fatal.
  */
 export class Spool {
   private readonly sizes = new Map<number, { bytes: number; messages: number }>();
@@ -41,8 +43,11 @@ export class Spool {
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
+    private readonly onSetAside: SetAsideHandler,
   ) {
-    mkdirSync(dir, { recursive: true });
+    makeStateDir(dir);
+    // The spool directory is the agent's alone: tightened also where an older agent made it.
+    chmodSync(dir, STATE_DIR_MODE);
     let last = 0;
     for (const name of readdirSync(dir)) {
       if (name.endsWith('.tmp')) {
@@ -51,10 +56,12 @@ export class Spool {
       }
       if (!name.endsWith(SUFFIX)) continue;
       const seq = Number(name.slice(0, -SUFFIX.length));
-      const bytes = statSync(join(dir, name)).size;
-      this.sizes.set(seq, { bytes, messages: this.read(seq).messages.length });
-      this.bytes += bytes;
+      // Its number is taken even when it is set aside, so the next segment never reuses it.
       last = Math.max(last, seq);
+      const segment = this.readOrSetAside(seq);
+      if (segment === undefined) continue;
+      this.sizes.set(seq, { bytes: segment.bytes, messages: segment.messages.length });
+      this.bytes += segment.bytes;
     }
     this.nextSeq = last + 1;
   }
@@ -72,15 +79,7 @@ export class Spool {
       at += value.copy(buffer, at);
     }
     const seq = this.nextSeq++;
-    const path = this.path(seq);
-    const fd = openSync(`${path}.tmp`, 'w');
-    try {
-      writeSync(fd, buffer);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(`${path}.tmp`, path);
+    writeStateFile(this.path(seq), buffer);
     this.sizes.set(seq, { bytes: size, messages: messages.length });
     this.bytes += size;
     let dropped = 0;
@@ -93,10 +92,14 @@ export class Spool {
     return dropped;
   }
 
-  /** The oldest segment not yet acknowledged, or undefined when the spool is empty. */
+  /** The oldest readable segment not yet acknowledged, or undefined when the spool is empty. */
   peek(): SpoolSegment | undefined {
-    const seq = this.oldestSeq();
-    return seq === undefined ? undefined : this.read(seq);
+    for (let seq = this.oldestSeq(); seq !== undefined; seq = this.oldestSeq()) {
+      const segment = this.readOrSetAside(seq);
+      if (segment !== undefined) return { seq, messages: segment.messages };
+      this.forget(seq);
+    }
+    return undefined;
   }
 
   /** Removes a segment once Kafka has acknowledged all of its messages. */
@@ -117,31 +120,40 @@ export class Spool {
   }
 
   private remove(seq: number): void {
+    if (!this.sizes.has(seq)) return;
+    unlinkSync(this.path(seq));
+    this.forget(seq);
+  }
+
+  private forget(seq: number): void {
     const size = this.sizes.get(seq);
     if (size === undefined) return;
-    unlinkSync(this.path(seq));
     this.sizes.delete(seq);
     this.bytes -= size.bytes;
   }
 
-  private read(seq: number): SpoolSegment {
+  /** A segment's messages; undefined when it is gone, or once one that does not decode has been set aside. */
+  private readOrSetAside(seq: number): { messages: SpooledMessage[]; bytes: number } | undefined {
     const path = this.path(seq);
-    const buffer = readFileSync(path);
-    const messages: SpooledMessage[] = [];
-    let at = 0;
-    while (at < buffer.length) {
-      if (at + HEADER_BYTES > buffer.length) throw new GpumonError('decode_failed', `spool segment ${path} is truncated at byte ${at}`);
-      const keyLength = buffer.readUInt32BE(at);
-      const valueLength = buffer.readUInt32BE(at + 4);
-      at += HEADER_BYTES;
-      if (at + keyLength + valueLength > buffer.length) throw new GpumonError('decode_failed', `spool segment ${path} is truncated at byte ${at}`);
-      messages.push({ key: buffer.subarray(at, at + keyLength), value: buffer.subarray(at + keyLength, at + keyLength + valueLength) });
-      at += keyLength + valueLength;
-    }
-    return { seq, messages };
+    return readStateFile(path, (buffer) => ({ messages: decodeSegment(buffer, path), bytes: buffer.length }), this.onSetAside);
   }
 
   private path(seq: number): string {
     return join(this.dir, `${String(seq).padStart(12, '0')}${SUFFIX}`);
   }
+}
+
+function decodeSegment(buffer: Buffer, path: string): SpooledMessage[] {
+  const messages: SpooledMessage[] = [];
+  let at = 0;
+  while (at < buffer.length) {
+    if (at + HEADER_BYTES > buffer.length) throw new GpumonError('decode_failed', `spool segment ${path} is truncated at byte ${at}`);
+    const keyLength = buffer.readUInt32BE(at);
+    const valueLength = buffer.readUInt32BE(at + 4);
+    at += HEADER_BYTES;
+    if (at + keyLength + valueLength > buffer.length) throw new GpumonError('decode_failed', `spool segment ${path} is truncated at byte ${at}`);
+    messages.push({ key: buffer.subarray(at, at + keyLength), value: buffer.subarray(at + keyLength, at + keyLength + valueLength) });
+    at += keyLength + valueLength;
+  }
+  return messages;
 }

@@ -28,6 +28,7 @@ KAFKA_CLUSTER_ID=
 kafka_ports() { echo "$KAFKA_NODE_PORT $KAFKA_NODE_CONTROLLER_PORT"; }
 kafka_address() { echo "localhost:$KAFKA_NODE_PORT"; }
 kafka_logs() { echo "$KAFKA_LOG"; }
+kafka_version() { echo "Kafka $KAFKA_VERSION (KRaft)"; }
 kafka_running() { pid_of "$KAFKA_NAME" >/dev/null; }
 
 kafka_major() { echo "${KAFKA_VERSION%%.*}"; }

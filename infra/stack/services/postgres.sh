@@ -1,9 +1,14 @@
-# PostgreSQL 15 + TimescaleDB (Apache-2 edition) for the native local stack.
+# PostgreSQL 15 + TimescaleDB for the native local stack.
 # Sourced by stack.sh after lib.sh; defines postgres_{ports,install,running,start,stop,check,address,logs,reset}.
 #
-# Debian 12 ships PostgreSQL 15 but no TimescaleDB, so the extension is built once from Debian 13's
-# source package (fetched through the system's own apt mirror, via a private source list that leaves
-# the system's apt configuration untouched) and installed into PostgreSQL 15's extension directory.
+# Debian 12 ships PostgreSQL 15 but no TimescaleDB. Which TimescaleDB, in this order:
+#  1. GPUMON_TIMESCALEDB_SOURCE names a source archive (e.g. the complete 2.28.3 source, tsl/ included):
+#     exactly that build is what PostgreSQL loads; whatever an earlier run installed is replaced.
+#  2. A TimescaleDB already installed on the machine (Timescale's own packages, say) is used as it is.
+#  3. Otherwise the Apache-only edition is built once from Debian 13's source package (fetched through
+#     the system's own apt mirror, via a private source list that leaves the system's apt configuration
+#     untouched). Compression, continuous aggregates and policies then stay off (the migrations say so).
+# Either build goes into PostgreSQL 15's own extension and library directories.
 # The cluster is the stack's own (data in $DATA_DIR/postgres, socket in $RUN_DIR/postgres), never
 # Debian's /etc/postgresql clusters, and it runs as a non-root user because postgres refuses root.
 
@@ -24,6 +29,14 @@ TSDB_SOURCE_SUITE=${TSDB_SOURCE_SUITE:-trixie}
 postgres_ports() { echo "$PGPORT"; }
 postgres_address() { echo "localhost:$PGPORT"; }
 postgres_logs() { echo "$PG_LOG"; }
+# What the server runs, asked of it: "PostgreSQL 15.x, TimescaleDB 2.y.z (apache|community edition)".
+postgres_version() {
+  PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -X -q -At -w \
+    "postgresql://$PG_APP_USER:$PG_APP_PASSWORD@localhost:$PGPORT/$PG_APP_DB?connect_timeout=3" -c "
+    SELECT 'PostgreSQL ' || current_setting('server_version') || ', TimescaleDB ' || extversion || ' ('
+      || CASE current_setting('timescaledb.license') WHEN 'timescale' THEN 'community' ELSE current_setting('timescaledb.license') END
+      || ' edition)' FROM pg_extension WHERE extname = 'timescaledb'" 2>/dev/null
+}
 
 _pg_is_root() { [ "$(id -u)" -eq 0 ]; }
 
@@ -142,29 +155,54 @@ _pg_unpack_timescaledb_source() {
   ls -1d "$TSDB_CACHE"/src/timescaledb-*/ | sort -V | tail -n 1
 }
 
+# Marks which archive the installed build came from (its sha256), so a different one is rebuilt.
+_pg_tsdb_marker() { echo "$(_pg_ext_dir)/timescaledb.gpumon-source"; }
+
+# _pg_build_timescaledb SOURCE_DIR CMAKE_FLAGS...: builds and installs into PostgreSQL's directories.
 _pg_build_timescaledb() {
-  _pg_is_root || die "postgres: the TimescaleDB extension is not installed and building it needs root; run the stack once as root"
-  local deps src build=$TSDB_CACHE/build started=$SECONDS
+  _pg_is_root || die "postgres: building the TimescaleDB extension needs root; run the stack once as root"
+  local src=$1 deps build=$TSDB_CACHE/build started=$SECONDS
+  shift
   # server-dev must match the server's major version: it provides the headers and PGXS the build uses.
   deps=$(_pg_missing_packages cmake gcc make libssl-dev "postgresql-server-dev-$PG_MAJOR")
   [ -z "$deps" ] || _pg_apt_install $deps
-  _pg_fetch_timescaledb_source
-  src=$(_pg_unpack_timescaledb_source)
   say "postgres: building TimescaleDB from ${src%/} (log: $PG_BUILD_LOG)"
   rm -rf "$build"
-  # APACHE_ONLY: Debian's source omits the TSL-licensed half. Tests are not built; telemetry is off by default.
+  # Tests are not built; telemetry is off by default.
   {
     cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DPG_CONFIG="$PG_BIN/pg_config" \
-      -DAPACHE_ONLY=1 -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF -DWARNINGS_AS_ERRORS=OFF \
-      -DSEND_TELEMETRY_DEFAULT=OFF &&
+      -DREGRESS_CHECKS=OFF -DTAP_CHECKS=OFF -DWARNINGS_AS_ERRORS=OFF -DSEND_TELEMETRY_DEFAULT=OFF "$@" &&
       make -C "$build" -j"$(nproc)" &&
       make -C "$build" install
   } >>"$PG_BUILD_LOG" 2>&1 || _pg_fail_with_log "building TimescaleDB failed" "$PG_BUILD_LOG"
   say "postgres: TimescaleDB built and installed in $((SECONDS - started))s"
 }
 
+# The archive GPUMON_TIMESCALEDB_SOURCE names, built unless the installed build already came from it.
+_pg_ensure_timescaledb_from_archive() {
+  local archive=$1 sum src
+  [ -r "$archive" ] || die "postgres: GPUMON_TIMESCALEDB_SOURCE=$archive is not a readable file"
+  sum=$(sha256sum "$archive" | cut -d' ' -f1)
+  [ -f "$(_pg_ext_dir)/timescaledb.control" ] && [ "$(cat "$(_pg_tsdb_marker)" 2>/dev/null)" = "$sum" ] && return 0
+  rm -rf "$TSDB_CACHE/archive" && mkdir -p "$TSDB_CACHE/archive"
+  tar -xf "$archive" -C "$TSDB_CACHE/archive" || die "postgres: could not unpack $archive"
+  src=$(ls -1d "$TSDB_CACHE"/archive/*/ | head -n 1)
+  [ -f "$src/CMakeLists.txt" ] || die "postgres: $archive holds no TimescaleDB source tree (no CMakeLists.txt at its top)"
+  # Built whole: with tsl/ in the tree, this is the community edition (compression, aggregates, policies).
+  _pg_build_timescaledb "$src"
+  echo "$sum" >"$(_pg_tsdb_marker)"
+  TSDB_INSTALLED_NOW=1
+}
+
 _pg_ensure_timescaledb() {
-  [ -f "$(_pg_ext_dir)/timescaledb.control" ] || _pg_build_timescaledb
+  if [ -n "${GPUMON_TIMESCALEDB_SOURCE:-}" ]; then
+    _pg_ensure_timescaledb_from_archive "$GPUMON_TIMESCALEDB_SOURCE"
+  elif [ ! -f "$(_pg_ext_dir)/timescaledb.control" ]; then
+    _pg_fetch_timescaledb_source
+    # APACHE_ONLY: Debian's source omits the TSL-licensed half.
+    _pg_build_timescaledb "$(_pg_unpack_timescaledb_source)" -DAPACHE_ONLY=1
+    TSDB_INSTALLED_NOW=1
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -258,6 +296,11 @@ postgres_install() {
   _pg_ensure_os_user
   _pg_ensure_cluster
   _pg_write_config
+  # A running server keeps the build it loaded at start; the databases move to the new one at the next.
+  if [ -n "${TSDB_INSTALLED_NOW:-}" ] && postgres_running; then
+    say "postgres: restarting to load the TimescaleDB just installed"
+    postgres_stop
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -293,8 +336,14 @@ EOF
   # such as the migration tests' scratch databases, start with it.
   # The built-in job-history retention job is TSL code that errors hourly under the Apache license,
   # and alter_job() is TSL too, so it is unscheduled in the catalog directly.
+  # A database made by an older build moves to the installed one; ALTER EXTENSION … UPDATE must be
+  # the first statement of its session, hence a session of its own (a no-op when up to date).
   local db
   for db in template1 "$PG_APP_DB"; do
+    if [ -n "$(_pg_admin_psql -d "$db" -c "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")" ]; then
+      _pg_admin_psql -d "$db" -c 'ALTER EXTENSION timescaledb UPDATE' >>"$PG_LOG" 2>&1 ||
+        _pg_fail_with_log "ALTER EXTENSION timescaledb UPDATE in $db failed" "$PG_LOG"
+    fi
     _pg_admin_psql -d "$db" >>"$PG_LOG" 2>&1 <<'EOF' || _pg_fail_with_log "CREATE EXTENSION timescaledb in $db failed" "$PG_LOG"
 CREATE EXTENSION IF NOT EXISTS timescaledb;
 UPDATE _timescaledb_config.bgw_job SET scheduled = false

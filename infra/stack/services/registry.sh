@@ -49,6 +49,7 @@ registry_ports() { echo "$SCHEMA_REGISTRY_PORT"; }
 # The Confluent-compatible base URL: what SchemaRegistryClient's baseURLs wants.
 registry_address() { echo "http://localhost:$SCHEMA_REGISTRY_PORT$REGISTRY_CCOMPAT_PATH"; }
 registry_logs() { echo "$REGISTRY_LOG"; }
+registry_version() { echo "Apicurio Registry $REGISTRY_VERSION on Java $(_registry_java_major "$REGISTRY_JAVA_BIN")"; }
 registry_running() { pid_of registry >/dev/null; }
 
 registry_install() {
@@ -68,9 +69,12 @@ registry_install() {
   tar -xzf "$REGISTRY_HOME_DIR"/download/*.tar.gz -C "$REGISTRY_HOME_DIR" ||
     die "registry: could not unpack $artifact"
   rm -rf "$REGISTRY_HOME_DIR/download"
-  ls "$REGISTRY_HOME_DIR"/*-runner.jar >/dev/null 2>&1 || die "registry: $artifact has no *-runner.jar"
+  registry_jar >/dev/null || die "registry: $artifact has neither a *-runner.jar nor a quarkus-run.jar"
   touch "$REGISTRY_HOME_DIR/.complete"
 }
+
+# The jar to run: 3.0.x ships an uber-jar (*-runner.jar), 3.1+ Quarkus's fast-jar layout (quarkus-run.jar).
+registry_jar() { ls "$REGISTRY_HOME_DIR"/*-runner.jar "$REGISTRY_HOME_DIR"/quarkus-run.jar 2>/dev/null | head -n 1 | grep .; }
 
 registry_start() {
   kafka_check || die "registry: Kafka at $(kafka_address) is not answering; the registry stores its schemas there"
@@ -96,7 +100,7 @@ registry_start() {
     -Dapicurio.datasource.jdbc.max-size=20
     # Lets tests clean up subjects with the Confluent DELETE calls.
     -Dapicurio.rest.artifact.deletion.enabled=true
-    -jar "$REGISTRY_HOME_DIR/apicurio-registry-app-$REGISTRY_VERSION-runner.jar")
+    -jar "$(registry_jar)")
   spawn registry "$REGISTRY_LOG" "${cmd[@]}"
   wait_until registry 120 "$REGISTRY_LOG" registry_check
 }

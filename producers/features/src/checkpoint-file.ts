@@ -1,35 +1,11 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
+import { writeStateFile } from '@gpumon/runtime/state-file';
 import { FeatureEngine, type FeatureCheckpoint } from './engine.js';
 
-/**
- * Writes the engine's checkpoint to `path` atomically: to a temporary file in the same directory,
- * flushed to disk, then renamed over `path` (and the directory flushed), so a crash leaves either the
- * old file or the new one, never half of one.
- */
+/** Writes the engine's checkpoint to `path` atomically, private to the user (state-file.ts). */
 export function saveCheckpoint(path: string, engine: FeatureEngine): void {
-  const directory = dirname(path);
-  const temporary = join(directory, `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    const fd = openSync(temporary, 'w');
-    try {
-      writeSync(fd, JSON.stringify(engine.checkpoint()));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw error;
-  }
-  const directoryFd = openSync(directory, 'r');
-  try {
-    fsyncSync(directoryFd);
-  } finally {
-    closeSync(directoryFd);
-  }
+  writeStateFile(path, JSON.stringify(engine.checkpoint()));
 }
 
 /**

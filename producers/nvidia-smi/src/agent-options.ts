@@ -33,6 +33,11 @@ export const agentOptions = {
     description: 'Bound of the on-disk spool that holds samples while Kafka is unreachable; the oldest go first beyond it.',
     schema: parse.int(1, 1_000_000),
   },
+  forgetLostAfter: {
+    env: 'GPUMON_AGENT_FORGET_LOST_AFTER', flag: 'forget-lost-after', default: '24h', example: '2h',
+    description: 'A GPU that stopped answering is reported lost each round for this long, then forgotten (no longer reported, billed or alerted on).',
+    schema: parse.durationMs(),
+  },
   once: {
     env: 'GPUMON_AGENT_ONCE', flag: 'once', default: 'false', example: 'true', switch: true,
     description: 'Collect once and exit (with --output json: print what the agent sees on this host).', schema: parse.boolean(),

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { hostname as machineHostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { loadCheckpoint, saveCheckpoint } from '@gpumon/features/checkpoint-file';
@@ -9,16 +9,18 @@ import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import type { ConfigOf } from '@gpumon/runtime/config';
 import { Counters } from '@gpumon/runtime/counters';
 import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
-import { connectAdmin, createKafka, keyPartitioner, requireTopics, type KafkaSettings } from '@gpumon/runtime/kafka';
+import { connectAdmin, createKafka, createProducer, requireTopics, type KafkaSettings } from '@gpumon/runtime/kafka';
 import type { Logger } from '@gpumon/runtime/log';
 import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { createRegistryClient, type RegistrySettings } from '@gpumon/runtime/registry';
 import { Spool } from '@gpumon/runtime/spool';
 import { SpoolSender } from '@gpumon/runtime/spool-sender';
+import { makeStateDir, setAside, type SetAsideHandler } from '@gpumon/runtime/state-file';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { agentOptions } from './agent-options.js';
 import { attributeRound, type AttributionSettings } from './attribution/round.js';
 import { collectNvidiaSmiXml } from './collect.js';
+import { fitSample } from './fit-sample.js';
 import { createXidSource, type KernelLogXidSource } from './kernel-log-sources.js';
 import { KnownGpus } from './known-gpus.js';
 import { parseNvidiaSmiXml } from './parse.js';
@@ -52,7 +54,10 @@ async function collectRound(round: Round, time: number): Promise<GpuSample[]> {
   const xml = await collectNvidiaSmiXml({ command: round.settings.nvidiaSmi, timeoutMs: round.settings.collectTimeout });
   const parsed = parseNvidiaSmiXml(xml, { hostname: round.hostname, time });
   for (const warning of parsed.warnings) logOnce(round, warning, warning);
-  const all = round.known.reconcile(parsed.samples, time);
+  const { samples: all, forgotten } = round.known.reconcile(parsed.samples, time);
+  for (const gpu of forgotten) {
+    round.log.info('GPU lost for longer than --forget-lost-after: no longer reported', { gpu: gpu.gpu_uuid, pci_bus_id: gpu.pci_bus_id, last_seen: new Date(gpu.time).toISOString() });
+  }
   const events = round.xids === undefined ? [] : await round.xids.read().catch((error: unknown) => {
     round.xidFailures?.inc();
     round.log.warn('cannot read Xid events', { error: errorMessage(error) });
@@ -112,13 +117,15 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
   const hostname = settings.hostname ?? machineHostname();
   const attribution = attributionSettings(settings);
   if (settings.once) {
-    const samples = await collectRound({ settings, hostname, known: new KnownGpus(undefined), features: new FeatureEngine(), xids: undefined, log, warned: new Set(), attribution }, Date.now());
+    const known = new KnownGpus({ path: undefined, forgetLostAfterMs: settings.forgetLostAfter, onSetAside: () => undefined });
+    const samples = await collectRound({ settings, hostname, known, features: new FeatureEngine(), xids: undefined, log, warned: new Set(), attribution }, Date.now());
     if (settings.output === 'json') printJsonLines(samples);
     else await sendOnce(settings, samples, log);
     return;
   }
 
-  mkdirSync(settings.stateDir, { recursive: true });
+  makeStateDir(settings.stateDir);
+  warnIfStateDirIsOpen(settings.stateDir, log);
   const statePath = (name: string): string => join(settings.stateDir, name);
   const registry = new Registry();
   const counters = new Counters(registry, 'agent');
@@ -126,13 +133,23 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
   const xidFailures = new Counter({ name: 'gpumon_agent_xid_read_failures_total', help: 'Failed reads of the kernel log.', registers: [registry] });
   const attributionProblems = new Counter({ name: 'gpumon_agent_attribution_problems_total', help: 'Attribution left incomplete, by source (cgroup, environ, slurm-job-map, pod-resources, nvidia-smi-list) and reason.', labelNames: ['source', 'reason'], registers: [registry] });
   const duration = new Histogram({ name: 'gpumon_agent_collection_seconds', help: 'Time to collect and parse one round.', buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: [registry] });
-  const spool = new Spool(statePath('spool'), settings.spoolMaxMb * 1024 * 1024);
+  const setAsideFiles = new Counter({ name: 'gpumon_agent_state_files_set_aside_total', help: 'State files (spool segments, known GPUs, feature windows) that could not be decoded and were renamed *.corrupt-<time>, by file.', labelNames: ['file'], registers: [registry] });
+  const onSetAside: SetAsideHandler = ({ path, setAsideAs, error }) => {
+    setAsideFiles.inc({ file: stateFileKind(path) });
+    log.error('state file unreadable (torn or empty, as after a power cut): set aside, starting without it', { path, set_aside_as: setAsideAs, error: errorMessage(error) });
+  };
+  const trimmed = new Counter({ name: 'gpumon_agent_samples_trimmed_total', help: 'Samples over the agent\'s size bound whose attribution lists were cut to fit.', registers: [registry] });
+  const refused = new Counter({ name: 'gpumon_agent_samples_refused_total', help: 'Samples Kafka refused as larger than the topic allows, given up.', registers: [registry] });
+  const spool = new Spool(statePath('spool'), settings.spoolMaxMb * 1024 * 1024, onSetAside);
   new Gauge({ name: 'gpumon_agent_spooled_samples', help: 'Samples on disk waiting for Kafka.', registers: [registry], collect() { this.set(spool.stats().messages); } });
+  // Bytes against the bound, so an alert can fire before the spool starts dropping the oldest samples.
+  new Gauge({ name: 'gpumon_agent_spool_bytes', help: 'Bytes of samples on disk waiting for Kafka.', registers: [registry], collect() { this.set(spool.stats().bytes); } });
+  new Gauge({ name: 'gpumon_agent_spool_limit_bytes', help: 'Bound of the spool (--spool-max-mb); beyond it the oldest samples are dropped.', registers: [registry], collect() { this.set(spool.maxBytes); } });
 
-  const features = loadFeatures(statePath('features.json'), log);
+  const features = loadFeatures(statePath('features.json'), onSetAside);
   const round: Round = {
     settings, hostname, log, features, xidFailures, warned: new Set(), attribution, attributionProblems,
-    known: new KnownGpus(statePath('known-gpus.json')),
+    known: new KnownGpus({ path: statePath('known-gpus.json'), forgetLostAfterMs: settings.forgetLostAfter, onSetAside }),
     xids: settings.xidSource === 'none' ? undefined : createXidSource(settings.xidSource),
   };
 
@@ -141,7 +158,13 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
   if (settings.output === 'kafka') {
     codec = new TopicCodec(createRegistryClient(settings), 'samples', settings.topicPrefix);
     await lookupWithCache(codec, statePath('schema-id.json'), log);
-    sender = new SpoolSender(spool, codec.topic, () => connectProducer(settings, codec!.topic), log, (n) => counters.add('sent', n));
+    sender = new SpoolSender(spool, codec.topic, () => connectProducer(settings, codec!.topic), log, {
+      sent: (n) => counters.add('sent', n),
+      refused: (message, error) => {
+        refused.inc();
+        log.error('Kafka refuses a sample as larger than the topic allows: given up', { gpu: message.key.toString(), bytes: message.value.length, topic: codec!.topic, error: errorMessage(error) });
+      },
+    });
   }
   let lastSuccess = Date.now();
   const server = await startMetricsServer(settings.metricsPort, registry, async () => {
@@ -159,7 +182,14 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
       lastSuccess = Date.now();
       counters.add('received', samples.length);
       if (codec !== undefined) {
-        const dropped = spool.append(samples.map((s) => ({ key: Buffer.from(s.gpu_uuid), value: codec!.encode(s) })));
+        const dropped = spool.append(samples.map((s) => {
+          const fitted = fitSample(s, (sample) => codec!.encode(sample));
+          if (fitted.trimmed !== undefined) {
+            trimmed.inc();
+            logOnce(round, `trimmed ${s.gpu_uuid}`, `GPU ${s.gpu_uuid}: ${fitted.trimmed}`);
+          }
+          return { key: Buffer.from(s.gpu_uuid), value: fitted.value };
+        }));
         if (dropped > 0) {
           counters.add('dropped', dropped);
           log.warn('spool full: dropped the oldest samples', { dropped, bound_mb: settings.spoolMaxMb });
@@ -183,24 +213,41 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
   log.info('stopped', { ...counters.snapshot(), spooled: spool.stats().messages });
 }
 
-function loadFeatures(path: string, log: Logger): FeatureEngine {
+/** The feature windows saved before; a checkpoint that does not decode is set aside and the windows start afresh. */
+function loadFeatures(path: string, onSetAside: SetAsideHandler): FeatureEngine {
   try {
     return loadCheckpoint(path);
   } catch (error) {
-    log.warn('feature checkpoint unreadable; starting the windows afresh', { path, error: errorMessage(error) });
+    setAside(path, error, onSetAside);
     return new FeatureEngine();
   }
 }
 
-/** An idempotent producer on a topic that exists, after a real metadata request. */
-async function connectProducer(settings: KafkaSettings, topic: string) {
+/** The `file` label of a set-aside state file: spool segments are many, one label for all. */
+function stateFileKind(path: string): string {
+  return path.endsWith('.seg') ? 'spool-segment' : basename(path);
+}
+
+/**
+ * The state directory is created private (0700); one an operator made, or an older agent left,
+ * open to others is only reported: it may be a directory shared with other things.
+ */
+function warnIfStateDirIsOpen(dir: string, log: Logger): void {
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    log.warn('state directory is open to other users; its files are private (0600), but chmod 700 it', { dir, mode: mode.toString(8) });
+  }
+}
+
+/** A producer on a topic that exists, after a real metadata request; one attempt per send, in order: the spool sender retries. */
+export async function connectProducer(settings: KafkaSettings, topic: string) {
   const admin = await connectAdmin(settings, 'agent');
   try {
     await requireTopics(admin, [topic]);
   } finally {
     await admin.disconnect();
   }
-  const producer = createKafka(settings, 'agent', true).producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: keyPartitioner });
+  const producer = createProducer(createKafka(settings, 'agent', true), { ordered: true });
   await producer.connect();
   return producer;
 }
@@ -210,7 +257,7 @@ async function sendOnce(settings: AgentSettings, samples: readonly GpuSample[], 
   await codec.lookup();
   const producer = await connectProducer(settings, codec.topic);
   try {
-    await producer.send({ topic: codec.topic, acks: -1, messages: samples.map((s) => ({ key: s.gpu_uuid, value: codec.encode(s) })) });
+    await producer.send({ topic: codec.topic, acks: -1, messages: samples.map((s) => ({ key: s.gpu_uuid, value: fitSample(s, (sample) => codec.encode(sample)).value })) });
     log.info('sent', { samples: samples.length, topic: codec.topic });
   } finally {
     await producer.disconnect();

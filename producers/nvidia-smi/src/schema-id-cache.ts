@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
 import type { Logger } from '@gpumon/runtime/log';
+import { writeStateFile } from '@gpumon/runtime/state-file';
 
 interface CachedId {
   subject: string;
@@ -18,7 +19,7 @@ export async function lookupWithCache(codec: TopicCodec<'samples'>, path: string
   const schemaSha256 = createHash('sha256').update(codec.schema).digest('hex');
   try {
     const id = await codec.lookup();
-    writeFileSync(path, JSON.stringify({ subject: codec.subject, schemaSha256, id } satisfies CachedId));
+    writeStateFile(path, JSON.stringify({ subject: codec.subject, schemaSha256, id } satisfies CachedId));
     return id;
   } catch (error) {
     let cached: CachedId | undefined;

@@ -25,4 +25,8 @@ describe('Alertmanager payload', () => {
     expect(toPostableAlert(later).labels).toEqual(toPostableAlert(alert).labels);
     expect(toPostableAlert(later).endsAt).toBe('2026-11-26T06:05:10.000Z');
   });
+
+  it('throws on a date Alertmanager cannot be given, so the forwarder dead-letters that alert alone', () => {
+    expect(() => toPostableAlert({ ...alert, ends_at: 9e15 })).toThrow(RangeError);
+  });
 });

@@ -8,30 +8,23 @@ import type { Logger } from '@gpumon/runtime/log';
 import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { retryWhileRetriable } from '@gpumon/runtime/retry';
-import type { GpuAlert } from '@gpumon/schemas/types.generated';
-import { toPostableAlert } from './alertmanager-payload.js';
+import { postAlerts } from './alertmanager-client.js';
+import { toPostableAlert, type PostableAlert } from './alertmanager-payload.js';
+import { alertmanagerTarget } from './alertmanager-target.js';
+import { deliverIsolating } from './deliver.js';
 import type { alertmanagerOptions } from './options.js';
 
 export type AlertForwarderSettings = PipelineSettings & ConfigOf<typeof alertmanagerOptions>;
 
 const COMPONENT = 'alerts-forward';
 
-/** Posts alerts; a 5xx or a network failure is retried, a 4xx means Alertmanager refuses them for good. */
-async function post(url: string, alerts: GpuAlert[]): Promise<void> {
-  let response: Response;
-  try {
-    response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts.map(toPostableAlert)), signal: AbortSignal.timeout(10_000) });
-  } catch (error) {
-    throw new GpumonError('service_unreachable', `cannot reach Alertmanager at ${url}: ${errorMessage(error)}`, { cause: error });
-  }
-  if (response.ok) return;
-  const body = (await response.text()).slice(0, 300);
-  throw new GpumonError(response.status >= 500 ? 'service_unreachable' : 'schema_rejected', `Alertmanager at ${url} answered ${response.status}: ${body}`);
-}
-
-/** `gpumon alerts forward`: gpu.alerts.v1 → Alertmanager, offsets committed only once Alertmanager has taken the batch. */
+/**
+ * `gpumon alerts forward`: gpu.alerts.v1 → every configured Alertmanager. A batch's offsets are
+ * committed once each Alertmanager has taken each of its alerts or refused it for good, in which
+ * case the alert alone is a dead letter with the answer.
+ */
 export async function runAlertForwarder(settings: AlertForwarderSettings, log: Logger) {
-  const url = `${settings.to.replace(/\/+$/, '')}/api/v2/alerts`;
+  const targets = settings.to.map(alertmanagerTarget);
   const pipeline = await openPipeline(settings, COMPONENT, ['alerts'], log);
   const registry = new Registry();
   const counters = new Counters(registry, COMPONENT);
@@ -46,15 +39,27 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
     log,
     handleBatch: async (batch) => {
       const { decoded, letters } = await decodeBatch(batch, (v) => pipeline.codecs.alerts.decode(v), deadLetters, counters, log, stopping.signal);
-      if (decoded.length > 0) {
+      // An alert that cannot be put in Alertmanager's shape (a date out of range) is refused here, alone.
+      const ready: Array<{ message: (typeof decoded)[number]['message']; payload: PostableAlert }> = [];
+      for (const { message, record } of decoded) {
         try {
-          await retryWhileRetriable(`posting ${decoded.length} alerts`, () => post(url, decoded.map((d) => d.record)), isRetriable, log, stopping.signal);
-          counters.add('sent', decoded.length);
+          ready.push({ message, payload: toPostableAlert(record) });
         } catch (error) {
-          if (isRetriable(error)) throw error;
-          for (const { message } of decoded) letters.push(deadLetters.letter(batch, message, error, 'schema_rejected'));
+          const why = new GpumonError('encode_failed', `alert ${record.alert_key} cannot be put in Alertmanager's shape: ${errorMessage(error)}`);
+          letters.push(deadLetters.letter(batch, message, why, 'encode_failed'));
         }
       }
+      const outcomes = await Promise.allSettled(targets.map((target) => deliverIsolating(ready, (some) => retryWhileRetriable(
+        `posting ${some.length} alerts to ${target.shown}`, () => postAlerts(target, some.map((r) => r.payload), stopping.signal), isRetriable, log, stopping.signal,
+      ))));
+      const refusals = new Map<(typeof ready)[number], string[]>();
+      for (const outcome of outcomes) {
+        // Only the stop ends a retry: nothing of this batch is committed, the next owner posts it again.
+        if (outcome.status === 'rejected') throw outcome.reason;
+        for (const { item, error } of outcome.value) refusals.set(item, [...refusals.get(item) ?? [], errorMessage(error)]);
+      }
+      for (const [{ message }, reasons] of refusals) letters.push(deadLetters.letter(batch, message, new GpumonError('schema_rejected', reasons.join('; ')), 'schema_rejected'));
+      counters.add('sent', ready.length - refusals.size);
       if (letters.length > 0) {
         await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: deadLetters.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
       }
@@ -63,14 +68,16 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
   const server = await startMetricsServer(settings.metricsPort, registry, async () => {
     await pipeline.admin.fetchTopicOffsets(pipeline.codecs.alerts.topic);
   }, log);
-  log.info('forwarding alerts', { to: url });
+  log.info('forwarding alerts', { to: targets.map((t) => t.shown).join(',') });
   return {
     counters,
     done: running.done,
     stop: async () => {
+      // The loop marks itself stopping first, so a post given up by the abort is not taken for a failure.
+      const stopped = running.stop();
       stopping.abort();
       server?.close();
-      await running.stop();
+      await stopped;
       await pipeline.close();
       log.info('stopped', counters.snapshot());
     },

@@ -129,6 +129,8 @@ describe('gpumon agent, end to end', () => {
     expect(metrics).toMatch(/gpumon_records_received_total\{component="agent"\} [1-9]/);
     expect(metrics).toMatch(/gpumon_records_sent_total\{component="agent"\} [1-9]/);
     expect(metrics).toContain('gpumon_agent_spooled_samples');
+    expect(metrics).toMatch(/^gpumon_agent_spool_bytes \d+$/m);
+    expect(metrics).toMatch(new RegExp(`^gpumon_agent_spool_limit_bytes ${256 * 1024 * 1024}$`, 'm'));
     expect((await fetch(`http://localhost:${metricsPort}/healthz`)).status).toBe(200);
   });
 

@@ -49,3 +49,9 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/** The counters a component logs as it stops cleanly (`stopped received=… sent=… errored=… dropped=…`). */
+export function stoppedCounters(output: string): Record<string, number> {
+  const line = /stopped (received=\d+.*)/.exec(output)?.[1] ?? '';
+  return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map(([, k, v]) => [k, Number(v)]));
+}

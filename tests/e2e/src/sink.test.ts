@@ -12,7 +12,7 @@ import type { DeadLetter, GpuEconomics, GpuSample, Workload, WorkloadCost } from
 import type { Stream } from '@gpumon/schemas/topics';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { freePort } from './cleanup.js';
-import { eventually, provisionTopics, startCli } from './cli-process.js';
+import { eventually, provisionTopics, startCli, stoppedCounters } from './cli-process.js';
 import { privatePostgres, type PrivateService } from './private-stack.js';
 
 /**
@@ -27,11 +27,6 @@ const kafka = createKafka(loadConfig(kafkaOptions), 'e2e-sink');
 const registry = createRegistryClient(loadConfig(registryOptions));
 const pool = createPool(loadConfig(databaseOptions));
 const DAY_MS = 86_400_000;
-
-function stopped(output: string): Record<string, number> {
-  const line = /stopped (received=\d+.*)/.exec(output)?.[1] ?? '';
-  return Object.fromEntries([...line.matchAll(/(\w+)=(\d+)/g)].map(([, k, v]) => [k, Number(v)]));
-}
 
 async function produce<S extends Stream>(topicPrefix: string, stream: S, records: Array<Parameters<TopicCodec<S>['encode']>[0] & { gpu_uuid: string }>): Promise<void> {
   const codec = new TopicCodec(registry, stream, topicPrefix);
@@ -125,7 +120,7 @@ describe('gpumon sink on the shared stack', () => {
       return Number(/gpumon_consumer_records_committed_total\{[^}]*\} (\d+)/.exec(text)?.[1] ?? 0) >= total ? true : undefined;
     });
     expect(await sink.stop(), sink.output()).toBe(0);
-    return stopped(sink.output());
+    return stoppedCounters(sink.output());
   }
 
   beforeAll(async () => {

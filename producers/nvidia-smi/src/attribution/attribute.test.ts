@@ -78,9 +78,29 @@ describe('attributeSamples', () => {
     const slurm = { kind: 'SLURM_JOB' as const, cluster: 'hpc-east' };
     expect(samples[0]!.workloads).toEqual([
       workload({ ...slurm, workload_id: 'slurm:hpc-east/9001', source: 'cgroup', device_uuid: MIG_GI3, gpu_instance_id: 3, job_id: '9001', user: 'alice', account: 'physics', partition: 'gpu', pids: [7001], used_memory_mib: 8000 }),
-      workload({ ...slurm, workload_id: 'slurm:hpc-east/9002', source: 'environ', device_uuid: MIG_GI5, gpu_instance_id: 5, job_id: '9002', user: 'bob', account: 'chem', partition: 'gpu-short', pids: [7100], used_memory_mib: 3000 }),
+      workload({ ...slurm, workload_id: 'slurm:hpc-east/9002', source: 'slurm-job-map', device_uuid: MIG_GI5, gpu_instance_id: 5, job_id: '9002', user: 'bob', account: 'chem', partition: 'gpu-short', pids: [7100], used_memory_mib: 3000 }),
     ]);
     expect(samples[0]!.processes!.map((p) => p.workload_id)).toEqual(['slurm:hpc-east/9001', null, 'slurm:hpc-east/9002']);
+  });
+
+  it('lets the root-written job map win over a process\'s own environment, which decides only where the map names no job', () => {
+    const job = (jobId: string, user: string | null = null) => ({ jobId, user, account: null, partition: null });
+    const processes = new Map<number, ProcessFacts>([
+      [4242, { cgroup: null, environJob: job('4242', 'mallory') }],
+      [4300, { cgroup: null, environJob: job('77', 'mallory') }],
+      [485, { cgroup: { kind: 'slurm', jobId: '77' }, environJob: job('77', 'mallory') }],
+    ]);
+    const onA = (...jobs: ReturnType<typeof job>[]) => [{ path: `/m/${H100_A.gpu_uuid}`, deviceUuid: H100_A.gpu_uuid, jobs }];
+    const ids = (slurmJobs: HostFacts['slurmJobs']) =>
+      attributeSamples([H100_A], facts({ processes, slurmJobs })).samples[0]!.processes!.map((p) => [p.pid, p.workload_id]);
+
+    const { samples } = attributeSamples([H100_A], facts({ processes, slurmJobs: onA(job('77', 'alice')) }));
+    expect(samples[0]!.workloads).toEqual([workload({
+      workload_id: 'slurm:77', kind: 'SLURM_JOB', source: 'cgroup', device_uuid: H100_A.gpu_uuid, job_id: '77', user: 'alice', pids: [485, 4242, 4300],
+      used_memory_mib: H100_A.processes!.filter((p) => p.pid !== 490).reduce((sum, p) => sum + p.used_memory_mib!, 0),
+    })]);
+    expect(ids(onA(job('77'), job('78')))).toEqual([[485, 'slurm:77'], [490, null], [4242, null], [4300, 'slurm:77']]);
+    expect(ids([])).toEqual([[485, 'slurm:77'], [490, null], [4242, 'slurm:4242'], [4300, 'slurm:77']]);
   });
 
   it('lists a pod or job that holds a device with nothing running on it, with no pids and no memory', () => {

@@ -2,7 +2,7 @@ import type { GpuProcess, GpuSample, Workload } from '@gpumon/schemas/types.gene
 import { devicePlaces, migPlaceOf, type DevicePlace } from './device-places.js';
 import type { MigDevice } from './mig-devices.js';
 import type { PodDevices } from './pod-resources.js';
-import type { AttributionProblem } from './problem.js';
+import { quoted, type AttributionProblem } from './problem.js';
 import type { ProcessFacts } from './proc.js';
 import type { DeviceJobs } from './slurm-job-map.js';
 import type { SlurmJob } from './slurm-job.js';
@@ -74,7 +74,7 @@ function podHolders(podDevices: readonly PodDevices[], places: ReadonlyMap<strin
       const place = places.get(deviceUuid);
       if (place !== undefined) holders.push({ place, deviceUuid, pod });
       else if (!UUID_SHAPED.test(deviceUuid)) {
-        problems.push({ source: 'pod-resources', reason: 'not_a_uuid', message: `pod-resources: ${name} holds ${pod.resourceName} "${deviceUuid}", not a GPU or MIG UUID: not attributed` });
+        problems.push({ source: 'pod-resources', reason: 'not_a_uuid', message: `pod-resources: ${name} holds ${pod.resourceName} ${quoted(deviceUuid)}, not a GPU or MIG UUID: not attributed` });
       } else {
         problems.push({ source: 'pod-resources', reason: 'unknown_device', message: `pod-resources: ${name} holds ${deviceUuid}, not a GPU or MIG device of this host (or nvidia-smi -L did not name it)` });
       }
@@ -102,6 +102,7 @@ function attributeProcess(
 ): GpuProcess {
   const found = facts.processes.get(process.pid);
   const slice = process.gpu_instance_id;
+  const mapJobs = holders.flatMap((h) => (h.job !== undefined && h.place.gpuUuid === sample.gpu_uuid && h.place.gpuInstanceId === slice ? [h.job] : []));
   let deviceUuid = slice === null ? sample.gpu_uuid : migPlaceOf(places, sample.gpu_uuid, slice)?.migUuid ?? null;
   let workload: Workload | null = null;
   if (found?.cgroup?.kind === 'kubernetes') {
@@ -115,15 +116,36 @@ function attributeProcess(
       deviceUuid = holder.deviceUuid;
     }
   } else if (found?.cgroup?.kind === 'slurm') {
-    // The environment, where readable, adds the user, account and partition; the job map (addHolder) too.
-    const environ = found.environJob?.jobId === found.cgroup.jobId ? found.environJob : null;
-    workload = { ...workloads.job(environ ?? { jobId: found.cgroup.jobId, user: null, account: null, partition: null }), source: 'cgroup' };
+    const { jobId } = found.cgroup;
+    const job = withDetails(mapJobs.find((j) => j.jobId === jobId) ?? { jobId, user: null, account: null, partition: null }, found.environJob);
+    workload = { ...workloads.job(job), source: 'cgroup' };
   } else if (found?.environJob) {
-    workload = { ...workloads.job(found.environJob), source: 'environ' };
+    const job = jobOfEnviron(found.environJob, mapJobs);
+    if (job !== null) workload = { ...workloads.job(job.job), source: job.source };
   }
   if (workload === null) return { ...process, workload_id: null };
   workloads.addProcess({ ...workload, device_uuid: deviceUuid, gpu_instance_id: slice }, process);
   return { ...process, workload_id: workload.workload_id };
+}
+
+/**
+ * The job of a process that names one in its environment only (no Slurm cgroup). Anyone can set
+ * SLURM_JOB_ID, the prolog's job map is written by root: where the map names jobs on this device,
+ * the process's own job counts only if it is one of them; else the map's single job wins, and
+ * with several the process is left unattributed. The environment decides alone only where the
+ * map names none.
+ */
+function jobOfEnviron(environ: SlurmJob, mapJobs: readonly SlurmJob[]): { job: SlurmJob; source: 'environ' | 'slurm-job-map' } | null {
+  if (mapJobs.length === 0) return { job: environ, source: 'environ' };
+  const named = mapJobs.find((job) => job.jobId === environ.jobId);
+  if (named !== undefined) return { job: withDetails(named, environ), source: 'slurm-job-map' };
+  return mapJobs.length === 1 ? { job: mapJobs[0]!, source: 'slurm-job-map' } : null;
+}
+
+/** `job` with the user, account and partition it lacks taken from the environment, where that names the same job. */
+function withDetails(job: SlurmJob, environ: SlurmJob | null): SlurmJob {
+  if (environ?.jobId !== job.jobId) return job;
+  return { jobId: job.jobId, user: job.user ?? environ.user, account: job.account ?? environ.account, partition: job.partition ?? environ.partition };
 }
 
 /**

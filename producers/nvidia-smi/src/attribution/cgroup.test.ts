@@ -18,6 +18,7 @@ describe('parseCgroup', () => {
     ['Docker (cri-dockerd), systemd driver', `0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${UID.replaceAll('-', '_')}.slice/docker-${CID}.scope`],
     ['Docker, cgroupfs driver, cgroup v1, every hierarchy', `12:memory:/kubepods/besteffort/pod${UID}/${CID}\n11:devices:/kubepods/besteffort/pod${UID}/${CID}\n1:name=systemd:/kubepods/besteffort/pod${UID}/${CID}`],
     ['a kind node (Kubernetes inside a Docker container)', `11:memory:/docker/${'ab'.repeat(32)}/kubepods/besteffort/pod${UID}/${CID}`],
+    ['a container\'s own cgroup named like another pod inside it', `0::/kubepods/besteffort/pod${UID}/${CID}/kubepods/besteffort/pod${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}/${'e'.repeat(64)}`],
     ['a nested cgroup inside the container', `0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${UID.replaceAll('-', '_')}.slice/cri-containerd-${CID}.scope/init`],
   ])('finds the pod UID and container id: %s', (_, text) => {
     expect(parseCgroup(`${text}\n`)).toEqual(pod(UID, CID));
@@ -35,6 +36,7 @@ describe('parseCgroup', () => {
     ['cgroup v2', '0::/system.slice/slurmstepd.scope/job_9001/step_0/user/task_0', '9001'],
     ['cgroup v2, the extern step', '0::/system.slice/slurmstepd.scope/job_9001/step_extern/user/task_special', '9001'],
     ['cgroup v2, one of several slurmd on the node', '0::/system.slice/node07_slurmstepd.scope/job_77/step_interactive/user/task_0', '77'],
+    ['a job\'s own cgroup named like another job inside it', '0::/system.slice/slurmstepd.scope/job_9001/step_0/user/task_0/system.slice/slurmstepd.scope/job_4242', '9001'],
   ])('finds the Slurm job id: %s', (_, text, jobId) => {
     expect(parseCgroup(text)).toEqual(job(jobId));
   });
@@ -47,6 +49,11 @@ describe('parseCgroup', () => {
     ['a pod\'s own level, no container', `0::/kubepods/burstable/pod${UID}`],
     ['slurmstepd itself, not a job', '0::/system.slice/slurmstepd.scope/system'],
     ['the root of a cgroup namespace', '0::/'],
+    ['a user\'s delegated cgroup named like a Slurm v1 job', '0::/user.slice/user-1000.slice/user@1000.service/app.slice/slurm_x/uid_0/job_4242'],
+    ['a user\'s delegated cgroup named like a Slurm v2 job', '0::/user.slice/user-1000.slice/user@1000.service/system.slice/slurmstepd.scope/job_4242/step_0'],
+    ['a user\'s delegated cgroup named like a pod container', `0::/user.slice/user-1000.slice/user@1000.service/kubepods/besteffort/pod${UID}/${CID}`],
+    ['a cgroup below a pod\'s container level, named like a container', `0::/kubepods/besteffort/pod${UID}/sandbox/${CID}`],
+    ['a pod level below something other than kubepods or its QoS level', `0::/kubepods/custom/pod${UID}/${CID}`],
     ['an empty file', ''],
   ])('names nothing for %s', (_, text) => {
     expect(parseCgroup(text)).toBeNull();

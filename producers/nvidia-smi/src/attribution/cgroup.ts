@@ -12,10 +12,16 @@ const POD_SEGMENT = /(?:^pod|-pod)([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_]
  */
 const CONTAINER_SEGMENT = /^(?:cri-containerd-|crio-|docker-)?([0-9a-f]{64})(?:\.scope)?$/;
 /**
- * Slurm's task/cgroup plugin: `/slurm[_<node>]/uid_<uid>/job_<id>/step_<step>/…` on cgroup v1,
- * `/system.slice/[<node>_]slurmstepd.scope/job_<id>/step_<step>/…` on v2.
+ * Slurm's task/cgroup plugin, from the root of the hierarchy: `/slurm[_<node>]/uid_<uid>/job_<id>/step_<step>/…`
+ * on cgroup v1, `/system.slice/[<node>_]slurmstepd.scope/job_<id>/step_<step>/…` on v2. Anchored:
+ * a user may create cgroups of any name below their own delegated ones (`/user.slice/…/slurm_x/uid_0/job_4242`),
+ * never at these places, which only root can write.
  */
-const SLURM_JOB = /(?:^|\/)(?:slurm(?:_[^/]+)?\/uid_\d+|[^/]*slurmstepd\.scope)\/job_(\d+)(?:\/|$)/;
+const SLURM_JOB = /^\/(?:slurm(?:_[^/]+)?\/uid_\d+|system\.slice\/[^/]*slurmstepd\.scope)\/job_(\d+)(?:\/|$)/;
+/** The kubelet's QoS level between `kubepods` and the pod (none for a guaranteed pod). */
+const QOS_SEGMENT = /^(?:kubepods-)?(?:burstable|besteffort)(?:\.slice)?$/;
+/** A kind node's cgroup (Kubernetes inside a Docker container), above its `kubepods`. */
+const NODE_CONTAINER = /^\/docker\/[0-9a-f]{64}(?=\/)/;
 
 /**
  * The pod container or Slurm job in `/proc/<pid>/cgroup` (cgroup v1: one line per hierarchy; v2:
@@ -34,22 +40,21 @@ export function parseCgroup(text: string): CgroupOwner | null {
 }
 
 /**
- * Below a `kubepods` level (`/kubepods/…`, `kubepods.slice/…`, also nested as in kind's
- * `/docker/<node>/kubepods/…`): the pod level, then the container level; a cgroup at the pod level
- * only (the pod's own slice) names no container and does not match.
+ * The kubelet's hierarchy from the root (`/kubepods/…`, `/kubepods.slice/…`, also nested as in
+ * kind's `/docker/<node>/kubepods/…`): `kubepods`, its QoS level if any, the pod, then the
+ * container, each at its own depth, so a cgroup someone named after them elsewhere does not match.
+ * A cgroup at the pod level only (the pod's own slice) names no container and does not match;
+ * cgroups nested inside the container belong to it.
  */
 function kubernetesContainer(path: string): CgroupOwner | null {
-  const segments = path.split('/');
-  const kubepods = segments.findIndex((segment) => /^kubepods(\.slice)?$/.test(segment));
-  if (kubepods < 0) return null;
-  const podAt = segments.findIndex((segment, at) => at > kubepods && POD_SEGMENT.test(segment));
-  if (podAt < 0) return null;
-  const podUid = POD_SEGMENT.exec(segments[podAt]!)![1]!.replaceAll('_', '-');
-  for (const segment of segments.slice(podAt + 1)) {
-    const container = CONTAINER_SEGMENT.exec(segment);
-    if (container !== null) return { kind: 'kubernetes', podUid, containerId: container[1]! };
-  }
-  return null;
+  const segments = path.replace(NODE_CONTAINER, '').split('/');
+  if (segments[0] !== '' || !/^kubepods(\.slice)?$/.test(segments[1] ?? '')) return null;
+  let at = 2;
+  if (QOS_SEGMENT.test(segments[at] ?? '')) at++;
+  const pod = POD_SEGMENT.exec(segments[at] ?? '');
+  const container = CONTAINER_SEGMENT.exec(segments[at + 1] ?? '');
+  if (pod === null || container === null) return null;
+  return { kind: 'kubernetes', podUid: pod[1]!.replaceAll('_', '-'), containerId: container[1]! };
 }
 
 function slurmJob(path: string): CgroupOwner | null {

@@ -30,3 +30,8 @@ export function readFailureReason(error: unknown): ProblemReason {
   if (code === 'EACCES' || code === 'EPERM') return 'permission_denied';
   return 'unreadable';
 }
+
+/** Text read from a file or a peer, quoted in a problem: cut, since it can be anything, of any length. */
+export function quoted(text: string, maxChars = 64): string {
+  return `"${text.length > maxChars ? `${text.slice(0, maxChars)}…` : text}"`;
+}

@@ -34,6 +34,8 @@ describe('parseSlurmJobMapFile', () => {
     expect(parseSlurmJobMapFile('SLURM_JOB_USER=carol\n')).toEqual({ problem: 'no job id in it' });
     expect(parseSlurmJobMapFile('SLURM_JOB_ID=1\n9002\n')).toEqual({ problem: '"9002" is not a KEY=VALUE line' });
     expect(parseSlurmJobMapFile('job 9002\n')).toEqual({ problem: '"job" is not a Slurm job id' });
+    expect(parseSlurmJobMapFile(`${'x'.repeat(100_000)}\n`)).toEqual({ problem: `"${'x'.repeat(64)}…" is not a Slurm job id` });
+    expect(parseSlurmJobMapFile('SLURM_JOB_ID=$(id)\n')).toEqual({ problem: 'no job id in it' });
   });
 });
 

@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '@gpumon/runtime/errors';
-import { readFailureReason, type AttributionProblem } from './problem.js';
-import { slurmJobOf, type SlurmJob } from './slurm-job.js';
+import { quoted, readFailureReason, type AttributionProblem } from './problem.js';
+import { SLURM_JOB_ID, slurmJobOf, type SlurmJob } from './slurm-job.js';
 
 /** The jobs a prolog says hold one GPU or MIG device. */
 export interface DeviceJobs {
@@ -18,7 +18,6 @@ export interface SlurmJobMap {
 }
 
 const DEVICE_UUID = /^(GPU|MIG)-[0-9A-Fa-f-]+$/;
-const JOB_ID = /^\d+(?:_\d+)?$/;
 
 /**
  * One job map file: job id lines (dcgm-exporter's HPC job mapping; several jobs may share a GPU),
@@ -33,15 +32,15 @@ export function parseSlurmJobMapFile(text: string): { jobs: SlurmJob[] } | { pro
     const variables = new Map<string, string>();
     for (const line of lines) {
       const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-      if (match === null) return { problem: `"${line}" is not a KEY=VALUE line` };
+      if (match === null) return { problem: `${quoted(line)} is not a KEY=VALUE line` };
       variables.set(match[1]!, match[2]!.replace(/^(["'])(.*)\1$/, '$2'));
     }
     const job = slurmJobOf(variables);
     return job === null ? { problem: 'no job id in it' } : { jobs: [job] };
   }
   const ids = lines.flatMap((line) => line.split(/\s+/));
-  const bad = ids.find((id) => !JOB_ID.test(id));
-  if (bad !== undefined) return { problem: `"${bad}" is not a Slurm job id` };
+  const bad = ids.find((id) => !SLURM_JOB_ID.test(id));
+  if (bad !== undefined) return { problem: `${quoted(bad)} is not a Slurm job id` };
   return { jobs: [...new Set(ids)].map((jobId) => ({ jobId, user: null, account: null, partition: null })) };
 }
 

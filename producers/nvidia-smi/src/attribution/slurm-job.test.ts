@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseEnviron, slurmJobOf } from './slurm-job.js';
+import { MAX_NAME_CHARS, parseEnviron, slurmJobOf } from './slurm-job.js';
 
 const PROC = new URL('../../testdata/attribution/proc/', import.meta.url);
 
@@ -19,5 +19,11 @@ describe('parseEnviron and slurmJobOf', () => {
     expect(slurmJobOf(parseEnviron(readFileSync(new URL('4300/environ', PROC), 'utf8')))).toBeNull();
     expect(slurmJobOf(parseEnviron('SLURM_JOB_ID=\0SLURM_JOB_USER=bob\0'))).toBeNull();
     expect(slurmJobOf(parseEnviron(''))).toBeNull();
+  });
+
+  it('refuses a job id Slurm never gives, and cuts names a process can make as long as it likes', () => {
+    expect(slurmJobOf(parseEnviron(`SLURM_JOB_ID=${'9'.repeat(10)}x\0`))).toBeNull();
+    expect(slurmJobOf(parseEnviron(`SLURM_JOB_ID=12_3\0SLURM_JOB_USER=${'u'.repeat(120_000)}\0SLURM_JOB_ACCOUNT=${'a'.repeat(129)}\0`)))
+      .toEqual({ jobId: '12_3', user: 'u'.repeat(MAX_NAME_CHARS), account: 'a'.repeat(MAX_NAME_CHARS), partition: null });
   });
 });

@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { createPool, databaseOptions } from '@gpumon/runtime/database';
+import { createLogger } from '@gpumon/runtime/log';
+import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
+import { STREAMS } from '@gpumon/schemas/topics';
+import { action } from '../lifecycle.js';
+import { settingsOf, withOptions } from '../options.js';
+import { formatStatus, readStatus } from '../pipeline-status.js';
+
+export function define(command: Command): void {
+  withOptions(command, pipelineOptions, databaseOptions).action(action('status', async (command) => {
+    const settings = settingsOf(command, { ...pipelineOptions, ...databaseOptions });
+    const pipeline = await openPipeline(settings, 'gpumon-status', [], createLogger('status'));
+    const pool = createPool(settings, 1);
+    try {
+      const first = await readStatus(pipeline.admin, pool, settings.topicPrefix ?? '', STREAMS);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      console.log(formatStatus(first, await readStatus(pipeline.admin, pool, settings.topicPrefix ?? '', STREAMS)));
+    } finally {
+      await pool.end();
+      await pipeline.close();
+    }
+  }));
+}

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { GPUMON_VERSION, versionLine } from './build-info.js';
+import { createLogger } from './log.js';
+import { Registry, startMetricsServer } from './metrics.js';
+
+describe('startMetricsServer', () => {
+  it('serves process metrics and gpumon_build_info with the release and the Node version', async () => {
+    // Port 0 turns the endpoint off, so a free port comes from a listener opened and closed first.
+    const probe = createServer();
+    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
+    await new Promise((resolve) => probe.close(resolve));
+    const server = await startMetricsServer(port, new Registry(), () => Promise.resolve(), createLogger('metrics-test'));
+    try {
+      const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(body).toContain(`gpumon_build_info{version="${GPUMON_VERSION}",node_version="${process.versions.node}"} 1`);
+      expect(body).toMatch(/^process_cpu_user_seconds_total \d/m);
+      expect(body).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    } finally {
+      server?.close();
+    }
+  });
+});
+
+describe('versionLine', () => {
+  it("names the repository's release", () => {
+    const root = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(GPUMON_VERSION).toBe(root.version);
+    expect(versionLine()).toBe(`gpumon ${root.version} (Node ${process.versions.node}, ${process.platform}-${process.arch})`);
+  });
+});
