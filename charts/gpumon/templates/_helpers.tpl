@@ -107,6 +107,11 @@ registrySecret: {{ ternary $registry.passwordSecret $v.schemaRegistry.passwordSe
     name: {{ $l.registrySecret.name }}
     items: [{ key: {{ $l.registrySecret.key }}, path: schema-registry-password }]
 {{- end }}
+{{- range .files }}
+- secret:
+    name: {{ .name }}
+    items: [{ key: {{ .key }}, path: {{ .path }} }]
+{{- end }}
 {{- if .database }}
 - secret:
     name: {{ required "database.urlSecret.name: the Secret holding the sink's DATABASE_URL" $v.database.urlSecret.name }}
@@ -160,7 +165,7 @@ seccompProfile:
 
 {{/*
 A Deployment of one consumer: dict root, component, args, replicas, resources, env, database (bool),
-config (a ConfigMap name mounted at /etc/gpumon/config, or "").
+config (a ConfigMap name mounted at /etc/gpumon/config, or ""), files (more Secret keys as files: name, key, path).
 */}}
 {{- define "gpumon.deployment" -}}
 {{- $v := .root.Values -}}
