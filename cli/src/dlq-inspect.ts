@@ -27,7 +27,7 @@ export function formatDeadLetter(letter: DeadLetter): string {
     `${new Date(letter.time).toISOString()}  ${letter.component}  ${letter.source_topic}[${letter.source_partition}]@${letter.source_offset}`,
     `  error  ${letter.error_code}: ${letter.error_message}`,
     `  key    ${preview(letter.key)}`,
-    `  value  ${preview(letter.value)}`,
+    `  value  ${preview(letter.value)}${letter.value_length === null ? '' : ` cut from ${letter.value_length} bytes, sha256 ${letter.value_sha256}`}`,
   ].join('\n');
 }
 

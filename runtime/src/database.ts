@@ -57,8 +57,9 @@ export async function withClient<T>(settings: DatabaseSettings, work: (client: p
   }
 }
 
-export function createPool(settings: DatabaseSettings, max = 4): pg.Pool {
-  return new pg.Pool({ ...clientConfig(settings), max });
+/** A pool of `max` connections; given `statementTimeoutMs`, the server cancels (57014) a statement that runs longer, one blocked on a lock included. */
+export function createPool(settings: DatabaseSettings, max = 4, statementTimeoutMs?: number): pg.Pool {
+  return new pg.Pool({ ...clientConfig(settings), max, ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }) });
 }
 
 /** A real query, so a wrong address, password or database fails at start with one clear line. */

@@ -1,21 +1,39 @@
+import { createHash } from 'node:crypto';
 import type { Batch, KafkaMessage, Message } from 'kafkajs';
 import type { DlqHeader } from '@gpumon/schemas/dlq-headers';
 import type { DeadLetter } from '@gpumon/schemas/types.generated';
 import type { TopicCodec } from './avro-codec.js';
 import type { Counters } from './counters.js';
 import { GpumonError, errorMessage } from './errors.js';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './kafka.js';
 import type { Logger } from './log.js';
 import { retryWhileRetriable } from './retry.js';
 
 export const isRetriable = (error: unknown): boolean => error instanceof GpumonError && error.retriable;
 
-/** Turns the messages a component gives up on into gpu.dlq.v1 records: the whole original and the reason. */
+/**
+ * What a record batch of one record adds to its key, value and headers: the batch header (61
+ * bytes), the record's varints, each header's lengths; and the room value_length and
+ * value_sha256 take once set.
+ */
+const LETTER_OVERHEAD_BYTES = 256;
+/** The longest reason kept: a dead letter stays readable and small whatever the error said. */
+const MAX_REASON_CHARS = 4096;
+/** The longest key kept; a GPU UUID is 40 characters, a hostile key may be as large as the limit. */
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * Turns the messages a component gives up on into gpu.dlq.v1 records: the whole original and the
+ * reason. A dead letter always fits the dead-letter topic's `maxBytes`: an original too large
+ * keeps only its first bytes, with its length and SHA-256, so the letter is never refused in turn.
+ */
 export class DeadLetters {
   constructor(
     private readonly component: string,
     private readonly codec: TopicCodec<'dlq'>,
     private readonly counters: Counters,
     private readonly log: Logger,
+    private readonly maxBytes = KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
   ) {}
 
   get topic(): string {
@@ -24,16 +42,20 @@ export class DeadLetters {
 
   letter(batch: Pick<Batch, 'topic' | 'partition'>, message: KafkaMessage, error: unknown, fallbackCode: string): Message {
     this.counters.add('errored');
+    const key = message.key === null || message.key.length <= MAX_KEY_BYTES ? message.key : message.key.subarray(0, MAX_KEY_BYTES);
+    const reason = errorMessage(error).slice(0, MAX_REASON_CHARS);
     const record: DeadLetter = {
       time: Date.now(),
       component: this.component,
       source_topic: batch.topic,
       source_partition: batch.partition,
       source_offset: Number(message.offset),
-      key: message.key ?? null,
-      value: message.value ?? null,
+      key,
+      value: message.value,
       error_code: error instanceof GpumonError ? error.code : fallbackCode,
-      error_message: errorMessage(error),
+      error_message: key === message.key ? reason : `${reason} (key cut from ${message.key?.length} bytes)`,
+      value_length: null,
+      value_sha256: null,
     };
     this.log.warn('sent to dead-letter topic', {
       topic: batch.topic, partition: batch.partition, offset: message.offset, reason: record.error_message,
@@ -47,7 +69,19 @@ export class DeadLetters {
       'gpumon.error.code': record.error_code,
       'gpumon.error.message': record.error_message,
     };
-    return { key: message.key, value: this.codec.encode(record), headers };
+    const headerBytes = Object.entries(headers).reduce((sum, [k, v]) => sum + k.length + Buffer.byteLength(v), 0);
+    let value = this.codec.encode(record);
+    const over = value.length + headerBytes + (key?.length ?? 0) + LETTER_OVERHEAD_BYTES - this.maxBytes;
+    if (over > 0 && message.value !== null) {
+      const original = message.value;
+      value = this.codec.encode({
+        ...record,
+        value: original.subarray(0, Math.max(0, original.length - over)),
+        value_length: original.length,
+        value_sha256: createHash('sha256').update(original).digest('hex'),
+      });
+    }
+    return { key, value, headers };
   }
 }
 

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'not_provisioned'
   | 'database_rejected'
   | 'database_unavailable'
+  | 'record_too_large'
   | 'migration_failed';
 
 const RETRIABLE: ReadonlySet<ErrorCode> = new Set(['service_unreachable', 'database_unavailable']);
@@ -17,12 +18,18 @@ const RETRIABLE: ReadonlySet<ErrorCode> = new Set(['service_unreachable', 'datab
 export class GpumonError extends Error {
   readonly code: ErrorCode;
   readonly retriable: boolean;
+  /**
+   * For a retriable error, what the component waits on while it retries (a `gpumon_paused` label:
+   * database_read_only, kafka_authorization...); the code unless the classifier knows better.
+   */
+  readonly reason: string;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; reason?: string }) {
     super(message, options);
     this.name = 'GpumonError';
     this.code = code;
     this.retriable = RETRIABLE.has(code);
+    this.reason = options?.reason ?? code;
   }
 }
 

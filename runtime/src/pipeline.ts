@@ -1,7 +1,8 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { TopicCodec } from './avro-codec.js';
-import { connectAdmin, createKafka, createProducer, ensureTopics, kafkaOptions, requireTopics, type KafkaSettings } from './kafka.js';
+import { errorMessage } from './errors.js';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, connectAdmin, createKafka, createProducer, ensureTopics, kafkaOptions, maxMessageBytes, requireTopics, type KafkaSettings } from './kafka.js';
 import type { Logger } from './log.js';
 import { checkRegistry, createRegistryClient, registryOptions, type RegistrySettings } from './registry.js';
 
@@ -16,6 +17,8 @@ export interface Pipeline<S extends Stream> {
   admin: Admin;
   producer: Producer;
   codecs: Codecs<S | 'dlq'>;
+  /** The dead-letter topic's max.message.bytes, which every dead letter is cut to fit. */
+  deadLetterMaxBytes: number;
   close(): Promise<void>;
 }
 
@@ -57,6 +60,11 @@ export async function openPipeline<S extends Stream>(
       await (access === 'provision' ? codec.register() : codec.lookup());
       codecs[stream] = codec;
     }
+    // A login allowed to write but not to describe configs still runs, with letters cut to Kafka's default.
+    const deadLetterMaxBytes = await maxMessageBytes(admin, codecs.dlq!.topic).catch((error: unknown) => {
+      log.warn(`cannot read max.message.bytes of ${codecs.dlq!.topic}; dead letters are cut to Kafka's default`, { bytes: KAFKA_DEFAULT_MAX_MESSAGE_BYTES, error: errorMessage(error) });
+      return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+    });
     const producer = createProducer(kafka);
     await producer.connect();
     return {
@@ -64,6 +72,7 @@ export async function openPipeline<S extends Stream>(
       admin,
       producer,
       codecs: codecs as Codecs<S | 'dlq'>,
+      deadLetterMaxBytes,
       close: async () => {
         await producer.disconnect();
         await admin.disconnect();

@@ -1,4 +1,4 @@
-import type { KafkaMessage, Message } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import type { TopicCodec } from './avro-codec.js';
 import { Registry } from 'prom-client';
 import type { Stream } from '@gpumon/schemas/topics';
@@ -7,10 +7,12 @@ import { parse, type ConfigOf, type ConfigSpec } from './config.js';
 import { sessionTimeoutOption, startConsumerLoop } from './consumer-loop.js';
 import { Counters } from './counters.js';
 import { DeadLetters, decodeBatch } from './dead-letter.js';
+import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 import { metricsOptions, startMetricsServer } from './metrics.js';
 import { openPipeline, type PipelineSettings } from './pipeline.js';
-import { retryWhileRetriable } from './retry.js';
+import { letterGroups, refuseNoLetter, sendDeadLetters, sendIsolating, type SendGroup } from './send.js';
+import { Pauses } from './pauses.js';
 import { validateSample } from './sample-validation.js';
 
 export type EnrichedStream = Exclude<Stream, 'samples' | 'dlq'>;
@@ -126,8 +128,9 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
   const input = pipeline.codecs[definition.input];
   const registry = new Registry();
   const counters = new Counters(registry, definition.name);
-  const deadLetters = new DeadLetters(definition.name, pipeline.codecs.dlq, counters, log);
+  const deadLetters = new DeadLetters(definition.name, pipeline.codecs.dlq, counters, log, pipeline.deadLetterMaxBytes);
   const stopping = new AbortController();
+  const pauses = new Pauses(registry, definition.name, log);
 
   const running = await startConsumerLoop({
     registry,
@@ -139,7 +142,7 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
     log,
     handleBatch: async (batch) => {
       const { decoded, letters } = await decodeBatch(batch, (v) => input.decode(v), deadLetters, counters, log, stopping.signal, validate);
-      const byTopic = new Map<string, Message[]>([[deadLetters.topic, letters]]);
+      const groups: Array<SendGroup<KafkaMessage | null>> = [];
       const results = await stage.transformBatch(decoded.map((d) => d.record));
       for (const [i, { message }] of decoded.entries()) {
         const result = results[i];
@@ -148,31 +151,31 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
           // All of a record's outputs, or none of them: encode them all before queueing any.
           const outputs = result.map((output) => {
             const codec = pipeline.codecs[output.stream as O] as TopicCodec<EnrichedStream>;
-            return { topic: codec.topic, key: output.record.gpu_uuid, value: codec.encode(output.record) };
+            return { topic: codec.topic, message: { key: output.record.gpu_uuid, value: codec.encode(output.record) } };
           });
-          for (const { topic, key, value } of outputs) {
-            const list = byTopic.get(topic) ?? [];
-            list.push({ key, value });
-            byTopic.set(topic, list);
-          }
+          if (outputs.length > 0) groups.push({ item: message, messages: outputs });
         } catch (error) {
           letters.push(deadLetters.letter(batch, message, error, 'transform_failed'));
         }
       }
-      const topicMessages = [...byTopic].filter(([, messages]) => messages.length > 0).map(([topic, messages]) => ({ topic, messages }));
-      await retryWhileRetriable(
-        `producing the outputs of ${batch.messages.length} records`,
-        () => pipeline.producer.sendBatch({ topicMessages, acks: -1 }),
-        () => true,
-        log,
-        stopping.signal,
-      );
-      for (const { topic, messages } of topicMessages) if (topic !== deadLetters.topic) counters.add('sent', messages.length);
+      const context = { producer: pipeline.producer, log, signal: stopping.signal, pauses };
+      const refused = await sendIsolating(`producing the outputs of ${batch.messages.length} records`, [...groups, ...letterGroups(deadLetters.topic, letters)], context);
+      refuseNoLetter(deadLetters.topic, refused);
+      // A record whose output the broker refuses (too large for its topic) is dead-lettered, its original cut to fit if need be.
+      const tooLarge = refused.flatMap(({ item, messages, error }) => {
+        if (item === null) return [];
+        const topics = [...new Set(messages.map((m) => m.topic))].join(',');
+        return [deadLetters.letter(batch, item, new GpumonError('record_too_large', `${topics} refused an output of this record: ${errorMessage(error)}`), 'record_too_large')];
+      });
+      await sendDeadLetters(deadLetters.topic, tooLarge, context);
+      const refusedItems = new Set(refused.map((r) => r.item));
+      counters.add('sent', groups.filter((g) => !refusedItems.has(g.item)).reduce((n, g) => n + g.messages.length, 0));
     },
   });
 
-  // Healthy means the broker still answers for the input topic (a metadata fetch, not a ping).
+  // Healthy means not paused and the broker still answers for the input topic (a metadata fetch, not a ping).
   const server = await startMetricsServer(settings.metricsPort, registry, async () => {
+    pauses.check();
     await pipeline.admin.fetchTopicOffsets(input.topic);
   }, log);
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from './log.js';
+import { waitReason, type Pauses } from './pauses.js';
 
 export interface BackoffPolicy {
   initialMs: number;
@@ -16,6 +17,8 @@ export function backoffDelayMs(attempt: number, policy: BackoffPolicy = DEFAULT_
 /**
  * Runs `work` until it succeeds or throws an error `isRetriable` rejects. Retries forever on
  * retriable errors (a database or broker outage must not lose data), unless `signal` aborts.
+ * Given `pauses`, the component shows as paused on the error's reason while this waits, and the
+ * log gets the pause and the resume rather than a line per attempt.
  */
 export async function retryWhileRetriable<T>(
   what: string,
@@ -24,15 +27,29 @@ export async function retryWhileRetriable<T>(
   log: Logger,
   signal?: AbortSignal,
   policy: BackoffPolicy = DEFAULT_BACKOFF,
+  pauses?: Pauses,
 ): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!isRetriable(error) || signal?.aborted === true) throw error;
-      const delay = backoffDelayMs(attempt, policy);
-      log.warn(`${what} failed, retrying in ${delay} ms`, { attempt: attempt + 1, error: (error as Error).message });
-      await sleep(delay, undefined, { signal }).catch(() => undefined);
+  const hold = pauses?.hold();
+  let resumed = false;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await work();
+        resumed = true;
+        return result;
+      } catch (error) {
+        if (!isRetriable(error) || signal?.aborted === true) throw error;
+        const delay = backoffDelayMs(attempt, policy);
+        if (hold === undefined) {
+          log.warn(`${what} failed, retrying in ${delay} ms`, { attempt: attempt + 1, error: (error as Error).message });
+        } else {
+          hold.waitOn(waitReason(error), what, error);
+          log.debug(`${what} failed, retrying in ${delay} ms`, { attempt: attempt + 1, error: (error as Error).message });
+        }
+        await sleep(delay, undefined, { signal }).catch(() => undefined);
+      }
     }
+  } finally {
+    hold?.release(resumed);
   }
 }

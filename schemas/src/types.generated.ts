@@ -584,12 +584,16 @@ export interface DeadLetter {
   source_offset: number;
   /** Original key bytes. */
   key: null | Buffer;
-  /** Original value bytes, untouched. */
+  /** Original value bytes, untouched; only their first bytes when the whole would not fit the topic's size limit (then value_length and value_sha256 are set). */
   value: null | Buffer;
   /** Machine-readable reason, e.g. decode_failed, transform_failed, or a SQLSTATE. */
   error_code: string;
   /** Human-readable reason. */
   error_message: string;
+  /** Length of the original value (bytes) when value holds only its first bytes, cut so the dead letter fits the topic; null when value is whole. */
+  value_length: null | number;
+  /** SHA-256 (hex) of the whole original value when value was cut; null when value is whole. */
+  value_sha256: null | string;
 }
 
 /** The value type of each stream's topic. */

@@ -3,6 +3,8 @@ import type { Message } from 'kafkajs';
 import type { ConfigOf } from '@gpumon/runtime/config';
 import type { Logger } from '@gpumon/runtime/log';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
+import { errorMessage } from '@gpumon/runtime/errors';
+import { isRetriableSend } from '@gpumon/runtime/kafka-errors';
 import { retryWhileRetriable } from '@gpumon/runtime/retry';
 import { SimulatedFleet } from './fleet.js';
 import type { simulatorOptions } from './options.js';
@@ -26,9 +28,11 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
   const inFlight = new Set<Promise<void>>();
   const started = performance.now();
   const send = (messages: Message[]): Promise<void> => {
-    const request = retryWhileRetriable('sending samples', () => pipeline.producer.send({ topic: codec.topic, messages, acks: -1 }), () => true, log, signal)
-      // Only a stop gives up on a request; what was not acknowledged by then is not counted as sent.
-      .then(() => { sent += messages.length; }, () => undefined)
+    const request = retryWhileRetriable('sending samples', () => pipeline.producer.send({ topic: codec.topic, messages, acks: -1 }), isRetriableSend, log, signal)
+      // A stop gives up on a request, and the broker refusing the records does; what was not acknowledged is not counted as sent.
+      .then(() => { sent += messages.length; }, (error: unknown) => {
+        if (!signal.aborted) log.error(`${codec.topic} refused ${messages.length} samples`, { error: errorMessage(error) });
+      })
       .finally(() => inFlight.delete(request));
     inFlight.add(request);
     return request;

@@ -7,7 +7,9 @@ import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
 import type { Logger } from '@gpumon/runtime/log';
 import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
-import { retryWhileRetriable } from '@gpumon/runtime/retry';
+import { Pauses } from '@gpumon/runtime/pauses';
+import { DEFAULT_BACKOFF, retryWhileRetriable } from '@gpumon/runtime/retry';
+import { sendDeadLetters } from '@gpumon/runtime/send';
 import { postAlerts } from './alertmanager-client.js';
 import { toPostableAlert, type PostableAlert } from './alertmanager-payload.js';
 import { alertmanagerTarget } from './alertmanager-target.js';
@@ -28,8 +30,9 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
   const pipeline = await openPipeline(settings, COMPONENT, ['alerts'], log);
   const registry = new Registry();
   const counters = new Counters(registry, COMPONENT);
-  const deadLetters = new DeadLetters(COMPONENT, pipeline.codecs.dlq, counters, log);
+  const deadLetters = new DeadLetters(COMPONENT, pipeline.codecs.dlq, counters, log, pipeline.deadLetterMaxBytes);
   const stopping = new AbortController();
+  const pauses = new Pauses(registry, COMPONENT, log);
   const running = await startConsumerLoop({
     registry,
     kafka: pipeline.kafka,
@@ -51,6 +54,7 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
       }
       const outcomes = await Promise.allSettled(targets.map((target) => deliverIsolating(ready, (some) => retryWhileRetriable(
         `posting ${some.length} alerts to ${target.shown}`, () => postAlerts(target, some.map((r) => r.payload), stopping.signal), isRetriable, log, stopping.signal,
+        DEFAULT_BACKOFF, pauses,
       ))));
       const refusals = new Map<(typeof ready)[number], string[]>();
       for (const outcome of outcomes) {
@@ -60,12 +64,11 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
       }
       for (const [{ message }, reasons] of refusals) letters.push(deadLetters.letter(batch, message, new GpumonError('schema_rejected', reasons.join('; ')), 'schema_rejected'));
       counters.add('sent', ready.length - refusals.size);
-      if (letters.length > 0) {
-        await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: deadLetters.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
-      }
+      await sendDeadLetters(deadLetters.topic, letters, { producer: pipeline.producer, log, signal: stopping.signal, pauses });
     },
   });
   const server = await startMetricsServer(settings.metricsPort, registry, async () => {
+    pauses.check();
     await pipeline.admin.fetchTopicOffsets(pipeline.codecs.alerts.topic);
   }, log);
   log.info('forwarding alerts', { to: targets.map((t) => t.shown).join(',') });

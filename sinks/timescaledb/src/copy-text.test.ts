@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { copyLine } from './copy-text.js';
-import { isRetriableDatabaseError } from './database-errors.js';
 import { tableOf } from './tables.js';
 
 describe('COPY text encoding', () => {
@@ -22,18 +21,5 @@ describe('COPY text encoding', () => {
     expect(samples.columns.slice(0, 2)).toEqual([{ name: 'time', kind: 'timestamp' }, { name: 'gpu_uuid', kind: 'scalar' }]);
     expect(samples.columns.find((c) => c.name === 'xid_events')?.kind).toBe('json');
     expect(tableOf('health').columns.find((c) => c.name === 'reasons')?.kind).toBe('json');
-  });
-});
-
-describe('database error classes', () => {
-  it('retries connection, resource and conflict errors, not data errors', () => {
-    expect(isRetriableDatabaseError({ code: '08006' })).toBe(true);
-    expect(isRetriableDatabaseError({ code: '57P01' })).toBe(true);
-    expect(isRetriableDatabaseError({ code: '40001' })).toBe(true);
-    expect(isRetriableDatabaseError({ code: 'ECONNREFUSED' })).toBe(true);
-    expect(isRetriableDatabaseError(new Error('Connection terminated unexpectedly'))).toBe(true);
-    expect(isRetriableDatabaseError({ code: '22003' })).toBe(false);
-    expect(isRetriableDatabaseError({ code: '23502' })).toBe(false);
-    expect(isRetriableDatabaseError(new Error('something else'))).toBe(false);
   });
 });

@@ -34,6 +34,11 @@ export const sinkOptions = {
     description: 'Longest a record waits for others to fill its write: the broker holds a fetch this long for more data, and a partly filled write goes out after it.',
     schema: parse.durationMs(),
   },
+  statementTimeout: {
+    env: 'GPUMON_SINK_STATEMENT_TIMEOUT', flag: 'statement-timeout', default: '60s', example: '5m',
+    description: 'Longest one database statement of a write may run (a COPY blocked on a lock included) before the server cancels it; the sink then pauses and retries, so a stalled write shows instead of holding its partition silently.',
+    schema: parse.durationMs(),
+  },
   ...metricsOptions,
   databaseUrl: writerDatabaseUrl,
 } as const;

@@ -1,4 +1,4 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { KafkaMessage, Message } from 'kafkajs';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
 import type { ConfigOf } from '@gpumon/runtime/config';
@@ -9,7 +9,9 @@ import { DeadLetters, decodeBatch, isRetriable } from '@gpumon/runtime/dead-lett
 import type { Logger } from '@gpumon/runtime/log';
 import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
-import { retryWhileRetriable } from '@gpumon/runtime/retry';
+import { Pauses } from '@gpumon/runtime/pauses';
+import { DEFAULT_BACKOFF, retryWhileRetriable } from '@gpumon/runtime/retry';
+import { sendDeadLetters } from '@gpumon/runtime/send';
 import { alongsideOf } from './alongside.js';
 import { Batcher } from './batcher.js';
 import type { sinkOptions } from './options.js';
@@ -56,7 +58,7 @@ interface Row {
  * of up to `batchRows`, and a batch's offsets are committed only after all of its rows are in.
  */
 export async function runSink(settings: SinkSettings, log: Logger): Promise<RunningSink> {
-  const pool = createPool(settings, CONNECTIONS);
+  const pool = createPool(settings, CONNECTIONS, settings.statementTimeout);
   // An idle connection the server ends (a restart) is dropped from the pool; the next write reconnects.
   pool.on('error', (error) => log.warn('database connection lost', { error: error.message }));
   // A connection's socket can still report its reset after the failed write let go of it: heard, not fatal.
@@ -66,17 +68,16 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
   const pipeline = await openPipeline(settings, COMPONENT, settings.streams, log);
   const registry = new Registry();
   const counters = new Counters(registry, COMPONENT);
-  const deadLetters = new DeadLetters(COMPONENT, pipeline.codecs.dlq, counters, log);
+  const deadLetters = new DeadLetters(COMPONENT, pipeline.codecs.dlq, counters, log, pipeline.deadLetterMaxBytes);
   const stopping = new AbortController();
+  const pauses = new Pauses(registry, COMPONENT, log);
   const byTopic = new Map(settings.streams.map((stream) => [pipeline.codecs[stream].topic, {
     codec: pipeline.codecs[stream],
     writer: new TableWriter(pool, tableOf(stream), alongsideOf(stream)),
   }]));
 
-  const sendLetters = async (letters: Parameters<typeof pipeline.producer.send>[0]['messages']): Promise<void> => {
-    if (letters.length === 0) return;
-    await retryWhileRetriable('sending dead letters', () => pipeline.producer.send({ topic: deadLetters.topic, messages: letters, acks: -1 }), () => true, log, stopping.signal);
-  };
+  const sendLetters = (letters: Message[]): Promise<void> =>
+    sendDeadLetters(deadLetters.topic, letters, { producer: pipeline.producer, log, signal: stopping.signal, pauses });
 
   const batcher = new Batcher<Row>({
     maxRows: settings.batchRows,
@@ -84,7 +85,7 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
     write: async (topic, rows) => {
       const { writer } = byTopic.get(topic)!;
       const result = await retryWhileRetriable(
-        `writing ${rows.length} rows to ${writer.table.name}`, () => writer.write(rows, (r) => r.record), isRetriable, log, stopping.signal,
+        `writing ${rows.length} rows to ${writer.table.name}`, () => writer.write(rows, (r) => r.record), isRetriable, log, stopping.signal, DEFAULT_BACKOFF, pauses,
       );
       counters.add('sent', result.inserted);
       counters.add('dropped', result.duplicates);
@@ -126,8 +127,9 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
     },
   });
 
-  // Healthy means a zero-row COPY into every table, in a transaction, still works.
+  // Healthy means not paused, and a zero-row COPY into every table, in a transaction, still works.
   const server = await startMetricsServer(settings.metricsPort, registry, async () => {
+    pauses.check();
     for (const { writer } of byTopic.values()) await writer.write([], () => ({}));
   }, log);
 

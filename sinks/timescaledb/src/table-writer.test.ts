@@ -152,4 +152,22 @@ describe('TableWriter', () => {
     expect(await count(`gpu_workload_samples WHERE gpu_uuid = 'GPU-r1'`)).toBe(5);
     expect(await count(`gpu_workloads WHERE workload_id = 'slurm:94'`)).toBe(0);
   });
+
+  it('gives up a COPY blocked on a lock after the statement timeout, as a pause to retry, not as rows to dead-letter', async () => {
+    const timed = createPool(scratch, 1, 300);
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE gpu_health IN ACCESS EXCLUSIVE MODE');
+      const writer = new TableWriter(timed, tableOf('health'));
+      const failure = await writer.write([health('GPU-lock', 0)], (r) => r).then(() => undefined, (error: unknown) => error);
+      expect(failure).toMatchObject({ code: 'database_unavailable', retriable: true, reason: 'database_timeout' });
+      expect((failure as Error).message).toMatch(/^gpu_health: SQLSTATE 57014: canceling statement due to statement timeout/);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+      await timed.end();
+    }
+    expect(await count(`gpu_health WHERE gpu_uuid = 'GPU-lock'`)).toBe(0);
+  });
 });

@@ -101,6 +101,9 @@ export class TableWriter {
       await client.query('COMMIT');
       return inserted;
     } catch (error) {
+      // A session that met an outage is not reused: settings an operator fixes (a database made
+      // writable again) apply to new sessions only, so keeping it would retry into the old state.
+      broken = classify(error, this.table.name).retriable;
       await client.query('ROLLBACK').catch(() => {
         broken = true;
       });

@@ -1,0 +1,87 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TopicCodec } from '@gpumon/runtime/avro-codec';
+import { loadConfig } from '@gpumon/runtime/config';
+import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka';
+import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
+import { removeTopics } from '@gpumon/runtime/remove-topics';
+import { topicName } from '@gpumon/schemas/topics';
+import type { DeadLetter } from '@gpumon/schemas/types.generated';
+import { SimulatedFleet } from '@gpumon/simulator/fleet';
+import { eventually, startCli, type CliProcess } from './cli-process.js';
+import { readRecords } from './read-topic.js';
+
+/**
+ * Records the broker refuses for their size, on the real broker: `gpumon process score-health`
+ * whose output topic takes no record at all (max.message.bytes 64) and whose dead-letter topic
+ * takes 4 KiB. Each input whose output is refused becomes a dead letter, an original too large for
+ * the dead-letter topic is cut to fit (with its length and SHA-256), and the partition moves on.
+ */
+const run = randomBytes(3).toString('hex');
+const prefix = `e2e-large-${run}.`;
+const group = `e2e-large-${run}`;
+const kafka = createKafka(loadConfig(kafkaOptions, { topicPrefix: prefix }), 'e2e-large');
+const registry = createRegistryClient(loadConfig(registryOptions));
+const KEY = 'GPU-one-partition-for-all';
+const DLQ_MAX_BYTES = 4096;
+const samples = new SimulatedFleet({ seed: 9, hosts: 1, gpusPerHost: 2, hostPrefix: `e2e-large-${run}` }).sample(Date.now());
+const huge = randomBytes(20_000);
+let processor: CliProcess;
+let values: Buffer[];
+
+beforeAll(async () => {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      { topic: topicName('health', prefix), numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '64' }] },
+      { topic: topicName('dlq', prefix), numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(DLQ_MAX_BYTES) }] },
+    ],
+  });
+  await admin.disconnect();
+  const topics = startCli(['topics'], { GPUMON_TOPIC_PREFIX: prefix });
+  expect(await topics.exited, topics.output()).toBe(0);
+  const codec = new TopicCodec(registry, 'samples', prefix);
+  await codec.register();
+  values = [...samples.map((s) => codec.encode({ ...s, gpu_uuid: KEY })), huge];
+  const producer = kafka.producer({ createPartitioner: keyPartitioner });
+  await producer.connect();
+  await producer.send({ topic: codec.topic, acks: -1, messages: values.map((value) => ({ key: KEY, value })) });
+  await producer.disconnect();
+  processor = startCli(['process', 'score-health', '--group', group], { GPUMON_TOPIC_PREFIX: prefix });
+});
+
+afterAll(async () => {
+  await processor?.stop();
+  await removeTopics(kafka, registry, prefix);
+});
+
+describe('records too large for their topic', () => {
+  it('become dead letters that fit, the original cut with its length and SHA-256, and the partition is committed past them', async () => {
+    const letters = (await readRecords<DeadLetter>(kafka, new TopicCodec(registry, 'dlq', prefix), `${group}-dlq`, values.length))
+      .sort((a, b) => a.source_offset - b.source_offset);
+    const outputRefused = letters.slice(0, samples.length);
+    expect(outputRefused.map((l) => [l.source_offset, l.error_code, l.value_length])).toEqual(samples.map((_, i) => [i, 'record_too_large', null]));
+    for (const [i, letter] of outputRefused.entries()) {
+      expect(letter.error_message).toContain(`${topicName('health', prefix)} refused an output of this record`);
+      expect(letter.value).toEqual(values[i]);
+    }
+    const cut = letters[samples.length]!;
+    expect(cut).toMatchObject({ source_offset: samples.length, error_code: 'decode_failed', value_length: huge.length, value_sha256: createHash('sha256').update(huge).digest('hex') });
+    expect(cut.value!.length).toBeGreaterThan(DLQ_MAX_BYTES / 2);
+    expect(cut.value!.length).toBeLessThan(DLQ_MAX_BYTES);
+    expect(Buffer.compare(cut.value!, huge.subarray(0, cut.value!.length))).toBe(0);
+
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await eventually('the input committed past every record', async () => {
+        const [topic] = await admin.fetchOffsets({ groupId: group, topics: [topicName('samples', prefix)] });
+        return topic!.partitions.map((p) => Number(p.offset)).reduce((a, b) => a + Math.max(b, 0), 0) === values.length ? true : undefined;
+      }, 30_000, () => processor.output());
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
