@@ -47,7 +47,8 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   define: {
-    GPUMON_VERSION: JSON.stringify(version),
+    // runtime/src/build-info.ts reads the root package.json beside the sources; the bundle has it compiled in.
+    GPUMON_BUILD_VERSION: JSON.stringify(version),
     GPUMON_EMBEDDED_FILES: JSON.stringify(Object.fromEntries(EMBEDDED.map((path) => [path, readFileSync(`${REPO}${path}`, 'utf8')]))),
   },
   plugins: [embeddedModuleUrls],

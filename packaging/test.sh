@@ -19,7 +19,7 @@ work=$(mktemp -d)
 trap 'dpkg -P gpumon-agent >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 dpkg -i "$deb" >/dev/null
-[ "$(/usr/bin/gpumon-agent --version)" = "$version" ] || fail "gpumon-agent --version does not print $version"
+[ "$(/usr/bin/gpumon-agent --version)" = "gpumon $version (Node $(node -p process.versions.node), linux-x64)" ] || fail "gpumon-agent --version does not name $version and the Node it carries"
 getent passwd gpumon-agent | grep -q ':/usr/sbin/nologin$' || fail "no system user gpumon-agent with a nologin shell"
 dpkg-query -W -f='${Conffiles}\n' gpumon-agent | grep -q '^ /etc/gpumon/agent.env ' || fail "/etc/gpumon/agent.env is not a conffile"
 [ "$(stat -c '%a %U' /etc/gpumon/agent.env)" = "600 root" ] || fail "/etc/gpumon/agent.env is not root's only"
