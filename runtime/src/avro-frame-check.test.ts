@@ -34,7 +34,7 @@ const nodes = fc.integer().map((seed) => {
   const saved = Math.random;
   Math.random = random;
   try {
-    return NODE.random() as Record<string, unknown>;
+    return NODE.random() as unknown as Record<string, unknown>;
   } finally {
     Math.random = saved;
   }

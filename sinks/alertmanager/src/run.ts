@@ -8,6 +8,7 @@ import type { Logger } from '@gpumon/runtime/log';
 import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { retryWhileRetriable } from '@gpumon/runtime/retry';
+import { validateRecord } from '@gpumon/runtime/sample-validation';
 import type { GpuAlert } from '@gpumon/schemas/types.generated';
 import { toPostableAlert } from './alertmanager-payload.js';
 import type { alertmanagerOptions } from './options.js';
@@ -45,7 +46,8 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
     fromBeginning: settings.fromBeginning,
     log,
     handleBatch: async (batch) => {
-      const { decoded, letters } = await decodeBatch(batch, (v) => pipeline.codecs.alerts.decode(v), deadLetters, counters, log, stopping.signal);
+      const { decoded, letters } = await decodeBatch(batch, (v) => pipeline.codecs.alerts.decode(v), deadLetters, counters, log, stopping.signal,
+        (record, message) => validateRecord('alerts', record, Number(message.timestamp)));
       if (decoded.length > 0) {
         try {
           await retryWhileRetriable(`posting ${decoded.length} alerts`, () => post(url, decoded.map((d) => d.record)), isRetriable, log, stopping.signal);
