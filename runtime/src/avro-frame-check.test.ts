@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { schemaOf } from '@gpumon/schemas/avro';
 import { frameCheck } from './avro-frame-check.js';
 
 /** Every kind of Avro type, nested: arrays of records holding maps, unions, fixed, enums, and a recursive list. */
@@ -128,5 +129,20 @@ describe('frameCheck', () => {
     const blocks = Buffer.concat(Array.from({ length: 20 }, () => zigzag(8)));
     const frame = Buffer.concat([valid.subarray(0, nothingAt), blocks, Buffer.from([0]), valid.subarray(nothingAt + 2)]);
     expect(() => check(frame)).toThrow(/children\[\]\.nothing: 8 items announced/);
+  });
+
+  it('follows the writer schema, not the reader: an older writer\'s body ends where its own last field does', () => {
+    const samples = schemaOf('samples');
+    // A writer from before attribution: no processes, workloads or attribution_problems.
+    const older = avro.Type.forSchema({ ...samples, fields: samples.fields.filter((f) => !['processes', 'workloads', 'attribution_problems'].includes(f.name)) } as avro.Schema);
+    const tail = { mig_instances: [], xid_events: [], gpu_lost: false, features: null, simulated_fault: null, interval_s: null, temperature_slowdown_margin_c: null };
+    const body = older.toBuffer({ ...(older.random() as object), ...tail });
+    frameCheck(older)(body);
+    expect(() => frameCheck(avro.Type.forSchema(samples as avro.Schema))(body)).toThrow(/ends where|announced/);
+    // The body ends with xid_events' count, then five one-byte fields (false, and four nulls).
+    const xidAt = body.length - 6;
+    expect(() => frameCheck(older)(Buffer.concat([body.subarray(0, xidAt), zigzag(200_000_000), body.subarray(xidAt + 1)]))).toThrow(
+      /^xid_events: 200000000 items announced, 5 bytes left/,
+    );
   });
 });
