@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { runDecodeBench } from './decode.js';
 import { runDetectionBench } from './detection.js';
 import { runE2eBench } from './e2e.js';
 import { runInferenceBench } from './inference.js';
@@ -10,6 +11,7 @@ import { runSinkBench } from './sink.js';
 /** Each suite prints its own table and returns its figures for --json. */
 const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
   producers: runProducersBench,
+  decode: runDecodeBench,
   processors: runProcessorsBench,
   detection: runDetectionBench,
   inference: runInferenceBench,

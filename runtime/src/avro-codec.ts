@@ -3,12 +3,19 @@ import avro from 'avsc';
 import { schemaText, type AvroRecord } from '@gpumon/schemas/avro';
 import { valueSubject, topicName, type Stream } from '@gpumon/schemas/topics';
 import type { StreamRecords } from '@gpumon/schemas/types.generated';
+import { frameCheck, type FrameCheck } from './avro-frame-check.js';
 import { GpumonError, errorMessage } from './errors.js';
 import { Compatibility, type SchemaRegistryClient } from './registry.js';
 
 /** Confluent wire format: magic byte 0, 4-byte big-endian schema id, then the Avro binary body. */
 const MAGIC = 0;
 const HEADER_BYTES = 5;
+
+/** How to read bodies of one writer schema: checked against its bytes first, then resolved to the reader (none: the same schema). */
+interface Reader {
+  resolver: avro.Resolver | undefined;
+  check: FrameCheck;
+}
 
 /**
  * Avro serde for one topic's values. Encodes with the schema this build ships (registered under
@@ -22,7 +29,9 @@ export class TopicCodec<S extends Stream> {
   readonly schema: string;
   private writerId: number | undefined;
   /** Per writer schema id: how to read it (the reader type itself when the schemas are identical). */
-  private readonly readers = new Map<number, { resolver: avro.Resolver | undefined }>();
+  private readonly readers = new Map<number, Reader>();
+  /** The frame check of bodies this build writes. */
+  private readonly ownCheck: FrameCheck;
 
   constructor(
     private readonly registry: SchemaRegistryClient,
@@ -33,6 +42,7 @@ export class TopicCodec<S extends Stream> {
     this.subject = valueSubject(this.topic);
     this.schema = schemaText(stream);
     this.readerType = avro.Type.forSchema(JSON.parse(this.schema) as avro.Schema);
+    this.ownCheck = frameCheck(this.readerType);
   }
 
   /** Registers the schema (a no-op when already registered) and makes the subject BACKWARD compatible. */
@@ -48,7 +58,7 @@ export class TopicCodec<S extends Stream> {
         { cause: error },
       );
     }
-    this.readers.set(this.writerId, { resolver: undefined });
+    this.readers.set(this.writerId, { resolver: undefined, check: this.ownCheck });
     return this.writerId;
   }
 
@@ -82,7 +92,7 @@ export class TopicCodec<S extends Stream> {
   /** Uses an id registered earlier for this very schema (the agent's cache while the registry is down). */
   assumeRegistered(id: number): void {
     this.writerId = id;
-    this.readers.set(id, { resolver: undefined });
+    this.readers.set(id, { resolver: undefined, check: this.ownCheck });
   }
 
   encode(record: StreamRecords[S]): Buffer {
@@ -108,14 +118,16 @@ export class TopicCodec<S extends Stream> {
     }
     const id = value.readUInt32BE(1);
     const reader = this.readers.get(id) ?? (await this.loadWriter(id));
+    const body = value.subarray(HEADER_BYTES);
     try {
-      return this.readerType.fromBuffer(value.subarray(HEADER_BYTES), reader.resolver) as StreamRecords[S];
+      reader.check(body);
+      return this.readerType.fromBuffer(body, reader.resolver) as StreamRecords[S];
     } catch (error) {
       throw new GpumonError('decode_failed', `cannot decode with writer schema ${id}: ${errorMessage(error)}`, { cause: error });
     }
   }
 
-  private async loadWriter(id: number): Promise<{ resolver: avro.Resolver | undefined }> {
+  private async loadWriter(id: number): Promise<Reader> {
     let writer: AvroRecord;
     try {
       const info = await this.registry.getBySubjectAndId(this.subject, id);
@@ -129,7 +141,9 @@ export class TopicCodec<S extends Stream> {
         { cause: error },
       );
     }
-    const reader = { resolver: this.readerType.createResolver(avro.Type.forSchema(writer as avro.Schema)) };
+    const writerType = avro.Type.forSchema(writer as avro.Schema);
+    // The writer's schema drives the check: the body holds its fields, whatever the reader keeps of them.
+    const reader = { resolver: this.readerType.createResolver(writerType), check: frameCheck(writerType) };
     this.readers.set(id, reader);
     return reader;
   }

@@ -2,7 +2,7 @@ import type { KafkaMessage } from 'kafkajs';
 import type { TopicCodec } from './avro-codec.js';
 import { Registry } from 'prom-client';
 import type { Stream } from '@gpumon/schemas/topics';
-import type { GpuSample, StreamRecords } from '@gpumon/schemas/types.generated';
+import type { StreamRecords } from '@gpumon/schemas/types.generated';
 import { parse, type ConfigOf, type ConfigSpec } from './config.js';
 import { sessionTimeoutOption, startConsumerLoop } from './consumer-loop.js';
 import { Counters } from './counters.js';
@@ -13,7 +13,7 @@ import { metricsOptions, startMetricsServer } from './metrics.js';
 import { openPipeline, type PipelineSettings } from './pipeline.js';
 import { letterGroups, refuseNoLetter, sendDeadLetters, sendIsolating, type SendGroup } from './send.js';
 import { Pauses } from './pauses.js';
-import { validateSample } from './sample-validation.js';
+import { validateRecord } from './sample-validation.js';
 
 export type EnrichedStream = Exclude<Stream, 'samples' | 'dlq'>;
 
@@ -121,9 +121,7 @@ export async function runProcessor<I extends Stream, O extends EnrichedStream, C
   log: Logger,
 ): Promise<RunningProcessor> {
   const stage = await createBatchTransform(definition, settings);
-  const validate = definition.input === 'samples'
-    ? (record: StreamRecords[I], message: KafkaMessage) => validateSample(record as GpuSample, Number(message.timestamp))
-    : undefined;
+  const validate = (record: StreamRecords[I], message: KafkaMessage): void => validateRecord(definition.input, record, Number(message.timestamp));
   const pipeline = await openPipeline(settings, definition.name, [definition.input, ...definition.outputs], log);
   const input = pipeline.codecs[definition.input];
   const registry = new Registry();

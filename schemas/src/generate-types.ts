@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { schemaOf, type AvroField, type AvroType } from './avro.js';
+import { renderBounds } from './sample-bounds.js';
 import { STREAMS } from './topics.js';
 
 const PRIMITIVES: Record<string, string> = {
@@ -9,6 +10,7 @@ const PRIMITIVES: Record<string, string> = {
 };
 
 const OUTPUT = new URL('./types.generated.ts', import.meta.url.replace('/dist/', '/src/'));
+const BOUNDS_DOC = new URL('../sample-bounds.md', import.meta.url);
 
 function docComment(doc: string | undefined, indent: string): string {
   return doc === undefined ? '' : `${indent}/** ${doc} */\n`;
@@ -57,5 +59,6 @@ export function renderTypes(): string {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   writeFileSync(OUTPUT, renderTypes());
-  console.log(`wrote ${OUTPUT.pathname}`);
+  writeFileSync(BOUNDS_DOC, renderBounds());
+  console.log(`wrote ${OUTPUT.pathname} and ${BOUNDS_DOC.pathname}`);
 }

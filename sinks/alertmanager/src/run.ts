@@ -9,6 +9,7 @@ import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { Pauses } from '@gpumon/runtime/pauses';
 import { DEFAULT_BACKOFF, retryWhileRetriable } from '@gpumon/runtime/retry';
+import { validateRecord } from '@gpumon/runtime/sample-validation';
 import { sendDeadLetters } from '@gpumon/runtime/send';
 import { postAlerts } from './alertmanager-client.js';
 import { toPostableAlert, type PostableAlert } from './alertmanager-payload.js';
@@ -41,7 +42,8 @@ export async function runAlertForwarder(settings: AlertForwarderSettings, log: L
     fromBeginning: settings.fromBeginning,
     log,
     handleBatch: async (batch) => {
-      const { decoded, letters } = await decodeBatch(batch, (v) => pipeline.codecs.alerts.decode(v), deadLetters, counters, log, stopping.signal);
+      const { decoded, letters } = await decodeBatch(batch, (v) => pipeline.codecs.alerts.decode(v), deadLetters, counters, log, stopping.signal,
+        (record, message) => validateRecord('alerts', record, Number(message.timestamp)));
       // An alert that cannot be put in Alertmanager's shape (a date out of range) is refused here, alone.
       const ready: Array<{ message: (typeof decoded)[number]['message']; payload: PostableAlert }> = [];
       for (const { message, record } of decoded) {

@@ -11,6 +11,7 @@ import { startMetricsServer } from '@gpumon/runtime/metrics';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { Pauses } from '@gpumon/runtime/pauses';
 import { DEFAULT_BACKOFF, retryWhileRetriable } from '@gpumon/runtime/retry';
+import { validateRecord } from '@gpumon/runtime/sample-validation';
 import { sendDeadLetters } from '@gpumon/runtime/send';
 import { alongsideOf } from './alongside.js';
 import { Batcher } from './batcher.js';
@@ -72,6 +73,7 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
   const stopping = new AbortController();
   const pauses = new Pauses(registry, COMPONENT, log);
   const byTopic = new Map(settings.streams.map((stream) => [pipeline.codecs[stream].topic, {
+    stream,
     codec: pipeline.codecs[stream],
     writer: new TableWriter(pool, tableOf(stream), alongsideOf(stream)),
   }]));
@@ -110,7 +112,10 @@ export async function runSink(settings: SinkSettings, log: Logger): Promise<Runn
       const { written } = await batcher.add(batch.topic, async () => {
         const decode = (value: Buffer | null): Promise<Record<string, unknown>> =>
           target.codec.decode(value) as Promise<unknown> as Promise<Record<string, unknown>>;
-        const { decoded, letters } = await decodeBatch(batch, decode, deadLetters, counters, log, stopping.signal);
+        // The processors' own validation: what they dead-letter, the sink dead-letters too, so no table holds an impossible row.
+        const validate = (record: Record<string, unknown>, message: KafkaMessage): void =>
+          validateRecord(target.stream, record as never, Number(message.timestamp));
+        const { decoded, letters } = await decodeBatch(batch, decode, deadLetters, counters, log, stopping.signal, validate);
         await sendLetters(letters);
         const window = retention.get(target.writer.table.name);
         const oldest = window === undefined ? -Infinity : Date.now() - window;

@@ -47,9 +47,10 @@ interface Poison {
 }
 
 /**
- * The poison of one stream. The refused record is a real one made impossible for the processors'
- * sample validation (negative power) and unstorable for PostgreSQL (a NUL byte in its host name),
- * stamped before the run so that, were it written, it would match no real row's key.
+ * The poison of one stream. The refused record is a real one made impossible for the consumers'
+ * sample validation (negative power: every consumer of samples refuses it, the sink too) and
+ * unstorable for PostgreSQL (a NUL byte in its host name: the sink refuses the other streams' for
+ * that), stamped before the run so that, were it written, it would match no real row's key.
  */
 function poisonOf(codec: TopicCodec<SinkStream>, table: string, real: StreamRecords[SinkStream]): Poison[] {
   const refused = { ...real, time: run.start - run.intervalMs, hostname: `${real.hostname}\u0000`, ...(codec.stream === 'samples' ? { power_draw_w: -50 } : {}) };
@@ -59,7 +60,7 @@ function poisonOf(codec: TopicCodec<SinkStream>, table: string, real: StreamReco
     { value: Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]), reason: () => ['decode_failed', /^writer schema 2147483632 of /] },
     {
       value: codec.encode(refused),
-      reason: (component) => (component === SINK
+      reason: (component) => (component === SINK && codec.stream !== 'samples'
         ? ['database_rejected', new RegExp(`^${table}: SQLSTATE 22021: invalid byte sequence`)]
         : ['validation_failed', /power_draw_w=-50 outside \[0, 5000\]/]),
     },

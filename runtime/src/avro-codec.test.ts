@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { GpuSample, Workload } from '@gpumon/schemas/types.generated';
+import { TopicCodec } from './avro-codec.js';
+import { GpumonError } from './errors.js';
+import type { SchemaRegistryClient } from './registry.js';
+
+/** A real agent sample (15 processes), given a MIG slice, an Xid event, a workload and an attribution problem. */
+const captured = JSON.parse(readFileSync(new URL('../../producers/nvidia-smi/testdata/expected/tesla_t4.json', import.meta.url), 'utf8')) as { samples: GpuSample[] };
+const workload: Workload = {
+  workload_id: 'slurm:4242', kind: 'SLURM_JOB', source: 'slurm-job-map', device_uuid: null, gpu_instance_id: null, cluster: null, namespace: null,
+  pod: null, pod_uid: null, container: null, job_id: '4242', user: 'alice', account: 'ml', partition: 'MARK-partition', pids: [17, 18], used_memory_mib: 512,
+};
+const sample: GpuSample = {
+  ...captured.samples[0]!,
+  mig_instances: [{ gpu_instance_id: 1, compute_instance_id: 0, mig_uuid: 'MARK-mig', profile: '1g.10gb', memory_total_mib: 9856, memory_used_mib: 12 }],
+  xid_events: [{ time: 1_767_225_600_000, code: 79, pci_id: '0000:3b:00', message: 'MARK-xid' }],
+  workloads: [workload],
+  attribution_problems: ['MARK-problem'],
+};
+
+// The codec's own schema under an id of its own: no registry is asked.
+const codec = new TopicCodec(undefined as unknown as SchemaRegistryClient, 'samples');
+codec.assumeRegistered(7);
+const frame = codec.encode(sample);
+
+const zigzag = (n: number): Buffer => {
+  const bytes: number[] = [];
+  let z = n * 2;
+  while (z >= 0x80) {
+    bytes.push((z % 0x80) | 0x80);
+    z = Math.floor(z / 0x80);
+  }
+  bytes.push(z);
+  return Buffer.from(bytes);
+};
+
+/** Where a count or length sits in the frame: just before (or after) a marker string, at several depths. */
+const HOSTILE = {
+  hostname: frame.indexOf(sample.hostname) - 1,
+  'mig_instances (array of records)': frame.indexOf('MARK-mig') - 6,
+  'xid_events[].message (string in an array of records)': frame.indexOf('MARK-xid') - 1,
+  'workloads[].pids (array in a record in a nullable array)': frame.indexOf('MARK-partition') + 'MARK-partition'.length,
+  'attribution_problems (the trailing array)': frame.indexOf('MARK-problem') - 2,
+};
+
+async function refusal(value: Buffer): Promise<GpumonError> {
+  try {
+    await codec.decode(value);
+  } catch (error) {
+    expect(error).toBeInstanceOf(GpumonError);
+    expect((error as GpumonError).code).toBe('decode_failed');
+    return error as GpumonError;
+  }
+  throw new Error('decoded');
+}
+
+describe('TopicCodec.decode of hostile frames', () => {
+  it('round-trips the sample', async () => {
+    expect(await codec.decode(frame)).toEqual(sample);
+  });
+
+  it('refuses the 2×10⁸-item trailing array as decode_failed without allocating for the items', async () => {
+    const crafted = Buffer.concat([frame.subarray(0, HOSTILE['attribution_problems (the trailing array)']), zigzag(200_000_000), Buffer.from('tail')]);
+    const heapBefore = process.memoryUsage().heapUsed;
+    const error = await refusal(crafted);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(16 * 1024 * 1024);
+    expect(error.message).toMatch(/^cannot decode with writer schema 7: attribution_problems: 200000000 items announced, 4 bytes left/);
+  });
+
+  it('a huge count or length at any depth is refused by the bounds check, never by running out of memory', async () => {
+    for (const at of Object.values(HOSTILE)) expect(at).toBeGreaterThan(0);
+    await fc.assert(fc.asyncProperty(
+      fc.constantFrom(...Object.entries(HOSTILE)),
+      fc.oneof(fc.integer({ min: 1 << 16, max: 2 ** 31 }), fc.integer({ min: 2 ** 31, max: Number.MAX_SAFE_INTEGER })),
+      fc.uint8Array({ maxLength: 64 }),
+      async ([name, at], count, tail) => {
+        const error = await refusal(Buffer.concat([frame.subarray(0, at), zigzag(count), tail]));
+        expect(error.message, name).toMatch(new RegExp(`: ${name.split(' ')[0]!.replace(/[[\].]/g, '\\$&')}: ${count} (items|bytes) announced`));
+      },
+    ), { numRuns: 300 });
+  });
+
+  it('a truncated frame is decode_failed', async () => {
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: frame.length - 1 }), async (cut) => {
+      await refusal(frame.subarray(0, cut));
+    }), { numRuns: 300 });
+  });
+
+  it('random bytes behind the header, or bytes of the frame overwritten: a record or decode_failed, nothing else', async () => {
+    const decodedOrRefused = async (value: Buffer): Promise<void> => {
+      await codec.decode(value).catch((error: unknown) => {
+        expect(error).toBeInstanceOf(GpumonError);
+        expect((error as GpumonError).code).toBe('decode_failed');
+      });
+    };
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 2048 }), async (bytes) => {
+      await decodedOrRefused(Buffer.concat([frame.subarray(0, 5), bytes]));
+    }), { numRuns: 500 });
+    await fc.assert(fc.asyncProperty(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 12 }), async (at, bytes) => {
+      const changed = Buffer.from(frame);
+      changed.set(bytes.subarray(0, frame.length - 5 - (at % (frame.length - 5))), 5 + (at % (frame.length - 5)));
+      await decodedOrRefused(changed);
+    }), { numRuns: 1000 });
+  });
+});

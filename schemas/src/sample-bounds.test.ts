@@ -1,0 +1,107 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { schemaOf, type AvroType } from './avro.js';
+import { nonFinitePaths, renderBounds, SAMPLE_BOUNDS, SAMPLE_MAX_AGE_MS, sampleProblems } from './sample-bounds.js';
+import type { GpuSample } from './types.generated.js';
+
+const NUMERIC = new Set(['int', 'long', 'float', 'double']);
+
+/** Every numeric field of a schema, as SAMPLE_BOUNDS names it (`.` into records, `[]` into arrays). */
+function numericPaths(type: AvroType, path: string): string[] {
+  if (typeof type === 'string') return NUMERIC.has(type) ? [path] : [];
+  if (Array.isArray(type)) return type.flatMap((branch) => numericPaths(branch, path));
+  switch (type.type) {
+    case 'record': return type.fields.flatMap((f) => numericPaths(f.type, path === '' ? f.name : `${path}.${f.name}`));
+    case 'array': return numericPaths(type.items, `${path}[]`);
+    case 'map': return numericPaths(type.values, `${path}{}`);
+    case 'enum': return [];
+    default: return NUMERIC.has(type.type) ? [path] : [];
+  }
+}
+
+const captured = readdirSync(new URL('../../producers/nvidia-smi/testdata/expected/', import.meta.url))
+  .flatMap((file) => (JSON.parse(readFileSync(new URL(`../../producers/nvidia-smi/testdata/expected/${file}`, import.meta.url), 'utf8')) as { samples: GpuSample[] }).samples);
+/** A sample with every nested list and record filled, each in bounds. */
+const full: GpuSample = {
+  ...captured.find((s) => (s.processes ?? []).length > 1)!,
+  mig_instances: [{ gpu_instance_id: 1, compute_instance_id: 0, mig_uuid: null, profile: '1g.10gb', memory_total_mib: 9856, memory_used_mib: 12 }],
+  xid_events: [{ time: Date.UTC(2026, 0, 1), code: 79, pci_id: '0000:3b:00', message: 'fallen off the bus' }],
+  features: Object.fromEntries(Object.keys(SAMPLE_BOUNDS).filter((p) => p.startsWith('features.')).map((p) => [p.slice('features.'.length), 1])) as unknown as GpuSample['features'],
+  simulated_fault: { kind: 'thermal_cooling', phase: 'PRECURSOR', onset_time: Date.UTC(2026, 0, 1), failure_time: Date.UTC(2026, 0, 2) },
+  workloads: [{
+    workload_id: 'slurm:1', kind: 'SLURM_JOB', source: 'slurm-job-map', device_uuid: null, gpu_instance_id: 1, cluster: null, namespace: null, pod: null,
+    pod_uid: null, container: null, job_id: '1', user: 'alice', account: null, partition: null, pids: [17], used_memory_mib: 10,
+  }],
+};
+const at = (sample: GpuSample): number => sample.time;
+
+/** Sets the value(s) at a SAMPLE_BOUNDS path: the field of each item where the path runs through a list. */
+function withValue(sample: GpuSample, path: string, value: number): GpuSample {
+  const copy = structuredClone(sample);
+  const steps = path.split(/\.|(?=\[\])/);
+  let targets: unknown[] = [copy];
+  for (const step of steps.slice(0, -1)) {
+    targets = step === '[]' ? targets.flatMap((t) => t as unknown[]) : targets.map((t) => (t as Record<string, unknown>)[step]);
+  }
+  const last = steps.at(-1)!;
+  for (const target of targets) {
+    if (last === '[]') (target as number[]).fill(value);
+    else (target as Record<string, unknown>)[last] = value;
+  }
+  return copy;
+}
+
+describe('SAMPLE_BOUNDS', () => {
+  it('has a row for every numeric field of gpu.samples.v1, nested ones included, and none for anything else', () => {
+    expect(Object.keys(SAMPLE_BOUNDS).sort()).toEqual(numericPaths(schemaOf('samples'), '').sort());
+  });
+
+  it('keeps sample-bounds.md in step with the table (npm run generate -w @gpumon/schemas)', () => {
+    expect(readFileSync(new URL('../sample-bounds.md', import.meta.url), 'utf8')).toBe(renderBounds());
+  });
+
+  it('passes every captured nvidia-smi sample, and one with every list filled', () => {
+    for (const sample of [...captured, full]) expect(sampleProblems(sample, at(sample))).toEqual([]);
+  });
+
+  it('names every absurd value, at any depth: NaN, ±Infinity, ±1e12 and anything past a bound', () => {
+    const paths = Object.keys(SAMPLE_BOUNDS);
+    const absurd = fc.oneof(
+      fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e12, 1e12),
+      fc.double({ noNaN: true, min: -1e300, max: 1e300 }),
+    );
+    fc.assert(fc.property(fc.constantFrom(...paths), absurd, (path, value) => {
+      const b = SAMPLE_BOUNDS[path]!;
+      fc.pre(!(value >= b.min && value <= b.max) || !Number.isFinite(value));
+      const sample = withValue(full, path, value);
+      expect(sampleProblems(sample, path === 'time' ? Date.UTC(2026, 0, 1) : at(full)).join('; ')).toContain(`${path}=${value} outside [${b.min}, ${b.max}]`);
+    }), { numRuns: 2000 });
+  });
+
+  it('passes any value within bounds', () => {
+    const paths = Object.keys(SAMPLE_BOUNDS).filter((p) => p !== 'time');
+    fc.assert(fc.property(fc.constantFrom(...paths), fc.double({ min: 0, max: 1, noNaN: true }), (path, share) => {
+      const b = SAMPLE_BOUNDS[path]!;
+      const value = b.min + share * (b.max - b.min);
+      expect(sampleProblems(withValue(full, path, value), at(full))).toEqual([]);
+    }), { numRuns: 1000 });
+  });
+
+  it('judges time against the message\'s own timestamp: a day of skew ahead, 395 days back', () => {
+    const written = full.time;
+    expect(sampleProblems({ ...full, time: written + 86_400_000 }, written)).toEqual([]);
+    expect(sampleProblems({ ...full, time: written + 86_400_001 }, written)).toEqual([expect.stringContaining('more than a day after the message was written')]);
+    expect(sampleProblems({ ...full, time: written - SAMPLE_MAX_AGE_MS }, written)).toEqual([]);
+    expect(sampleProblems({ ...full, time: written - SAMPLE_MAX_AGE_MS - 1 }, written)).toEqual([expect.stringContaining('more than 395 days before')]);
+  });
+});
+
+describe('nonFinitePaths', () => {
+  it('finds NaN and ±Infinity anywhere in a record, nothing else', () => {
+    expect(nonFinitePaths({ a: 1, b: [0, Number.NaN], c: { d: Number.NEGATIVE_INFINITY, e: null, f: 'x' }, g: Buffer.from([1]) })).toEqual(['b[1]=NaN', 'c.d=-Infinity']);
+    fc.assert(fc.property(fc.jsonValue(), (value) => {
+      expect(nonFinitePaths(value)).toEqual([]);
+    }));
+  });
+});

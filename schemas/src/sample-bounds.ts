@@ -1,0 +1,208 @@
+import type { GpuSample } from './types.generated.js';
+
+/**
+ * The one table of what a GpuSample's numbers may be: physical bounds no real reading crosses, so
+ * a value outside them is a broken or hostile producer, not a hot GPU. Every numeric field of
+ * gpu.samples.v1 has its row (a test walks the schema); `sample-bounds.md` is generated from it.
+ * A path names a field inside nested records with `.` and each item of an array with `[]`.
+ */
+export interface Bound {
+  min: number;
+  max: number;
+  why: string;
+}
+
+const bound = (min: number, max: number, why: string): Bound => ({ min, max, why });
+
+/** 2000-01-01 to 2100-01-01 (epoch ms): no GPU reading is from outside, whatever the clock says. */
+const INSTANT = bound(Date.UTC(2000, 0, 1), Date.UTC(2100, 0, 1), 'an instant this century');
+const PERCENT = bound(0, 100, 'a percentage');
+const FRACTION = bound(0, 1, 'a share');
+/** 10 TiB, far above any board's memory. */
+const MIB = bound(0, 10_000_000, 'memory of one board (10 TiB at most)');
+const TEMPERATURE = bound(-40, 150, 'a sensor in a running server (°C)');
+const THRESHOLD = bound(0, 200, 'a temperature threshold the driver sets (°C)');
+const TEMPERATURE_SPREAD = bound(0, 200, 'a standard deviation of temperatures (°C)');
+const MARGIN = bound(-200, 200, 'degrees to a threshold, negative past it (°C)');
+const WATTS = bound(0, 5000, 'the power of one board (W)');
+const MHZ = bound(0, 10_000, 'a clock of one board (MHz)');
+const COUNT = bound(0, Number.MAX_SAFE_INTEGER, 'a counter: never negative, exact as a double');
+const INSTANCE_ID = bound(0, 255, 'a MIG instance id');
+const PID = bound(0, 4_194_304, 'a Linux pid (pid_max at most 2^22)');
+
+export const SAMPLE_BOUNDS: Readonly<Record<string, Bound>> = {
+  time: INSTANT,
+  gpu_index: bound(0, 1023, 'a GPU index on one host'),
+  utilization_gpu_pct: PERCENT,
+  utilization_memory_pct: PERCENT,
+  utilization_encoder_pct: PERCENT,
+  utilization_decoder_pct: PERCENT,
+  memory_total_mib: MIB,
+  memory_used_mib: MIB,
+  memory_free_mib: MIB,
+  memory_reserved_mib: MIB,
+  bar1_total_mib: MIB,
+  bar1_used_mib: MIB,
+  temperature_gpu_c: TEMPERATURE,
+  temperature_memory_c: TEMPERATURE,
+  temperature_shutdown_c: THRESHOLD,
+  temperature_slowdown_c: THRESHOLD,
+  temperature_max_operating_c: THRESHOLD,
+  temperature_memory_max_c: THRESHOLD,
+  power_draw_w: WATTS,
+  power_draw_average_w: WATTS,
+  power_limit_w: WATTS,
+  power_limit_default_w: WATTS,
+  power_limit_min_w: WATTS,
+  power_limit_max_w: WATTS,
+  clock_graphics_mhz: MHZ,
+  clock_sm_mhz: MHZ,
+  clock_memory_mhz: MHZ,
+  clock_video_mhz: MHZ,
+  clock_graphics_max_mhz: MHZ,
+  clock_sm_max_mhz: MHZ,
+  clock_memory_max_mhz: MHZ,
+  performance_state: bound(0, 32, 'a P-state, P0 to P15, or 32 (NVML: unknown)'),
+  fan_speed_pct: PERCENT,
+  ecc_volatile_sbe: COUNT,
+  ecc_volatile_dbe: COUNT,
+  ecc_aggregate_sbe: COUNT,
+  ecc_aggregate_dbe: COUNT,
+  retired_pages_sbe: COUNT,
+  retired_pages_dbe: COUNT,
+  remapped_rows_correctable: COUNT,
+  remapped_rows_uncorrectable: COUNT,
+  pcie_link_gen: bound(1, 8, 'a PCIe generation'),
+  pcie_link_gen_max: bound(1, 8, 'a PCIe generation'),
+  pcie_link_width: bound(0, 32, 'PCIe lanes'),
+  pcie_link_width_max: bound(0, 32, 'PCIe lanes'),
+  pcie_replay_count: COUNT,
+  pcie_replay_rollover_count: COUNT,
+  pcie_tx_kbps: bound(0, 1e9, 'PCIe throughput (KB/s; 1 TB/s at most)'),
+  pcie_rx_kbps: bound(0, 1e9, 'PCIe throughput (KB/s; 1 TB/s at most)'),
+  process_count: bound(0, 1_000_000, 'processes on one GPU'),
+  'mig_instances[].gpu_instance_id': INSTANCE_ID,
+  'mig_instances[].compute_instance_id': INSTANCE_ID,
+  'mig_instances[].memory_total_mib': MIB,
+  'mig_instances[].memory_used_mib': MIB,
+  'xid_events[].time': INSTANT,
+  'xid_events[].code': bound(0, 65_535, 'an Xid code'),
+  'features.temperature_mean_5m': TEMPERATURE,
+  'features.temperature_max_5m': TEMPERATURE,
+  'features.temperature_std_5m': TEMPERATURE_SPREAD,
+  'features.temperature_mean_1h': TEMPERATURE,
+  'features.temperature_max_1h': TEMPERATURE,
+  'features.temperature_std_1h': TEMPERATURE_SPREAD,
+  'features.temperature_mean_24h': TEMPERATURE,
+  'features.temperature_max_24h': TEMPERATURE,
+  'features.temperature_std_24h': TEMPERATURE_SPREAD,
+  'features.power_mean_5m': WATTS,
+  'features.power_max_5m': WATTS,
+  'features.power_std_5m': WATTS,
+  'features.power_mean_1h': WATTS,
+  'features.power_max_1h': WATTS,
+  'features.power_std_1h': WATTS,
+  'features.power_mean_24h': WATTS,
+  'features.power_max_24h': WATTS,
+  'features.power_std_24h': WATTS,
+  'features.utilization_mean_5m': PERCENT,
+  'features.utilization_max_5m': PERCENT,
+  'features.utilization_std_5m': PERCENT,
+  'features.utilization_mean_1h': PERCENT,
+  'features.utilization_max_1h': PERCENT,
+  'features.utilization_std_1h': PERCENT,
+  'features.utilization_mean_24h': PERCENT,
+  'features.utilization_max_24h': PERCENT,
+  'features.utilization_std_24h': PERCENT,
+  'features.ecc_sbe_increase_1h': COUNT,
+  'features.ecc_sbe_increase_24h': COUNT,
+  'features.ecc_dbe_increase_1h': COUNT,
+  'features.ecc_dbe_increase_24h': COUNT,
+  'features.retired_pages_increase_24h': COUNT,
+  'features.remapped_rows_increase_24h': COUNT,
+  'features.remapped_rows_uncorrectable_increase_24h': COUNT,
+  'features.pcie_replays_per_min_5m': COUNT,
+  'features.pcie_replays_per_min_1h': COUNT,
+  'features.xid_count_1h': COUNT,
+  'features.xid_count_24h': COUNT,
+  'features.xid_critical_count_24h': COUNT,
+  'features.throttle_thermal_duty_1h': FRACTION,
+  'features.throttle_power_cap_duty_1h': FRACTION,
+  'features.throttle_power_brake_duty_1h': FRACTION,
+  'features.throttle_hw_slowdown_duty_1h': FRACTION,
+  'features.slowdown_margin_c': MARGIN,
+  'features.slowdown_margin_min_1h': MARGIN,
+  'features.history_s': bound(0, 90_000, 'history of the 24-hour window, its last bucket included (s)'),
+  'simulated_fault.onset_time': INSTANT,
+  'simulated_fault.failure_time': INSTANT,
+  interval_s: bound(0, 31_622_400, 'time between two readings of one GPU (s; a year at most)'),
+  temperature_slowdown_margin_c: MARGIN,
+  'processes[].pid': PID,
+  'processes[].used_memory_mib': MIB,
+  'processes[].gpu_instance_id': INSTANCE_ID,
+  'processes[].compute_instance_id': INSTANCE_ID,
+  'workloads[].gpu_instance_id': INSTANCE_ID,
+  'workloads[].pids[]': PID,
+  'workloads[].used_memory_mib': MIB,
+};
+
+/**
+ * How far `time` may lie from the Kafka timestamp of its message: back to the longest any table
+ * keeps what a sample yields (gpu_economics, 395 days: a backfill older than that is worth nothing
+ * anywhere), ahead by a day of clock skew. Judged against the message's timestamp, not the wall
+ * clock, so every consumer, and a replay next year, judges one record the same way (the sink and
+ * the processors must dead-letter exactly the same records); the broker bounds that timestamp
+ * itself (Kafka 4: message.timestamp.after.max.ms, an hour), and INSTANT bounds `time` whatever it is.
+ */
+export const SAMPLE_MAX_AGE_MS = 395 * 86_400_000;
+export const SAMPLE_MAX_SKEW_MS = 86_400_000;
+
+/** Per path, the steps to its values: a field name, or '[]' for each item of an array. */
+const STEPS = Object.entries(SAMPLE_BOUNDS).map(([path, b]) => ({ path, b, steps: path.split(/\.|(?=\[\])/) }));
+
+function visit(value: unknown, steps: string[], from: number, found: (v: unknown) => void): void {
+  if (value === null || value === undefined) return;
+  if (from === steps.length) return found(value);
+  const step = steps[from]!;
+  if (step === '[]') {
+    if (Array.isArray(value)) for (const item of value) visit(item, steps, from + 1, found);
+  } else {
+    visit((value as Record<string, unknown>)[step], steps, from + 1, found);
+  }
+}
+
+/** What is impossible about a decoded sample, one line each (none: it may be true). */
+export function sampleProblems(sample: GpuSample, messageTimestampMs: number): string[] {
+  const problems: string[] = [];
+  for (const { path, b, steps } of STEPS) {
+    visit(sample, steps, 0, (value) => {
+      if (!(typeof value === 'number' && value >= b.min && value <= b.max)) problems.push(`${path}=${String(value)} outside [${b.min}, ${b.max}]`);
+    });
+  }
+  const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms));
+  if (sample.time > messageTimestampMs + SAMPLE_MAX_SKEW_MS) {
+    problems.push(`time ${iso(sample.time)} is more than a day after the message was written (${iso(messageTimestampMs)})`);
+  }
+  if (sample.time < messageTimestampMs - SAMPLE_MAX_AGE_MS) {
+    problems.push(`time ${iso(sample.time)} is more than 395 days before the message was written (${iso(messageTimestampMs)})`);
+  }
+  return problems;
+}
+
+/** The paths of every NaN or ±Infinity in any decoded record (enriched streams: nothing of them is finite-checked upstream). */
+export function nonFinitePaths(record: unknown, path = ''): string[] {
+  if (typeof record === 'number') return Number.isFinite(record) ? [] : [`${path}=${record}`];
+  if (record === null || typeof record !== 'object' || Buffer.isBuffer(record)) return [];
+  if (Array.isArray(record)) return record.flatMap((item, i) => nonFinitePaths(item, `${path}[${i}]`));
+  return Object.entries(record).flatMap(([key, value]) => nonFinitePaths(value, path === '' ? key : `${path}.${key}`));
+}
+
+/** The table as Markdown, for sample-bounds.md. */
+export function renderBounds(): string {
+  const rows = Object.entries(SAMPLE_BOUNDS).map(([path, b]) => `| \`${path}\` | ${b.min} | ${b.max} | ${b.why} |`);
+  return `# Bounds of gpu.samples.v1\n\nGenerated from [src/sample-bounds.ts](src/sample-bounds.ts) by \`npm run generate -w @gpumon/schemas\`. Do not edit.\n\n`
+    + 'Every consumer (each processor and the TimescaleDB sink) dead-letters a sample with any number outside its bounds, NaN and ±Infinity\n'
+    + 'included, as `validation_failed`; null readings are fine. `time` must also lie within 395 days before and one day after the\n'
+    + 'Kafka timestamp of its message. Records of the other streams are refused when any of their numbers is NaN or ±Infinity.\n\n'
+    + `| field | min | max | what it is |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n`;
+}
