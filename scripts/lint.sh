@@ -5,4 +5,4 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/node.sh
 npx turbo run lint typecheck
 npx tsc -p tsconfig.tests.json
-npx eslint scripts cli/bin eslint.config.js vitest.shared.ts
+npx eslint scripts cli/bin dashboards/scripts examples eslint.config.js vitest.shared.ts
