@@ -4,6 +4,7 @@ import kafkajs, { Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, t
 import { parse, type ConfigOf } from './config.js';
 import { GpumonError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
+import './kafkajs-timer-warning.js';
 
 export const kafkaOptions = {
   kafkaBrokers: {

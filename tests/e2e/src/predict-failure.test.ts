@@ -106,7 +106,8 @@ describe('predict-failure and the model registry', () => {
     expect(await cli.stop(), cli.output()).toBe(0);
     expect(letter).toMatchObject({ component: 'predict-failure', source_topic: codec.topic, source_offset: 0, error_code: 'validation_failed' });
     expect(letter!.error_message).toContain(`GPU ${good.gpu_uuid}`);
-    expect(letter!.error_message).toContain('feature temperature_max_1h is NaN');
+    // Refused by the validation every consumer applies, before the model's own check of its features.
+    expect(letter!.error_message).toContain('features.temperature_max_1h=NaN');
     expect(prediction).toMatchObject({ gpu_uuid: good.gpu_uuid, time: good.time, model_name: committed.name, model_version: committed.version });
   });
 
