@@ -74,7 +74,13 @@ registry_install() {
 }
 
 # The jar to run: 3.0.x ships an uber-jar (*-runner.jar), 3.1+ Quarkus's fast-jar layout (quarkus-run.jar).
-registry_jar() { ls "$REGISTRY_HOME_DIR"/*-runner.jar "$REGISTRY_HOME_DIR"/quarkus-run.jar 2>/dev/null | head -n 1 | grep .; }
+registry_jar() {
+  local jar
+  for jar in "$REGISTRY_HOME_DIR"/*-runner.jar "$REGISTRY_HOME_DIR"/quarkus-run.jar; do
+    [ -f "$jar" ] && { echo "$jar"; return 0; }
+  done
+  return 1
+}
 
 registry_start() {
   kafka_check || die "registry: Kafka at $(kafka_address) is not answering; the registry stores its schemas there"
