@@ -10,6 +10,11 @@ export interface ScratchDatabase {
   /** The settings of another login on the same database. */
   as(user: string, password: string): DatabaseSettings;
   create(): Promise<void>;
+  /**
+   * Unschedules the compression and retention policy jobs (community edition; none on Apache), for
+   * tests whose rows are stamped long ago: the jobs would compress or drop their chunks mid-test.
+   */
+  holdPolicyJobs(): Promise<void>;
   drop(): Promise<void>;
 }
 
@@ -32,6 +37,9 @@ export function scratchDatabase(kind: 'test' | 'bench' = 'test'): ScratchDatabas
     settings: on(),
     as: on,
     create: () => withClient(main, (c) => c.query(`CREATE DATABASE ${name}`)).then(() => undefined),
+    holdPolicyJobs: () => withClient(on(), (c) => c.query(
+      `SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs
+        WHERE proc_name IN ('policy_compression', 'policy_retention')`)).then(() => undefined),
     drop: () => withClient(main, async (c) => {
       // FORCE may end only this login's sessions: those of other roles (gpu_sink, ...) whose process
       // just stopped get the moment their server backends take to exit (seconds on a loaded box).
