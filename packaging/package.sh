@@ -30,7 +30,8 @@ if command -v strip >/dev/null; then strip "$out/gpumon-agent"; else echo "packa
 # postject (LIEF) warns about the unnamed notes of Node's binary, harmlessly.
 npx postject "$out/gpumon-agent" NODE_SEA_BLOB "$out/gpumon-agent.blob" --sentinel-fuse NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2 \
   2> >(grep -v "Can't find string offset for section name" >&2) >/dev/null
-[ "$("$out/gpumon-agent" --version)" = "$version" ] || { echo "package: $out/gpumon-agent --version does not print $version" >&2; exit 1; }
+[ "$("$out/gpumon-agent" --version)" = "gpumon $version (Node $(node -p process.versions.node), linux-x64)" ] ||
+  { echo "package: $out/gpumon-agent --version does not name $version and the Node it carries" >&2; exit 1; }
 
 # The Debian package, built as root:root files without needing root (dpkg-deb --root-owner-group).
 root="$out/deb"
