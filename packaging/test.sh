@@ -67,4 +67,4 @@ dpkg -P gpumon-agent >/dev/null
 dpkg -s gpumon-agent >/dev/null 2>&1 && fail "dpkg -s still knows gpumon-agent after purge"
 echo "packaging test: the .deb installs, collects, verifies and purges cleanly"
 
-(cd tests/e2e && npx vitest run --config vitest.package.config.ts)
+(cd tests/e2e && npx vitest run --config vitest.package.config.ts standalone-agent)
