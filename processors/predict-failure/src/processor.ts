@@ -2,8 +2,6 @@ import type { BatchProcessor } from '@gpumon/runtime/processor';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { referenceRow } from './contributions.js';
 import { loadInterruptionCosts } from './interruption-costs.js';
-import { FailureModel } from './model.js';
-import { registerModel } from './model-registry.js';
 import { predictFailureOptions } from './options.js';
 import { predictBatch } from './predict-batch.js';
 
@@ -14,6 +12,8 @@ export const predictFailureProcessor: BatchProcessor<'samples', 'predictions' | 
   outputs: ['predictions', 'alerts'],
   options: predictFailureOptions,
   createBatch: async (settings) => {
+    // Loaded here, not with the definition: `gpumon process <another processor>` never loads onnxruntime or pg.
+    const [{ FailureModel }, { registerModel }] = await Promise.all([import('./model.js'), import('./model-registry.js')]);
     const costs = loadInterruptionCosts(settings.interruptionCosts);
     const model = await FailureModel.load(settings.model);
     try {
