@@ -14,6 +14,7 @@ import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { freePort } from './cleanup.js';
 import { eventually, provisionTopics, startCli, stoppedCounters } from './cli-process.js';
 import { privatePostgres, type PrivateService } from './private-stack.js';
+import { ofHosts } from './records.js';
 
 /**
  * `gpumon sink` on samples written for the purpose: replayed by a second consumer group, with a
@@ -64,8 +65,7 @@ afterAll(async () => {
   await pool.query(`DELETE FROM gpu_workload_costs WHERE gpu_uuid IN (${ours})`, [`${hostPrefix}%`]);
   await pool.query('DELETE FROM gpu_workloads WHERE workload_id LIKE $1', [`%${run}%`]);
   await pool.query('DELETE FROM gpu_economics WHERE hostname LIKE $1', [`${hostPrefix}%`]);
-  await pool.query('DELETE FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`]);
-  await pool.query('DELETE FROM gpu_devices WHERE hostname LIKE $1', [`${hostPrefix}%`]);
+  for (const table of ['gpu_samples', 'gpu_device_configs', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')}`, [`${hostPrefix}%`]);
   await pool.end();
   await removeTopics(kafka, registry, prefix, ['samples', 'economics', 'dlq']);
 });
@@ -106,7 +106,7 @@ describe('gpumon sink on the shared stack', () => {
   const rowsWanted = good.length + 1;
 
   const rowCount = async (): Promise<number> =>
-    Number((await pool.query('SELECT count(*) AS n FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`])).rows[0].n);
+    Number((await pool.query(`SELECT count(*) AS n FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}%`])).rows[0].n);
 
   /** A sink in its own group over the whole topic, stopped once it has committed every record. */
   async function sinkOnce(group: string): Promise<Record<string, number>> {
@@ -139,7 +139,7 @@ describe('gpumon sink on the shared stack', () => {
     expect(await rowCount()).toBe(rowsWanted);
     expect(replay).toMatchObject({ received, sent: 0, errored: 2, dropped: rowsWanted + economics.length + 1 });
 
-    const distinct = await pool.query('SELECT count(DISTINCT (gpu_uuid, time)) AS n FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`]);
+    const distinct = await pool.query(`SELECT count(DISTINCT (gpu_uuid, time)) AS n FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}%`]);
     expect(Number(distinct.rows[0].n)).toBe(rowsWanted);
     const expired = await pool.query('SELECT count(*) AS n FROM gpu_samples WHERE gpu_uuid = $1 AND time = $2', [old.gpu_uuid, new Date(old.time)]);
     expect(Number(expired.rows[0].n)).toBe(0);
