@@ -16,8 +16,11 @@ const log = createLogger('migrate-test');
 const ALL = [
   '0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key',
   '0007_chunks_retention', '0008_devices', '0009_views', '0010_roles', '0011_model_registry',
-  '0012_slowdown_margin', '0013_attribution',
+  '0012_slowdown_margin', '0013_attribution', '0014_lean_rows',
 ];
+
+/** Sample fields stored nowhere (0014): the rolling-window features, a function of the readings. */
+const UNSTORED_FIELDS: Partial<Record<Stream, string[]>> = { samples: ['features'] };
 
 /**
  * Avro fields that are not columns of their stream's table: each element of these arrays is a row
@@ -35,13 +38,19 @@ afterAll(() => db.drop());
 const SQL_TYPES: Record<string, string> = {
   string: 'text', double: 'double precision', long: 'bigint', int: 'integer', boolean: 'boolean', bytes: 'bytea',
 };
+/** gpu_samples and the GPU's description hold readings in narrower types (0014): real for double, smallint for int. */
+const LEAN_TYPES: Record<string, string> = { ...SQL_TYPES, double: 'real', int: 'smallint' };
+const LEAN_TABLES = new Set(['gpu_samples', 'gpu_device_configs']);
 
-function expectedColumn(type: AvroType): { type: string; nullable: boolean } {
-  if (Array.isArray(type)) return { type: expectedColumn(type.find((t) => t !== 'null')!).type, nullable: type.includes('null') };
-  if (typeof type === 'string') return { type: SQL_TYPES[type] ?? 'text', nullable: false };
+function expectedColumn(type: AvroType, types = SQL_TYPES): { type: string; nullable: boolean } {
+  if (Array.isArray(type)) return { type: expectedColumn(type.find((t) => t !== 'null')!, types).type, nullable: type.includes('null') };
+  if (typeof type === 'string') return { type: types[type] ?? 'text', nullable: false };
   if ('logicalType' in type) return { type: 'timestamp with time zone', nullable: false };
   return { type: type.type === 'enum' ? 'text' : 'jsonb', nullable: false };
 }
+
+const columnsOf = (table: string): Promise<Array<{ column_name: string; data_type: string; is_nullable: string }>> => withClient(scratch, async (c) => (await c.query(
+  `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [table])).rows);
 
 describe('migrations', () => {
   it('apply from zero, then a second run is a no-op', async () => {
@@ -56,18 +65,28 @@ describe('migrations', () => {
     ['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'],
     ['predictions', 'gpu_predictions'], ['economics', 'gpu_economics'], ['alerts', 'gpu_alerts'],
   ])('make %s a hypertable whose columns follow the Avro schema field by field', async (stream, table) => {
-    const { columns, hypertable } = await withClient(scratch, async (c) => ({
-      columns: (await c.query(
-        `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position`, [table],
-      )).rows,
-      hypertable: (await c.query(`SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = $1`, [table])).rowCount,
-    }));
+    const hypertable = await withClient(scratch, async (c) =>
+      (await c.query(`SELECT 1 FROM timescaledb_information.hypertables WHERE hypertable_name = $1`, [table])).rowCount);
     expect(hypertable).toBe(1);
-    const childFields = CHILD_TABLE_FIELDS[stream] ?? {};
-    expect(columns).toEqual(schemaOf(stream).fields.filter((f) => !(f.name in childFields)).map((f) => {
-      const expected = expectedColumn(f.type);
+    const elsewhere = new Set([...Object.keys(CHILD_TABLE_FIELDS[stream] ?? {}), ...(UNSTORED_FIELDS[stream] ?? [])]);
+    if (stream === 'samples') for (const column of (await columnsOf('gpu_device_configs')).slice(2)) elsewhere.add(column.column_name);
+    expect(await columnsOf(table)).toEqual(schemaOf(stream).fields.filter((f) => !elsewhere.has(f.name)).map((f) => {
+      const expected = expectedColumn(f.type, LEAN_TABLES.has(table) ? LEAN_TYPES : SQL_TYPES);
       return { column_name: f.name, data_type: expected.type, is_nullable: expected.nullable ? 'YES' : 'NO' };
     }));
+  });
+
+  it('keep what a sample says about its GPU in gpu_device_configs (each change) and gpu_devices (the latest), in the readings\' types', async () => {
+    const configs = await columnsOf('gpu_device_configs');
+    const fields = new Map(schemaOf('samples').fields.map((f) => [f.name, f.type]));
+    expect(configs.slice(0, 2).map((c) => c.column_name)).toEqual(['gpu_uuid', 'valid_from']);
+    for (const column of configs.slice(2)) {
+      expect(fields.has(column.column_name), column.column_name).toBe(true);
+      expect(column.data_type, column.column_name).toBe(expectedColumn(fields.get(column.column_name)!, LEAN_TYPES).type);
+    }
+    expect(configs.map((c) => c.column_name)).toEqual(expect.arrayContaining(['hostname', 'serial', 'product_name', 'driver_version', 'power_limit_w']));
+    const devices = new Set((await columnsOf('gpu_devices')).map((c) => c.column_name));
+    expect(configs.map((c) => c.column_name).filter((c) => c !== 'valid_from' && !devices.has(c))).toEqual([]);
   });
 
   it('make the child fields hypertables of their own whose key (nulls included) makes a replayed row add nothing', async () => {
@@ -125,6 +144,57 @@ describe('migrations', () => {
       expect(left.rows[0].t).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('move a database migrated to 0013, rows included, to lean rows: every reading kept, each GPU\'s description in its history', async () => {
+    const old = scratchDatabase();
+    const dir = mkdtempSync(`${tmpdir()}/gpumon-migrations-`);
+    await old.create();
+    try {
+      cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+      rmSync(`${dir}/0014_lean_rows.sql`);
+      await migrate(old.settings, log, `${dir}/`);
+      await withClient(old.settings, async (c) => {
+        // Rows of two hours ago: within every retention, so no policy job drops them mid-test.
+        const sample = (gpu: string, minute: number, host: string, driver: string, utilization: number): string =>
+          `(date_trunc('hour', now()) - INTERVAL '2 hours' + INTERVAL '${minute} minutes', '${gpu}', '${host}', 'SIMULATOR', 'S-${gpu}', 'NVIDIA H100', '${driver}', 700, ${utilization},
+            '[]', '[]', '{"history_s": 60}')`;
+        await c.query(`INSERT INTO gpu_samples (time, gpu_uuid, hostname, source, serial, product_name, driver_version, power_limit_w,
+                                                utilization_gpu_pct, mig_instances, xid_events, features) VALUES
+          ${[sample('GPU-1', 0, 'h1', '550', 10), sample('GPU-1', 1, 'h1', '550', 20), sample('GPU-1', 2, 'h1', '560', 30.5),
+             sample('GPU-1', 3, 'h2', '560', 40), sample('GPU-2', 0, 'h1', '550', 50)].join(', ')}`);
+        await c.query(`INSERT INTO gpu_devices (gpu_uuid, serial, product_name, hostname, driver_version, first_seen, last_seen)
+                       VALUES ('GPU-1', 'S-GPU-1', 'NVIDIA H100', 'h2', '560', now() - INTERVAL '2 hours', now() - INTERVAL '1 hour'),
+                              ('GPU-2', 'S-GPU-2', 'NVIDIA H100', 'h1', '550', now() - INTERVAL '2 hours', now() - INTERVAL '1 hour')`);
+      });
+      expect((await migrate(old.settings, log)).map((m) => m.name)).toEqual(['0014_lean_rows']);
+      await withClient(old.settings, async (c) => {
+        const samples = await c.query(`SELECT gpu_uuid, extract(minute FROM time)::int AS minute, utilization_gpu_pct FROM gpu_samples ORDER BY 1, 2`);
+        expect(samples.rows).toEqual([
+          { gpu_uuid: 'GPU-1', minute: 0, utilization_gpu_pct: 10 }, { gpu_uuid: 'GPU-1', minute: 1, utilization_gpu_pct: 20 },
+          { gpu_uuid: 'GPU-1', minute: 2, utilization_gpu_pct: 30.5 }, { gpu_uuid: 'GPU-1', minute: 3, utilization_gpu_pct: 40 },
+          { gpu_uuid: 'GPU-2', minute: 0, utilization_gpu_pct: 50 },
+        ]);
+        const history = await c.query(`SELECT gpu_uuid, extract(minute FROM valid_from)::int AS from_m, extract(minute FROM valid_to)::int AS to_m,
+                                              hostname, driver_version, power_limit_w FROM gpu_device_history ORDER BY 1, 2`);
+        expect(history.rows).toEqual([
+          { gpu_uuid: 'GPU-1', from_m: 0, to_m: 2, hostname: 'h1', driver_version: '550', power_limit_w: 700 },
+          { gpu_uuid: 'GPU-1', from_m: 2, to_m: 3, hostname: 'h1', driver_version: '560', power_limit_w: 700 },
+          { gpu_uuid: 'GPU-1', from_m: 3, to_m: null, hostname: 'h2', driver_version: '560', power_limit_w: 700 },
+          { gpu_uuid: 'GPU-2', from_m: 0, to_m: null, hostname: 'h1', driver_version: '550', power_limit_w: 700 },
+        ]);
+        const devices = await c.query(`SELECT gpu_uuid, hostname, source, power_limit_w FROM gpu_devices ORDER BY 1`);
+        expect(devices.rows).toEqual([
+          { gpu_uuid: 'GPU-1', hostname: 'h2', source: 'SIMULATOR', power_limit_w: 700 },
+          { gpu_uuid: 'GPU-2', hostname: 'h1', source: 'SIMULATOR', power_limit_w: 700 },
+        ]);
+        const events = await c.query(`SELECT gpu_uuid, hostname, samples::int FROM gpu_samples_hourly ORDER BY 1`);
+        expect(events.rows).toEqual([{ gpu_uuid: 'GPU-1', hostname: 'h2', samples: 4 }, { gpu_uuid: 'GPU-2', hostname: 'h1', samples: 1 }]);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await old.drop();
     }
   });
 });

@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 
 const sample = (age: string, gpu: string): string =>
-  `INSERT INTO gpu_samples (time, gpu_uuid, hostname, source, mig_instances, xid_events) VALUES (now() - INTERVAL '${age}', '${gpu}', 'h', 'test', '[]', '[]')`;
+  `INSERT INTO gpu_samples (time, gpu_uuid, mig_instances, xid_events) VALUES (now() - INTERVAL '${age}', '${gpu}', '[]', '[]')`;
 const economics = (age: string): string =>
   `INSERT INTO gpu_economics (time, gpu_uuid, hostname, currency, interval_s, energy_kwh, energy_cost_micros, allocated_cost_micros,
      used_cost_micros, idle_cost_micros, efficiency, co2e_kg) VALUES (now() - INTERVAL '${age}', 'GPU-old', 'h', 'USD', 10, 0, 0, 0, 0, 0, 0, 0)`;

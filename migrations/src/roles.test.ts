@@ -105,7 +105,8 @@ describe('roles', () => {
       `SELECT table_name || ' ' || string_agg(privilege_type, ',' ORDER BY privilege_type) AS grant
          FROM information_schema.role_table_grants WHERE grantee = 'gpu_writer' AND table_schema = 'public' GROUP BY table_name ORDER BY table_name`));
     expect(rows.map((r) => r.grant)).toEqual([
-      'gpu_alerts INSERT,SELECT', 'gpu_anomalies INSERT,SELECT', 'gpu_devices INSERT,SELECT,UPDATE', 'gpu_economics INSERT,SELECT',
+      'gpu_alerts INSERT,SELECT', 'gpu_anomalies INSERT,SELECT', 'gpu_device_configs INSERT,SELECT', 'gpu_devices INSERT,SELECT,UPDATE',
+      'gpu_economics INSERT,SELECT',
       'gpu_feature_definitions INSERT,SELECT,UPDATE', 'gpu_health INSERT,SELECT', 'gpu_models INSERT,SELECT,UPDATE', 'gpu_predictions INSERT,SELECT',
       'gpu_retention SELECT', 'gpu_samples INSERT,SELECT', 'gpu_workload_costs INSERT,SELECT', 'gpu_workload_samples INSERT,SELECT',
       'gpu_workloads INSERT,SELECT,UPDATE',

@@ -1,21 +1,52 @@
 import type pg from 'pg';
 import {
-  insertMissingStatement, latestPerKey, upsertStatement, writeDimensionRows, type DimensionRow, type DimensionTable, type Sighting,
+  insertMissingStatement, latestPerKey, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionRow, type DimensionTable,
+  type Sighting,
 } from './dimension.js';
 
-const DEVICES: DimensionTable = { name: 'gpu_devices', key: 'gpu_uuid', attributes: ['serial', 'product_name', 'hostname', 'driver_version'] };
+/**
+ * What a sample says about its GPU rather than about its reading, with the SQL type of each: columns
+ * of gpu_devices (the latest) and gpu_device_configs (each change), not of gpu_samples (0014).
+ */
+const DEVICE_TYPES: Readonly<Record<string, string>> = {
+  serial: 'text', product_name: 'text', hostname: 'text', driver_version: 'text', source: 'text', gpu_index: 'smallint',
+  pci_bus_id: 'text', architecture: 'text', cuda_version: 'text', vbios_version: 'text', nvsmi_schema: 'text',
+  memory_total_mib: 'real', bar1_total_mib: 'real', temperature_shutdown_c: 'real', temperature_slowdown_c: 'real',
+  temperature_max_operating_c: 'real', temperature_memory_max_c: 'real', power_limit_w: 'real', power_limit_default_w: 'real',
+  power_limit_min_w: 'real', power_limit_max_w: 'real', clock_graphics_max_mhz: 'real', clock_sm_max_mhz: 'real',
+  clock_memory_max_mhz: 'real', pcie_link_gen_max: 'smallint', pcie_link_width_max: 'smallint',
+};
+
+/** The sample fields gpu_samples does not hold: they describe the GPU (DEVICE_TYPES). */
+export const DEVICE_FIELDS: readonly string[] = Object.keys(DEVICE_TYPES);
+
+const DEVICES: DimensionTable = { name: 'gpu_devices', key: 'gpu_uuid', attributes: DEVICE_FIELDS, types: DEVICE_TYPES };
 const UPSERT_SEEN = upsertStatement(DEVICES);
 /** A GPU known only from lost samples still gets its row; one already there is left as it is. */
 const INSERT_LOST = insertMissingStatement(DEVICES);
 
+/**
+ * A configuration row unless the one in effect at its time (the latest from at or before it) says
+ * the same: a replay or late data adds nothing, and rows of one batch with the same key, once.
+ */
+const INSERT_CHANGES = `INSERT INTO gpu_device_configs (gpu_uuid, valid_from, ${DEVICE_FIELDS.join(', ')})
+SELECT b.* FROM unnest($1::text[], $2::timestamptz[], ${DEVICE_FIELDS.map((f, i) => `$${i + 3}::${DEVICE_TYPES[f]}[]`).join(', ')})
+  AS b (gpu_uuid, valid_from, ${DEVICE_FIELDS.join(', ')})
+ WHERE NOT EXISTS (
+   SELECT FROM (SELECT * FROM gpu_device_configs c WHERE c.gpu_uuid = b.gpu_uuid AND c.valid_from <= b.valid_from
+                 ORDER BY c.valid_from DESC LIMIT 1) AS in_effect
+    WHERE (${DEVICE_FIELDS.map((f) => `in_effect.${f}`).join(', ')}) IS NOT DISTINCT FROM (${DEVICE_FIELDS.map((f) => `b.${f}`).join(', ')}))
+ON CONFLICT (gpu_uuid, valid_from) DO NOTHING`;
+
 function sightingOf(sample: Record<string, unknown>): Sighting {
-  const text = (field: string): string | null => (sample[field] as string | null | undefined) ?? null;
   return {
     key: sample.gpu_uuid as string,
     time: sample.time as number,
-    attributes: { serial: text('serial'), product_name: text('product_name'), hostname: text('hostname'), driver_version: text('driver_version') },
+    attributes: Object.fromEntries(DEVICE_FIELDS.map((field) => [field, (sample[field] as AttributeValue | undefined) ?? null])),
   };
 }
+
+const sameAttributes = (a: Sighting, b: Sighting): boolean => DEVICE_FIELDS.every((f) => a.attributes[f] === b.attributes[f]);
 
 /**
  * The inventory facts of a batch of samples, one row per GPU in UUID order. A lost sample repeats
@@ -30,9 +61,25 @@ export function sightings(samples: ReadonlyArray<Record<string, unknown>>): { se
   return { seen, lost };
 }
 
-/** Brings gpu_devices up to date with a batch of samples, in the caller's transaction. */
+/**
+ * The configurations a batch of samples shows, in (GPU, time) order: each GPU's first real sample,
+ * and each later one that describes the GPU otherwise than the sample before it. Whether the first
+ * is new is the database's to say (INSERT_CHANGES).
+ */
+export function configChanges(samples: ReadonlyArray<Record<string, unknown>>): Sighting[] {
+  const real = samples.filter((s) => s.gpu_lost !== true).map(sightingOf)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.time - b.time));
+  return real.filter((s, i) => i === 0 || real[i - 1]!.key !== s.key || !sameAttributes(real[i - 1]!, s));
+}
+
+/** Brings gpu_devices and gpu_device_configs up to date with a batch of samples, in the caller's transaction. */
 export async function upsertDevices(client: pg.PoolClient, samples: ReadonlyArray<Record<string, unknown>>): Promise<void> {
   const { seen, lost } = sightings(samples);
   await writeDimensionRows(client, DEVICES, UPSERT_SEEN, seen);
   await writeDimensionRows(client, DEVICES, INSERT_LOST, lost);
+  const changes = configChanges(samples);
+  if (changes.length === 0) return;
+  await client.query(INSERT_CHANGES, [
+    changes.map((c) => c.key), changes.map((c) => new Date(c.time)), ...DEVICE_FIELDS.map((f) => changes.map((c) => c.attributes[f])),
+  ]);
 }

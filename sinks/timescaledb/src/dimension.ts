@@ -2,25 +2,29 @@ import type pg from 'pg';
 
 /**
  * A table of things the samples sight (GPUs in gpu_devices, pods and jobs in gpu_workloads): a
- * text key, text attributes, and the first and last time the thing was seen.
+ * text key, attributes, and the first and last time the thing was seen.
  */
 export interface DimensionTable {
   name: string;
   key: string;
   attributes: readonly string[];
+  /** The SQL type of each attribute that is not text. */
+  types?: Readonly<Record<string, string>>;
 }
+
+export type AttributeValue = string | number | null;
 
 /** One sighting in a batch: the thing's key, its attributes as that record gives them, the record's time. */
 export interface Sighting {
   key: string;
   time: number;
-  attributes: Readonly<Record<string, string | null>>;
+  attributes: Readonly<Record<string, AttributeValue>>;
 }
 
 /** One dimension row as a batch has it: the attributes of its latest sighting, its first and last time. */
 export interface DimensionRow {
   key: string;
-  attributes: Readonly<Record<string, string | null>>;
+  attributes: Readonly<Record<string, AttributeValue>>;
   first_seen: number;
   last_seen: number;
 }
@@ -48,7 +52,7 @@ const columnsOf = (table: DimensionTable): string[] => [table.key, ...table.attr
 
 function insertRows(table: DimensionTable): string {
   const columns = columnsOf(table);
-  const types = columns.map((c, i) => `$${i + 1}::${c === 'first_seen' || c === 'last_seen' ? 'timestamptz' : 'text'}[]`);
+  const types = columns.map((c, i) => `$${i + 1}::${c === 'first_seen' || c === 'last_seen' ? 'timestamptz' : table.types?.[c] ?? 'text'}[]`);
   return `INSERT INTO ${table.name} (${columns.map((c) => `"${c}"`).join(', ')}) SELECT * FROM unnest(${types.join(', ')})`;
 }
 

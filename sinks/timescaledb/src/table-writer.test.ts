@@ -109,6 +109,26 @@ describe('TableWriter', () => {
       { gpu_uuid: 'GPU-new', serial: 'S-GPU-new', driver_version: '560.1', first_seen: new Date(5000), last_seen: new Date(30_000) },
     ]);
   });
+  it('records each configuration of a GPU once in gpu_device_configs, from the reading that first showed it; a replay or late data adds nothing', async () => {
+    const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
+    const upgraded = (time: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ ...sample('GPU-h', time), driver_version: '560.1', ...extra });
+    const batch = [sample('GPU-h', 10_000), sample('GPU-h', 20_000), upgraded(30_000), upgraded(40_000, { hostname: 'h2', power_limit_w: 500 })];
+    expect(await writer.write(batch, (r) => r)).toMatchObject({ inserted: 4, duplicates: 0 });
+    expect(await writer.write([...batch, sample('GPU-h', 25_000), upgraded(50_000, { hostname: 'h2', power_limit_w: 500 })], (r) => r))
+      .toMatchObject({ inserted: 2, duplicates: 4 });
+    const history = await pool.query(`SELECT extract(epoch FROM valid_from)::int AS from_s, extract(epoch FROM valid_to)::int AS to_s,
+                                             hostname, driver_version, power_limit_w FROM gpu_device_history WHERE gpu_uuid = 'GPU-h' ORDER BY valid_from`);
+    expect(history.rows).toEqual([
+      { from_s: 10, to_s: 30, hostname: 'h1', driver_version: '550.54', power_limit_w: null },
+      { from_s: 30, to_s: 40, hostname: 'h1', driver_version: '560.1', power_limit_w: null },
+      { from_s: 40, to_s: null, hostname: 'h2', driver_version: '560.1', power_limit_w: 500 },
+    ]);
+    const device = await pool.query(`SELECT hostname, driver_version, power_limit_w FROM gpu_devices WHERE gpu_uuid = 'GPU-h'`);
+    expect(device.rows).toEqual([{ hostname: 'h2', driver_version: '560.1', power_limit_w: 500 }]);
+    const stored = await pool.query(`SELECT * FROM gpu_samples WHERE gpu_uuid = 'GPU-h' LIMIT 1`);
+    expect(Object.keys(stored.rows[0]).filter((c) => ['hostname', 'serial', 'driver_version', 'power_limit_w', 'features'].includes(c))).toEqual([]);
+  });
+
   it('writes the workloads of samples to gpu_workloads and gpu_workload_samples in the same transaction; a replay adds nothing', async () => {
     const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
     const batch = [
@@ -157,6 +177,21 @@ describe('TableWriter', () => {
       { workload_id: 'k8s:team-a/train-0/main', team: 'team-a', share: 0.25, allocated: 750, idle: 300, currency: 'USD', interval_s: 10 },
       { workload_id: null, team: 'unattributed', share: 0.25, allocated: 750, idle: 300, currency: 'USD', interval_s: 10 },
     ]);
+  });
+
+  it('adds nothing and raises nothing when samples are replayed into a compressed chunk (community edition)', async (context) => {
+    if (await license() === 'apache') context.skip('the Apache edition has no compression');
+    const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
+    const first = Array.from({ length: 20 }, (_, i) => attributed('GPU-sc', 7_000_000 + i * 1000, [job('77')]));
+    expect(await writer.write(first, (r) => r)).toMatchObject({ inserted: 20, duplicates: 0, rejected: [] });
+    for (const table of ['gpu_samples', 'gpu_workload_samples']) {
+      const compressed = await pool.query(`SELECT compress_chunk(c, if_not_compressed => true) FROM show_chunks('${table}') c`);
+      expect(compressed.rowCount).toBeGreaterThan(0);
+    }
+    const replay = [...first, attributed('GPU-sc', 7_020_000, [job('77')])];
+    expect(await writer.write(replay, (r) => r)).toEqual({ inserted: 1, duplicates: 20, rejected: [] });
+    expect(await count(`gpu_samples WHERE gpu_uuid = 'GPU-sc'`)).toBe(21);
+    expect(await count(`gpu_workload_samples WHERE gpu_uuid = 'GPU-sc'`)).toBe(21);
   });
 
   it('returns a record whose child row the database refuses, named by the child table, and writes the rest with theirs', async () => {

@@ -1,6 +1,7 @@
 import { schemaOf, type AvroType } from '@gpumon/schemas/avro';
 import type { Stream } from '@gpumon/schemas/topics';
 import { childTablesOf } from './child-tables.js';
+import { DEVICE_FIELDS } from './devices.js';
 
 export type SinkStream = Exclude<Stream, 'dlq'>;
 
@@ -35,14 +36,21 @@ function kindOf(type: AvroType): ColumnKind {
 }
 
 /**
+ * The sample fields gpu_samples does not hold besides the child tables' (migration 0014): what
+ * describes the GPU goes to gpu_devices and gpu_device_configs, and the rolling-window features
+ * (46 values that change every reading and are a function of the readings) are not stored.
+ */
+const NOT_COLUMNS: Partial<Record<SinkStream, readonly string[]>> = { samples: [...DEVICE_FIELDS, 'features'] };
+
+/**
  * The table of a stream: one column per top-level Avro field, same name, in schema order, but for
- * the fields written to child tables of their own (child-tables.ts).
+ * the fields written to child tables of their own (child-tables.ts) and NOT_COLUMNS.
  */
 export function tableOf(stream: SinkStream): Table {
-  const childFields = new Set(childTablesOf(stream).map((child) => child.field));
+  const skipped = new Set([...childTablesOf(stream).map((child) => child.field), ...(NOT_COLUMNS[stream] ?? [])]);
   return {
     stream,
     name: TABLE_NAMES[stream],
-    columns: schemaOf(stream).fields.filter((field) => !childFields.has(field.name)).map((field) => ({ name: field.name, kind: kindOf(field.type) })),
+    columns: schemaOf(stream).fields.filter((field) => !skipped.has(field.name)).map((field) => ({ name: field.name, kind: kindOf(field.type) })),
   };
 }

@@ -3,7 +3,6 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeatureEngine } from '@gpumon/features/engine';
 import { parseNvidiaSmiXml } from '@gpumon/nvidia-smi/parse';
 import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { loadConfig } from '@gpumon/runtime/config';
@@ -15,7 +14,7 @@ import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { freePort } from './cleanup.js';
 import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
 import { privateKafka, type PrivateService } from './private-stack.js';
-import { byGpuAndTime, rowToRecord, storedRecord } from './records.js';
+import { byGpuAndTime, ofHosts, rowToRecord, storedRecord } from './records.js';
 
 /**
  * The real agent code path: `gpumon agent` runs a fake nvidia-smi (a script printing a real
@@ -49,7 +48,7 @@ function withoutSecondGpu(xml: string): string {
 }
 
 afterAll(async () => {
-  for (const table of ['gpu_samples', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE hostname = $1`, [hostname]);
+  for (const table of ['gpu_samples', 'gpu_device_configs', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE ${ofHosts(table, '= $1')}`, [hostname]);
   await pool.end();
   await removeTopics(createKafka(loadConfig(kafkaOptions), 'e2e'), registry, prefix);
   rmSync(work, { recursive: true, force: true });
@@ -75,24 +74,28 @@ describe('gpumon agent, end to end', () => {
   });
 
   async function rows(): Promise<GpuSample[]> {
-    const result = await pool.query('SELECT * FROM gpu_samples WHERE hostname = $1', [hostname]);
+    const result = await pool.query(`SELECT * FROM gpu_samples WHERE ${ofHosts('gpu_samples', '= $1')}`, [hostname]);
     return result.rows.map((row: Record<string, unknown>) => rowToRecord('samples', row) as unknown as GpuSample).sort(byGpuAndTime);
   }
 
-  it('writes each GPU\'s readings exactly as parsed from nvidia-smi, with the features of its history', { timeout: 60_000 }, async () => {
+  it('writes each GPU\'s readings exactly as parsed from nvidia-smi, and what describes the GPU to gpu_devices', { timeout: 60_000 }, async () => {
     const found = await eventually('three rounds of both GPUs', async () => {
       const all = await rows();
       return all.filter((r) => r.gpu_uuid === second.gpu_uuid).length >= 3 ? all : undefined;
     }, 50_000);
-    const engine = new FeatureEngine();
     const previous = new Map<string, number>();
     for (const row of found.filter((r) => !r.gpu_lost)) {
       const parsed = parseNvidiaSmiXml(fixtureXml, { hostname, time: row.time }).samples.find((s) => s.gpu_uuid === row.gpu_uuid)!;
       const before = previous.get(row.gpu_uuid);
       const expected = { ...parsed, xid_events: row.xid_events, interval_s: before === undefined ? null : (row.time - before) / 1000 };
-      expect(row).toEqual(storedRecord('samples', { ...expected, features: engine.update(expected) }));
+      expect(row).toEqual(storedRecord('samples', expected));
       previous.set(row.gpu_uuid, row.time);
     }
+    const devices = await pool.query('SELECT gpu_uuid, hostname, pci_bus_id, product_name, driver_version, power_limit_w FROM gpu_devices WHERE hostname = $1 ORDER BY gpu_uuid', [hostname]);
+    expect(devices.rows).toEqual([first, second].sort(byGpuAndTime).map((gpu) => ({
+      gpu_uuid: gpu.gpu_uuid, hostname, pci_bus_id: gpu.pci_bus_id, product_name: gpu.product_name, driver_version: gpu.driver_version,
+      power_limit_w: gpu.power_limit_w,
+    })));
   });
 
   it('attaches a kernel-log Xid to the next sample of that GPU, then reports the GPU lost', { timeout: 60_000 }, async () => {
@@ -104,7 +107,7 @@ describe('gpumon agent, end to end', () => {
       return all.length > 0 ? all[0] : undefined;
     }, 50_000, () => `--- agent (last 4 KB) ---\n${agent.output().slice(-4096)}\n--- sink (last 4 KB) ---\n${sink.output().slice(-4096)}`);
     expect(lost).toMatchObject({
-      gpu_uuid: second.gpu_uuid, hostname, pci_bus_id: second.pci_bus_id, product_name: second.product_name, gpu_lost: true,
+      gpu_uuid: second.gpu_uuid, gpu_lost: true,
       temperature_gpu_c: null, power_draw_w: null, utilization_gpu_pct: null,
       xid_events: [{ time: Date.parse('2026-11-26T05:40:01Z'), code: 79, pci_id: pci, message: expect.stringContaining('fallen off the bus') }],
     });

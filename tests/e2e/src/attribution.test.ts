@@ -13,6 +13,7 @@ import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
+import { ofHosts } from './records.js';
 
 /**
  * Attribution end to end on the real stack: `gpumon agent` on the fixture host of
@@ -80,7 +81,7 @@ afterAll(async () => {
     await pool.query(`DELETE FROM ${table} WHERE gpu_uuid = ANY($1) AND time >= $2`, [gpus, started]);
   }
   await pool.query('DELETE FROM gpu_workloads WHERE cluster = $1 OR workload_id IN (SELECT workload_id FROM gpu_workloads WHERE first_seen >= $2 AND workload_id LIKE $3)', [cluster, started, 'k8s:pod-%']);
-  for (const table of ['gpu_samples', 'gpu_economics']) await pool.query(`DELETE FROM ${table} WHERE hostname = $1`, [hostname]);
+  for (const table of ['gpu_samples', 'gpu_economics']) await pool.query(`DELETE FROM ${table} WHERE ${ofHosts(table, '= $1')}`, [hostname]);
   await pool.end();
   await removeTopics(kafka, registry, prefix);
   rmSync(host, { recursive: true, force: true });
@@ -108,7 +109,7 @@ describe('attribution from the agent to the SQL views', () => {
       expect.objectContaining({ workload_id: `slurm:${cluster}/9002`, kind: 'SLURM_JOB', job_id: '9002', job_user: 'bob', account: 'chem', source: 'environ' }),
     ]);
     const { rows: problems } = await pool.query<{ problems: string[] }>(
-      'SELECT attribution_problems AS problems FROM gpu_samples WHERE hostname = $1 AND gpu_uuid = $2 ORDER BY time DESC LIMIT 1', [hostname, GPU_A]);
+      `SELECT attribution_problems AS problems FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname = $1) AND gpu_uuid = $2 ORDER BY time DESC LIMIT 1`, [hostname, GPU_A]);
     expect(problems[0]!.problems).toContain('pid 4242: exited before /proc was read');
   });
 

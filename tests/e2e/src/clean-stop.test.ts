@@ -9,6 +9,7 @@ import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { freePort } from './cleanup.js';
 import { eventually, startCli, stoppedCounters, type CliProcess } from './cli-process.js';
+import { ofHosts } from './records.js';
 
 /**
  * A clean stop (SIGTERM) in the middle of a steady stream: the sink and a processor commit exactly
@@ -38,7 +39,7 @@ async function records(topic: string): Promise<number> {
 }
 
 async function rows(): Promise<number> {
-  return Number((await pool.query('SELECT count(*) AS n FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`])).rows[0].n);
+  return Number((await pool.query(`SELECT count(*) AS n FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}%`])).rows[0].n);
 }
 
 async function committedMetric(port: number): Promise<number> {
@@ -67,8 +68,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pool.query('DELETE FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`]);
-  await pool.query('DELETE FROM gpu_devices WHERE hostname LIKE $1', [`${hostPrefix}%`]);
+  for (const table of ['gpu_samples', 'gpu_device_configs', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')}`, [`${hostPrefix}%`]);
   await pool.end();
   await admin.disconnect();
   await removeTopics(kafka, registry, prefix, ['samples', 'health', 'alerts', 'dlq']);

@@ -11,7 +11,7 @@ import { SAMPLE_BOUNDS } from '@gpumon/schemas/sample-bounds';
 import type { DeadLetter, GpuFeatures, GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { eventually, startCli, type CliProcess } from './cli-process.js';
-import { TABLES } from './records.js';
+import { TABLES, ofHosts } from './records.js';
 import { SAMPLE_CONSUMERS, STAGES, startStage } from './whole-pipeline.js';
 
 /**
@@ -102,7 +102,7 @@ beforeAll(async () => {
   // The good samples behind them on the same partitions: written by the sink, and their verdicts too.
   await eventually('the good samples and their verdicts in the tables', async () => {
     const { rows } = await pool.query<{ samples: number; health: number }>(
-      `SELECT (SELECT count(*)::int FROM gpu_samples WHERE hostname = $1) AS samples, (SELECT count(*)::int FROM gpu_health WHERE hostname = $1) AS health`,
+      `SELECT (SELECT count(*)::int FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname = $1)) AS samples, (SELECT count(*)::int FROM gpu_health WHERE hostname = $1) AS health`,
       [template.hostname]);
     return rows[0]!.samples === before.length + after.length && rows[0]!.health === before.length + after.length ? true : undefined;
   }, 120_000, () => running.map((p) => p.output().slice(-2000)).join('\n---\n'));
@@ -111,8 +111,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
-  for (const [, table] of TABLES) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}%`]);
-  await pool.query('DELETE FROM gpu_devices WHERE hostname LIKE $1', [`${hostPrefix}%`]);
+  for (const table of [...TABLES.map(([, t]) => t), 'gpu_device_configs', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')}`, [`${hostPrefix}%`]);
   await pool.end();
   await removeTopics(kafka, registry, env.GPUMON_TOPIC_PREFIX);
 });

@@ -12,7 +12,7 @@ import { childTablesOf } from '@gpumon/sink-timescaledb/child-tables';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
 import { SAMPLE_CONSUMERS, expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
-import { TABLES, rowToRecord, storedRecord } from './records.js';
+import { TABLES, ofHosts, rowToRecord, storedRecord } from './records.js';
 
 /**
  * simulate → gpu.samples.v1 → score-health, detect-anomalies, price-usage, predict-failure → their
@@ -45,7 +45,7 @@ const sortKeys = (value: unknown): unknown =>
 const canonical = (records: unknown[]): string[] => records.map((r) => JSON.stringify(sortKeys(r))).sort();
 
 async function rowsOf(stream: Exclude<Stream, 'dlq'>, table: string): Promise<unknown[]> {
-  const result = await pool.query(`SELECT * FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
+  const result = await pool.query(`SELECT * FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')}`, [`${hostPrefix}-%`]);
   return result.rows.map((row: Record<string, unknown>) => rowToRecord(stream, row));
 }
 
@@ -67,7 +67,7 @@ afterAll(async () => {
     await pool.query(`DELETE FROM ${table} WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}-%`]);
   }
   await pool.query('DELETE FROM gpu_workloads WHERE workload_id LIKE $1', [`%${hostPrefix}%`]);
-  for (const table of [...TABLES.map(([, t]) => t), 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
+  for (const table of [...TABLES.map(([, t]) => t), 'gpu_device_configs', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')}`, [`${hostPrefix}-%`]);
   await pool.end();
   await removeTopics(kafka, registry, env.GPUMON_TOPIC_PREFIX);
 });

@@ -7,6 +7,7 @@ import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry'
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { freePort } from './cleanup.js';
 import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
+import { ofHosts } from './records.js';
 
 /**
  * Two `gpumon sink` instances in one consumer group write the same topic; one is killed (SIGKILL)
@@ -29,7 +30,7 @@ async function written(port: number): Promise<number> {
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop()));
-  for (const table of ['gpu_samples', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
+  for (const table of ['gpu_samples', 'gpu_device_configs', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')}`, [`${hostPrefix}-%`]);
   await pool.end();
   await removeTopics(createKafka(loadConfig(kafkaOptions, { topicPrefix: prefix }), 'e2e-sinkscale'), createRegistryClient(loadConfig(registryOptions)), prefix);
 });
@@ -59,7 +60,7 @@ describe('two sink instances', () => {
 
     const counts = async (): Promise<{ rows: number; distinct: number }> => {
       const { rows } = await pool.query(
-        'SELECT count(*)::int AS rows, count(DISTINCT (gpu_uuid, time))::int AS distinct FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}-%`]);
+        `SELECT count(*)::int AS rows, count(DISTINCT (gpu_uuid, time))::int AS distinct FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}-%`]);
       return rows[0];
     };
     await eventually('every sample written', async () => ((await counts()).rows >= GPUS * TICKS ? true : undefined), 90_000);

@@ -14,6 +14,7 @@ import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { freePort } from './cleanup.js';
 import { eventually, provisionTopics, startCli, stoppedCounters } from './cli-process.js';
 import { privatePostgres, type PrivateService } from './private-stack.js';
+import { ofHosts } from './records.js';
 
 /**
  * `gpumon sink` on samples written for the purpose: replayed by a second consumer group, with a
@@ -64,8 +65,7 @@ afterAll(async () => {
   await pool.query(`DELETE FROM gpu_workload_costs WHERE gpu_uuid IN (${ours})`, [`${hostPrefix}%`]);
   await pool.query('DELETE FROM gpu_workloads WHERE workload_id LIKE $1', [`%${run}%`]);
   await pool.query('DELETE FROM gpu_economics WHERE hostname LIKE $1', [`${hostPrefix}%`]);
-  await pool.query('DELETE FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`]);
-  await pool.query('DELETE FROM gpu_devices WHERE hostname LIKE $1', [`${hostPrefix}%`]);
+  for (const table of ['gpu_samples', 'gpu_device_configs', 'gpu_devices']) await pool.query(`DELETE FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')}`, [`${hostPrefix}%`]);
   await pool.end();
   await removeTopics(kafka, registry, prefix, ['samples', 'economics', 'dlq']);
 });
@@ -106,7 +106,7 @@ describe('gpumon sink on the shared stack', () => {
   const rowsWanted = good.length + 1;
 
   const rowCount = async (): Promise<number> =>
-    Number((await pool.query('SELECT count(*) AS n FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`])).rows[0].n);
+    Number((await pool.query(`SELECT count(*) AS n FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}%`])).rows[0].n);
 
   /** A sink in its own group over the whole topic, stopped once it has committed every record. */
   async function sinkOnce(group: string): Promise<Record<string, number>> {
@@ -139,14 +139,15 @@ describe('gpumon sink on the shared stack', () => {
     expect(await rowCount()).toBe(rowsWanted);
     expect(replay).toMatchObject({ received, sent: 0, errored: 2, dropped: rowsWanted + economics.length + 1 });
 
-    const distinct = await pool.query('SELECT count(DISTINCT (gpu_uuid, time)) AS n FROM gpu_samples WHERE hostname LIKE $1', [`${hostPrefix}%`]);
+    const distinct = await pool.query(`SELECT count(DISTINCT (gpu_uuid, time)) AS n FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}%`]);
     expect(Number(distinct.rows[0].n)).toBe(rowsWanted);
     const expired = await pool.query('SELECT count(*) AS n FROM gpu_samples WHERE gpu_uuid = $1 AND time = $2', [old.gpu_uuid, new Date(old.time)]);
     expect(Number(expired.rows[0].n)).toBe(0);
 
     const letters = await deadLetters(prefix, 4);
     expect(letters.map((l) => l.error_message.replace(/: invalid byte sequence[\s\S]*/, '')).sort()).toEqual([
-      'gpu_samples: SQLSTATE 22021', 'gpu_samples: SQLSTATE 22021', 'gpu_workload_samples: SQLSTATE 22021', 'gpu_workload_samples: SQLSTATE 22021',
+      // The bad serial is refused by gpu_devices, where a GPU's serial is kept (0014).
+      'gpu_devices: SQLSTATE 22021', 'gpu_devices: SQLSTATE 22021', 'gpu_workload_samples: SQLSTATE 22021', 'gpu_workload_samples: SQLSTATE 22021',
     ]);
     for (const letter of letters) {
       expect(letter).toMatchObject({ component: 'sink-timescaledb', error_code: 'database_rejected', source_offset: expect.any(Number) });
@@ -184,9 +185,10 @@ describe('gpumon sink on the shared stack', () => {
   it('keeps the inventory: a row per GPU with first and last seen, one created for a GPU never seen before', async () => {
     const devices = await pool.query('SELECT * FROM gpu_devices WHERE hostname LIKE $1 ORDER BY gpu_uuid', [`${hostPrefix}%`]);
     expect(devices.rows).toHaveLength(17);
-    expect(devices.rows.find((d: { gpu_uuid: string }) => d.gpu_uuid === unknown.gpu_uuid)).toEqual({
+    expect(devices.rows.find((d: { gpu_uuid: string }) => d.gpu_uuid === unknown.gpu_uuid)).toMatchObject({
       gpu_uuid: unknown.gpu_uuid, serial: `SN-${run}`, product_name: template.product_name, hostname: `${hostPrefix}-new`,
       driver_version: template.driver_version, first_seen: new Date(unknown.time), last_seen: new Date(unknown.time),
+      pci_bus_id: template.pci_bus_id, power_limit_w: template.power_limit_w, memory_total_mib: template.memory_total_mib,
     });
     const firstGpu = devices.rows.find((d: { gpu_uuid: string }) => d.gpu_uuid === template.gpu_uuid);
     const times = good.filter((s) => s.gpu_uuid === template.gpu_uuid && !s.gpu_lost).map((s) => s.time);

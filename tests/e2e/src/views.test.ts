@@ -9,6 +9,7 @@ import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { eventually, provisionTopics, type CliProcess } from './cli-process.js';
+import { ofHosts } from './records.js';
 import { expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
 
 /**
@@ -38,12 +39,14 @@ const main = loadConfig(databaseOptions);
 const pool = createPool(main);
 const kafka = createKafka(loadConfig(kafkaOptions, { topicPrefix: env.GPUMON_TOPIC_PREFIX }), 'e2e');
 const registry = createRegistryClient(loadConfig(registryOptions));
-const TABLES = ['gpu_samples', 'gpu_health', 'gpu_anomalies', 'gpu_predictions', 'gpu_economics', 'gpu_alerts', 'gpu_devices'];
+const TABLES = ['gpu_samples', 'gpu_health', 'gpu_anomalies', 'gpu_predictions', 'gpu_economics', 'gpu_alerts', 'gpu_device_configs', 'gpu_devices'];
 const writer = { user: `gpu_e2e_${run}_writer`, password: randomBytes(12).toString('hex') };
 const analyst = { user: `gpu_e2e_${run}_analyst`, password: randomBytes(12).toString('hex') };
 const running: CliProcess[] = [];
 /** Samples the simulator produces in this run, known once the pipeline has run. */
 let expectedSamples = 0;
+/** The sample records the pipeline was given: what describes each GPU is checked against gpu_device_history. */
+let sampleRecords: Row[] = [];
 
 function urlAs(login: { user: string; password: string }): string {
   const url = new URL(main.databaseUrl);
@@ -175,13 +178,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
   for (const prefix of [hostPrefix, attrPrefix]) {
-    const ours = `SELECT gpu_uuid FROM gpu_samples WHERE hostname LIKE $1`;
+    const ours = `SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1`;
     await pool.query(`DELETE FROM gpu_workloads WHERE workload_id IN (SELECT workload_id FROM gpu_workload_samples WHERE gpu_uuid IN (${ours}))`, [`${prefix}-%`]);
     await pool.query(`DELETE FROM gpu_workload_samples WHERE gpu_uuid IN (${ours})`, [`${prefix}-%`]);
     await pool.query(`DELETE FROM gpu_workload_costs WHERE gpu_uuid IN (${ours})`, [`${prefix}-%`]);
   }
-  for (const table of TABLES) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${attrPrefix}-%`]);
-  for (const table of TABLES) await pool.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
+  for (const prefix of [attrPrefix, hostPrefix]) for (const table of TABLES) await pool.query(`DELETE FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')}`, [`${prefix}-%`]);
   await pool.query(`DROP ROLE IF EXISTS ${writer.user}`);
   await pool.query(`DROP ROLE IF EXISTS ${analyst.user}`);
   await pool.end();
@@ -194,17 +196,18 @@ describe('the analysts’ views on what the pipeline wrote', () => {
     running.push(...(await startWholePipeline(pipelineRun, { DATABASE_URL: urlAs(writer) })));
     const expected = await expectedRecords(pipelineRun);
     expectedSamples = expected.get('samples')!.length;
+    sampleRecords = expected.get('samples') as unknown as Row[];
     const counts = new Map([...expected].map(([stream, records]) => [stream, records.length]));
     const tables = [['samples', 'gpu_samples'], ['health', 'gpu_health'], ['anomalies', 'gpu_anomalies'], ['economics', 'gpu_economics'], ['predictions', 'gpu_predictions']] as const;
     for (const [stream, table] of tables) {
       await eventually(`${counts.get(stream)} rows in ${table}`, async () => {
-        const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE hostname LIKE $1`, [`${hostPrefix}-%`]);
+        const { rows } = await pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')}`, [`${hostPrefix}-%`]);
         return rows[0].n >= counts.get(stream)! ? true : undefined;
       });
     }
     // Predictions of a second model whose answers the test chooses: three GPUs, the middle one no longer at risk.
     const { rows: gpus } = await pool.query(
-      `SELECT DISTINCT gpu_uuid, hostname FROM gpu_samples WHERE hostname LIKE $1 ORDER BY gpu_uuid LIMIT 3`, [`${hostPrefix}-%`]);
+      `SELECT gpu_uuid, hostname FROM gpu_devices WHERE hostname LIKE $1 ORDER BY gpu_uuid LIMIT 3`, [`${hostPrefix}-%`]);
     const last = start + (ticks - 1) * intervalMs;
     const predictions: Array<[number, number, number, number]> = [[0, last - intervalMs, 0.9, 0.5], [0, last, 0.8, 0.5],
       [1, last - intervalMs, 0.7, 0.5], [1, last, 0.2, 0.5], [2, last, 0.5, 0.5]];
@@ -225,7 +228,8 @@ describe('the analysts’ views on what the pipeline wrote', () => {
       const now = ms((await client.query('SELECT now() AS now')).rows[0].now);
       const ours = [`${hostPrefix}-%`];
       const select = async (sql: string, params: unknown[]): Promise<Row[]> => (await client.query(sql, params)).rows;
-      const samples = await select(`SELECT * FROM gpu_samples WHERE hostname LIKE $1`, ours);
+      // Samples with the host and model of their GPU (gpu_devices: a run's GPUs never move).
+      const samples = await select(`SELECT d.hostname, d.product_name, s.* FROM gpu_samples s JOIN gpu_devices d USING (gpu_uuid) WHERE d.hostname LIKE $1`, ours);
       const economics = await select(`SELECT * FROM gpu_economics WHERE hostname LIKE $1`, ours);
       const health = await select(`SELECT * FROM gpu_health WHERE hostname LIKE $1`, ours);
       const anomalies = await select(`SELECT * FROM gpu_anomalies WHERE hostname LIKE $1`, ours);
@@ -233,9 +237,9 @@ describe('the analysts’ views on what the pipeline wrote', () => {
       const model = String(samples[0]!.product_name);
       // The model views take every host's GPUs of that model, not only this run's.
       const since = new Date(floorTo(now, DAY) - 8 * DAY);
-      const modelSamples = await select(`SELECT * FROM gpu_samples WHERE product_name = $1 AND time >= $2`, [model, since]);
+      const modelSamples = await select(`SELECT d.hostname, d.product_name, s.* FROM gpu_samples s JOIN gpu_devices d USING (gpu_uuid) WHERE d.product_name = $1 AND s.time >= $2`, [model, since]);
       const modelEconomics = await select(
-        `SELECT e.* FROM gpu_economics e WHERE e.time >= $2 AND e.gpu_uuid IN (SELECT gpu_uuid FROM gpu_samples WHERE product_name = $1 AND time >= $2)`, [model, since]);
+        `SELECT e.* FROM gpu_economics e WHERE e.time >= $2 AND e.gpu_uuid IN (SELECT s.gpu_uuid FROM gpu_samples s JOIN gpu_devices d USING (gpu_uuid) WHERE d.product_name = $1 AND s.time >= $2)`, [model, since]);
       const answer = async (view: string): Promise<Row[]> => {
         const sql = queries.get(view);
         expect(sql, `docs/views.md has an example for ${view}`).toBeDefined();
@@ -310,7 +314,18 @@ describe('the analysts’ views on what the pipeline wrote', () => {
       expect(atRisk.filter((p) => p.model_name === 'hazard')).toHaveLength(2);
       expectAnswer(await answer('gpu_at_risk'), atRisk, ['gpu_uuid', 'model_name']);
 
-      const checked = ['gpu_usage_hourly_sums', 'gpu_fleet_health_now', 'gpu_anomalies_open', 'gpu_idle_cost_by_host', 'gpu_at_risk',
+      // A run's GPUs never change: one configuration each, from its first reading that was not a lost GPU's, still in effect.
+      const firstSeen = new Map<string, Row>();
+      for (const record of sampleRecords.filter((r) => r.gpu_lost !== true)) {
+        const known = firstSeen.get(String(record.gpu_uuid));
+        if (known === undefined || num(record.time) < num(known.time)) firstSeen.set(String(record.gpu_uuid), record);
+      }
+      expectAnswer(await answer('gpu_device_history'), [...firstSeen.values()].map((r) => ({
+        gpu_uuid: r.gpu_uuid, hostname: r.hostname, product_name: r.product_name, driver_version: r.driver_version, power_limit_w: r.power_limit_w,
+        valid_from: r.time, valid_to: null,
+      })), ['gpu_uuid', 'valid_from']);
+
+      const checked = ['gpu_usage_hourly_sums', 'gpu_fleet_health_now', 'gpu_anomalies_open', 'gpu_idle_cost_by_host', 'gpu_at_risk', 'gpu_device_history',
         ...rollups.map(([view]) => view), ...ATTRIBUTION_VIEWS];
       const views = await select(`SELECT viewname FROM pg_views WHERE schemaname = 'public' AND viewname LIKE 'gpu\\_%'`, []);
       expect(views.map((v) => v.viewname).sort()).toEqual([...queries.keys()].sort());
@@ -338,9 +353,12 @@ describe('the attribution views on rows written for the purpose', () => {
     const sample = async (n: number, tick: number, readings: { xid?: number[]; dbe?: number; remapFailure?: boolean; thermal?: boolean }, workloads: Row[]): Promise<void> => {
       const xids = (readings.xid ?? []).map((code) => ({ time: at(tick), code, pci_id: '0000:3b:00', message: `Xid ${code} on GPU ${n}` }));
       await pool.query(
-        `INSERT INTO gpu_samples (time, gpu_uuid, hostname, source, mig_instances, xid_events, ecc_volatile_dbe, remapped_rows_failure, throttle_hw_thermal_slowdown)
-         VALUES ($1, $2, $3, 'test', '[]', $4, $5, $6, $7)`,
-        [new Date(at(tick)), gpu(n), `${attrPrefix}-h${n <= 2 ? 1 : 2}`, JSON.stringify(xids), readings.dbe ?? 0, readings.remapFailure ?? false, readings.thermal ?? false]);
+        `INSERT INTO gpu_devices (gpu_uuid, hostname, first_seen, last_seen) VALUES ($1, $2, $3, $3) ON CONFLICT (gpu_uuid) DO NOTHING`,
+        [gpu(n), `${attrPrefix}-h${n <= 2 ? 1 : 2}`, new Date(at(tick))]);
+      await pool.query(
+        `INSERT INTO gpu_samples (time, gpu_uuid, mig_instances, xid_events, ecc_volatile_dbe, remapped_rows_failure, throttle_hw_thermal_slowdown)
+         VALUES ($1, $2, '[]', $3, $4, $5, $6)`,
+        [new Date(at(tick)), gpu(n), JSON.stringify(xids), readings.dbe ?? 0, readings.remapFailure ?? false, readings.thermal ?? false]);
       for (const w of workloads) {
         await pool.query(
           `INSERT INTO gpu_workloads (workload_id, kind, cluster, namespace, pod, container, job_id, job_user, account, partition, source, first_seen, last_seen)

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FeatureEngine } from '@gpumon/features/engine';
 import { loadConfig } from '@gpumon/runtime/config';
 import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
@@ -12,7 +13,7 @@ import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { freePort } from '../cleanup.js';
 import { eventually, provisionTopics, startCli, type CliProcess } from '../cli-process.js';
 import { privateKafka } from '../private-stack.js';
-import { byGpuAndTime, rowToRecord } from '../records.js';
+import { byGpuAndTime, ofHosts, rowToRecord } from '../records.js';
 import { expectedOutputs, type RunEnv } from '../whole-pipeline.js';
 import { expectStillRunning, startStages, stopAll } from './fault-run.js';
 import { countRows, expectEachRecordOnce, removeRows, tallyWhenCaughtUp, type TableTally } from './tally.js';
@@ -97,7 +98,7 @@ describe('faults: Kafka broker restart', () => {
     const back = Date.now();
     const spooledAtRestart = await eventually('the agent sending again', async () => /Kafka is back; sending the spool spooled=(\d+)/.exec(agent.output())?.[1], 120_000);
     await eventually('rounds collected after the outage written', async () => {
-      const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM gpu_samples WHERE hostname = $1 AND time > $2', [hostname, new Date(back)]);
+      const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM gpu_samples WHERE ${ofHosts('gpu_samples', '= $1')} AND time > $2`, [hostname, new Date(back)]);
       return rows[0]!.n >= 8 ? true : undefined;
     }, 120_000, () => [...stages].map(([stage, p]) => `--- ${stage} (last 3 KB) ---\n${p.output().slice(-3072)}`).join('\n'));
     // No more rounds: what the agent collected is final once its spool is empty.
@@ -108,9 +109,17 @@ describe('faults: Kafka broker restart', () => {
     console.log(`faults/broker-restart agent: collected ${collected} samples; its spool still held ${spooledAtRestart} when the broker was back`);
     expect(agent.output()).toMatch(/cannot send to Kafka; keeping samples in the spool/);
 
-    // The samples as the processors got them: with attribution off, `workloads` (which gpu_samples does not hold) was null.
-    const rows = async (): Promise<GpuSample[]> => (await pool.query('SELECT * FROM gpu_samples WHERE hostname = $1', [hostname])).rows
-      .map((row: Record<string, unknown>) => ({ ...rowToRecord('samples', row), workloads: null }) as unknown as GpuSample);
+    // The samples as the processors got them: with attribution off, `workloads` (which gpu_samples does not hold) was null; what
+    // describes the GPU is gpu_devices' (0014), and the features are those the agent's engine gave each reading in turn.
+    const rows = async (): Promise<GpuSample[]> => {
+      const engine = new FeatureEngine();
+      const { rows: found } = await pool.query(
+        'SELECT d.*, s.* FROM gpu_samples s JOIN gpu_devices d USING (gpu_uuid) WHERE d.hostname = $1 ORDER BY s.gpu_uuid, s.time', [hostname]);
+      return found.map((row: Record<string, unknown>) => {
+        const sample = { ...rowToRecord('samples', row), workloads: null } as unknown as GpuSample;
+        return { ...sample, features: engine.update(sample) };
+      });
+    };
     const written = await eventually('every collected sample written', async () => {
       const found = await rows();
       return found.length >= collected ? found : undefined;

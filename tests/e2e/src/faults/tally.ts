@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { Stream } from '@gpumon/schemas/topics';
 import { childTablesOf } from '@gpumon/sink-timescaledb/child-tables';
 import { eventually } from '../cli-process.js';
-import { TABLES } from '../records.js';
+import { TABLES, ofHosts } from '../records.js';
 
 /**
  * What a fault test counts in one table: the records that should have a row (`produced`), the
@@ -36,29 +36,28 @@ async function keyColumns(db: Database, table: string): Promise<string[]> {
 
 /**
  * Every table the sink writes, with the rows a stream's record gives it and how its rows of some
- * hosts are found: the stream tables by hostname, their child tables (gpu_workload_samples, …) by
- * the GPUs of those hosts.
+ * hosts are found (ofHosts).
  */
 const SINK_TABLES = TABLES.flatMap(([stream, table]) => [
-  { stream, table, rowsOf: (record: Record<string, unknown>) => [record], ofHosts: 'hostname LIKE $1' },
+  { stream, table, rowsOf: (record: Record<string, unknown>) => [record], ofHosts: ofHosts(table, 'LIKE $1') },
   ...childTablesOf(stream).map((child) => ({
-    stream, table: child.name, rowsOf: child.rowsOf, ofHosts: 'gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)',
+    stream, table: child.name, rowsOf: child.rowsOf, ofHosts: ofHosts(child.name, 'LIKE $1'),
   })),
 ]);
 
 /** Rows of `table` whose hostname matches `hosts` (a LIKE pattern). */
 export async function countRows(db: Database, table: string, hosts: string): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE hostname LIKE $1`, [hosts]);
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')}`, [hosts]);
   return rows[0]!.n;
 }
 
 /** Counts `table`'s rows of `hosts` (found by the `ofHosts` condition) against the rows `expected` there. */
-async function tallyTable(db: Database, table: string, ofHosts: string, hosts: string, expected: readonly unknown[]): Promise<TableTally> {
+async function tallyTable(db: Database, table: string, condition: string, hosts: string, expected: readonly unknown[]): Promise<TableTally> {
   const columns = await keyColumns(db, table);
   // Times compare as epoch milliseconds: a record carries them so, node-postgres returns a Date.
   const keyOf = (record: Record<string, unknown>): string =>
     JSON.stringify(columns.map((c) => (record[c] instanceof Date ? record[c].getTime() : record[c])));
-  const { rows } = await db.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${table} WHERE ${ofHosts}`, [hosts]);
+  const { rows } = await db.query<Record<string, unknown>>(`SELECT ${columns.join(', ')} FROM ${table} WHERE ${condition}`, [hosts]);
   const found = new Set(rows.map(keyOf));
   const wanted = new Set((expected as Array<Record<string, unknown>>).map(keyOf));
   return {
@@ -72,8 +71,8 @@ async function tallyTable(db: Database, table: string, ofHosts: string, hosts: s
 
 /** tallyTable for every table the sink writes, each against the rows its stream's records in `expected` give it. */
 export async function tallyTables(db: Database, hosts: string, expected: ReadonlyMap<Stream, readonly unknown[]>): Promise<TableTally[]> {
-  return Promise.all(SINK_TABLES.map(({ stream, table, rowsOf, ofHosts }) =>
-    tallyTable(db, table, ofHosts, hosts, ((expected.get(stream) ?? []) as Array<Record<string, unknown>>).flatMap(rowsOf))));
+  return Promise.all(SINK_TABLES.map(({ stream, table, rowsOf, ofHosts: condition }) =>
+    tallyTable(db, table, condition, hosts, ((expected.get(stream) ?? []) as Array<Record<string, unknown>>).flatMap(rowsOf))));
 }
 
 /**
@@ -102,6 +101,6 @@ export function expectEachRecordOnce(test: string, tallies: readonly TableTally[
 /** Deletes the rows of `hosts` from every table the sink writes, the workloads seen on them, and their GPUs from the inventory (last: it finds the others' rows). */
 export async function removeRows(db: Database, hosts: string): Promise<void> {
   await db.query(`DELETE FROM gpu_workloads WHERE workload_id IN (SELECT workload_id FROM gpu_workload_samples WHERE ${SINK_TABLES.find((t) => t.table === 'gpu_workload_samples')!.ofHosts})`, [hosts]);
-  for (const { table, ofHosts } of SINK_TABLES) await db.query(`DELETE FROM ${table} WHERE ${ofHosts}`, [hosts]);
-  await db.query('DELETE FROM gpu_devices WHERE hostname LIKE $1', [hosts]);
+  for (const { table, ofHosts: condition } of SINK_TABLES) await db.query(`DELETE FROM ${table} WHERE ${condition}`, [hosts]);
+  for (const table of ['gpu_device_configs', 'gpu_devices']) await db.query(`DELETE FROM ${table} WHERE hostname LIKE $1`, [hosts]);
 }
