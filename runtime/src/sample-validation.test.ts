@@ -31,11 +31,20 @@ describe('validateRecord', () => {
     expect([error.code, error.message]).toEqual(['validation_failed', 'impossible sample from GPU GPU-1 on host-1: power_draw_w=NaN outside [0, 5000]']);
   });
 
-  it('refuses NaN and ±Infinity anywhere in the records of the other streams', () => {
-    const bad = { ...economics, efficiency: Number.POSITIVE_INFINITY, workloads: [{ workload_id: null, team: 't', share: Number.NaN, energy_kwh: 0, allocated_cost_micros: 0, used_cost_micros: 0, idle_cost_micros: 0 }] };
+  it('refuses a record of another stream past its bounds, NaN and ±Infinity included, at any depth', () => {
+    const bad = {
+      ...economics, efficiency: Number.POSITIVE_INFINITY, idle_cost_micros: -1,
+      workloads: [{ workload_id: null, team: 't', share: Number.NaN, energy_kwh: 0, allocated_cost_micros: 0, used_cost_micros: 0, idle_cost_micros: 0 }],
+    };
     const error = refusal(() => validateRecord('economics', bad, T));
     expect([error.code, error.message]).toEqual([
-      'validation_failed', 'impossible economics record from GPU GPU-1 on host-1: efficiency=Infinity is not a finite number; workloads[0].share=NaN is not a finite number',
+      'validation_failed',
+      'impossible economics record from GPU GPU-1 on host-1: idle_cost_micros=-1 outside [0, 1000000000000000]; efficiency=Infinity outside [0, 1]; workloads[].share=NaN outside [0, 1]',
     ]);
+  });
+
+  it('refuses a record of another stream stamped far from its message', () => {
+    const error = refusal(() => validateRecord('economics', economics, T + 400 * 86_400_000));
+    expect(error.message).toMatch(/^impossible economics record from GPU GPU-1 on host-1: time 2026-01-01T00:00:00.000Z is more than 395 days before/);
   });
 });
