@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { schemaOf, type AvroType } from './avro.js';
+import { withValue } from './generated-records.js';
 import { RECORD_BOUNDS, recordProblems, renderBounds, SAMPLE_BOUNDS, SAMPLE_MAX_AGE_MS, type BoundedStream } from './sample-bounds.js';
 import type { GpuSample } from './types.generated.js';
 
@@ -56,22 +57,6 @@ function filled(stream: BoundedStream): { time: number } {
     target[steps.at(-1)!] = path === 'time' ? full.time : (b.min + b.max) / 2;
   }
   return record as { time: number };
-}
-
-/** Sets the value(s) at a RECORD_BOUNDS path: the field of each item where the path runs through a list. */
-function withValue<R>(record: R, path: string, value: number): R {
-  const copy = structuredClone(record);
-  const steps = path.split(/\.|(?=\[\])/);
-  let targets: unknown[] = [copy];
-  for (const step of steps.slice(0, -1)) {
-    targets = step === '[]' ? targets.flatMap((t) => t as unknown[]) : targets.map((t) => (t as Record<string, unknown>)[step]);
-  }
-  const last = steps.at(-1)!;
-  for (const target of targets) {
-    if (last === '[]') (target as number[]).fill(value);
-    else (target as Record<string, unknown>)[last] = value;
-  }
-  return copy;
 }
 
 describe('RECORD_BOUNDS', () => {
