@@ -276,5 +276,8 @@ describe('faults: hostile input', () => {
     const posted = new Set(receiver.posted.map((a) => JSON.stringify(a)));
     expect(posted).toEqual(new Set((expected.get('alerts') as GpuAlert[]).map((a) => JSON.stringify(toPostableAlert(a)))));
     expectStillRunning(running);
+    // Still whole: each stops cleanly on SIGTERM.
+    const codes = await Promise.all([...running].map(async ([name, p]) => [name, await p.stop()] as const));
+    expect(Object.fromEntries(codes), logs()).toEqual(Object.fromEntries([...running.keys()].map((name) => [name, 0])));
   });
 });
