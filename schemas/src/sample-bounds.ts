@@ -170,7 +170,8 @@ export const RECORD_BOUNDS: Readonly<Record<BoundedStream, Readonly<Record<strin
     time: INSTANT,
     value: READING,
     baseline: READING,
-    score: bound(-1e9, 1e9, 'a z-score in floored standard deviations, or a rule\'s strength'),
+    // A std floor of 0 (allowed) divides by Number.EPSILON: a reading's whole range over it stays below 10^20.
+    score: bound(-1e20, 1e20, 'a z-score in floored standard deviations, or a rule\'s strength'),
   },
   economics: {
     time: INSTANT,

@@ -109,7 +109,7 @@ function malformed(codec: TopicCodec<SinkStream>, real: object): Hostile[] {
 const ABSURD: Record<SinkStream, Array<[path: string, value: number]>> = {
   samples: [['power_draw_w', Number.NaN], ['temperature_gpu_c', Infinity], ['utilization_gpu_pct', -Infinity], ['memory_used_mib', -1e12], ['clock_sm_mhz', 1e12], ['power_draw_w', -50]],
   health: [['score', -5], ['score', 1000], ['reasons[].penalty', -1]],
-  anomalies: [['value', Number.NaN], ['baseline', Infinity], ['score', -Infinity], ['value', -1e12], ['score', 1e12]],
+  anomalies: [['value', Number.NaN], ['baseline', Infinity], ['score', -Infinity], ['value', -1e12], ['baseline', -1e12]],
   economics: [['energy_kwh', Number.NaN], ['efficiency', Infinity], ['co2e_kg', -Infinity], ['used_cost_micros', -1e12], ['energy_kwh', 1e12], ['idle_cost_micros', -1]],
   predictions: [['probability', Number.NaN], ['threshold', Infinity], ['probability', -Infinity], ['expected_cost_micros', -1e12], ['probability', 1e12], ['top_features[].contribution', -1]],
   alerts: [['starts_at', -1e12], ['ends_at', 1e14]],
