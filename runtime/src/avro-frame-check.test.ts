@@ -2,6 +2,7 @@ import avro from 'avsc';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { schemaOf } from '@gpumon/schemas/avro';
+import { seededRandom } from '@gpumon/schemas/generated-records';
 import { frameCheck } from './avro-frame-check.js';
 
 /** Every kind of Avro type, nested: arrays of records holding maps, unions, fixed, enums, and a recursive list. */
@@ -26,20 +27,7 @@ const NODE = avro.Type.forSchema({
 
 const check = frameCheck(NODE);
 /** Small random values, so each run covers many shapes (avsc's own generator). */
-const nodes = fc.integer().map((seed) => {
-  let state = seed >>> 0;
-  const random = (): number => {
-    state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
-    return state / 2 ** 32;
-  };
-  const saved = Math.random;
-  Math.random = random;
-  try {
-    return NODE.random() as unknown as Record<string, unknown>;
-  } finally {
-    Math.random = saved;
-  }
-});
+const nodes = fc.integer().map((seed) => seededRandom<Record<string, unknown>>(NODE, seed));
 
 const zigzag = (n: number): Buffer => {
   const bytes: number[] = [];

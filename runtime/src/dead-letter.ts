@@ -40,7 +40,17 @@ export class DeadLetters {
     return this.codec.topic;
   }
 
-  letter(batch: Pick<Batch, 'topic' | 'partition'>, message: KafkaMessage, error: unknown, fallbackCode: string): Message {
+  /**
+   * The letter of a record this component made and the broker refused (too large, invalid): it
+   * was never written, so its partition and offset are -1.
+   */
+  unsent(topic: string, message: Message, error: unknown, fallbackCode: string): Message {
+    const key = typeof message.key === 'string' ? Buffer.from(message.key) : (message.key ?? null);
+    const value = typeof message.value === 'string' ? Buffer.from(message.value) : message.value;
+    return this.letter({ topic, partition: -1 }, { key, value, offset: '-1' }, error, fallbackCode);
+  }
+
+  letter(batch: Pick<Batch, 'topic' | 'partition'>, message: Pick<KafkaMessage, 'key' | 'value' | 'offset'>, error: unknown, fallbackCode: string): Message {
     this.counters.add('errored');
     const key = message.key === null || message.key.length <= MAX_KEY_BYTES ? message.key : message.key.subarray(0, MAX_KEY_BYTES);
     const reason = errorMessage(error).slice(0, MAX_REASON_CHARS);

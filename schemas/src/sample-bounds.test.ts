@@ -2,12 +2,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { schemaOf, type AvroType } from './avro.js';
-import { nonFinitePaths, renderBounds, SAMPLE_BOUNDS, SAMPLE_MAX_AGE_MS, sampleProblems } from './sample-bounds.js';
+import { withValue } from './generated-records.js';
+import { RECORD_BOUNDS, recordProblems, renderBounds, SAMPLE_BOUNDS, SAMPLE_MAX_AGE_MS, type BoundedStream } from './sample-bounds.js';
 import type { GpuSample } from './types.generated.js';
 
 const NUMERIC = new Set(['int', 'long', 'float', 'double']);
 
-/** Every numeric field of a schema, as SAMPLE_BOUNDS names it (`.` into records, `[]` into arrays). */
+/** Every numeric field of a schema, as RECORD_BOUNDS names it (`.` into records, `[]` into arrays). */
 function numericPaths(type: AvroType, path: string): string[] {
   if (typeof type === 'string') return NUMERIC.has(type) ? [path] : [];
   if (Array.isArray(type)) return type.flatMap((branch) => numericPaths(branch, path));
@@ -34,27 +35,33 @@ const full: GpuSample = {
     pod_uid: null, container: null, job_id: '1', user: 'alice', account: null, partition: null, pids: [17], used_memory_mib: 10,
   }],
 };
-const at = (sample: GpuSample): number => sample.time;
+const at = (record: { time: number }): number => record.time;
+const STREAMS = Object.keys(RECORD_BOUNDS) as BoundedStream[];
 
-/** Sets the value(s) at a SAMPLE_BOUNDS path: the field of each item where the path runs through a list. */
-function withValue(sample: GpuSample, path: string, value: number): GpuSample {
-  const copy = structuredClone(sample);
-  const steps = path.split(/\.|(?=\[\])/);
-  let targets: unknown[] = [copy];
-  for (const step of steps.slice(0, -1)) {
-    targets = step === '[]' ? targets.flatMap((t) => t as unknown[]) : targets.map((t) => (t as Record<string, unknown>)[step]);
+/**
+ * A record of `stream` with one item in each list and every bounded field at its bound's middle:
+ * enough for the checks, which read only the bounded paths. Samples: `full`, a real one.
+ */
+function filled(stream: BoundedStream): { time: number } {
+  if (stream === 'samples') return full;
+  const record: Record<string, unknown> = {};
+  for (const [path, b] of Object.entries(RECORD_BOUNDS[stream])) {
+    const steps = path.split(/\.|(?=\[\])/);
+    let target = record;
+    for (const [k, step] of steps.slice(0, -1).entries()) {
+      if (step === '[]') continue;
+      const list = steps[k + 1] === '[]';
+      target[step] ??= list ? [{}] : {};
+      target = (list ? (target[step] as Array<Record<string, unknown>>)[0] : target[step]) as Record<string, unknown>;
+    }
+    target[steps.at(-1)!] = path === 'time' ? full.time : (b.min + b.max) / 2;
   }
-  const last = steps.at(-1)!;
-  for (const target of targets) {
-    if (last === '[]') (target as number[]).fill(value);
-    else (target as Record<string, unknown>)[last] = value;
-  }
-  return copy;
+  return record as { time: number };
 }
 
-describe('SAMPLE_BOUNDS', () => {
-  it('has a row for every numeric field of gpu.samples.v1, nested ones included, and none for anything else', () => {
-    expect(Object.keys(SAMPLE_BOUNDS).sort()).toEqual(numericPaths(schemaOf('samples'), '').sort());
+describe('RECORD_BOUNDS', () => {
+  it('has a row for every numeric field of every stream but the DLQ, nested ones included, and none for anything else', () => {
+    for (const stream of STREAMS) expect(Object.keys(RECORD_BOUNDS[stream]).sort(), stream).toEqual(numericPaths(schemaOf(stream), '').sort());
   });
 
   it('keeps sample-bounds.md in step with the table (npm run generate -w @gpumon/schemas)', () => {
@@ -62,46 +69,40 @@ describe('SAMPLE_BOUNDS', () => {
   });
 
   it('passes every captured nvidia-smi sample, and one with every list filled', () => {
-    for (const sample of [...captured, full]) expect(sampleProblems(sample, at(sample))).toEqual([]);
+    for (const sample of [...captured, full]) expect(recordProblems('samples', sample, at(sample))).toEqual([]);
   });
 
-  it('names every absurd value, at any depth: NaN, ±Infinity, ±1e12 and anything past a bound', () => {
-    const paths = Object.keys(SAMPLE_BOUNDS);
+  it('names every absurd value of every stream, at any depth: NaN, ±Infinity, ±1e12 and anything past a bound', () => {
+    const paths = STREAMS.flatMap((stream) => Object.keys(RECORD_BOUNDS[stream]).map((path) => [stream, path] as const));
     const absurd = fc.oneof(
       fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1e12, 1e12),
       fc.double({ noNaN: true, min: -1e300, max: 1e300 }),
     );
-    fc.assert(fc.property(fc.constantFrom(...paths), absurd, (path, value) => {
-      const b = SAMPLE_BOUNDS[path]!;
+    fc.assert(fc.property(fc.constantFrom(...paths), absurd, ([stream, path], value) => {
+      const b = RECORD_BOUNDS[stream][path]!;
       fc.pre(!(value >= b.min && value <= b.max) || !Number.isFinite(value));
-      const sample = withValue(full, path, value);
-      expect(sampleProblems(sample, path === 'time' ? Date.UTC(2026, 0, 1) : at(full)).join('; ')).toContain(`${path}=${value} outside [${b.min}, ${b.max}]`);
+      const record = withValue(filled(stream), path, value);
+      expect(recordProblems(stream, record, path === 'time' ? Date.UTC(2026, 0, 1) : at(full)).join('; ')).toContain(`${path}=${value} outside [${b.min}, ${b.max}]`);
+    }), { numRuns: 3000 });
+  });
+
+  it('passes any value within bounds, in every stream', () => {
+    const paths = STREAMS.flatMap((stream) => Object.keys(RECORD_BOUNDS[stream]).filter((p) => p !== 'time').map((path) => [stream, path] as const));
+    fc.assert(fc.property(fc.constantFrom(...paths), fc.double({ min: 0, max: 1, noNaN: true }), ([stream, path], share) => {
+      const b = RECORD_BOUNDS[stream][path]!;
+      const value = b.min + share * (b.max - b.min);
+      expect(recordProblems(stream, withValue(filled(stream), path, value), at(full))).toEqual([]);
     }), { numRuns: 2000 });
   });
 
-  it('passes any value within bounds', () => {
-    const paths = Object.keys(SAMPLE_BOUNDS).filter((p) => p !== 'time');
-    fc.assert(fc.property(fc.constantFrom(...paths), fc.double({ min: 0, max: 1, noNaN: true }), (path, share) => {
-      const b = SAMPLE_BOUNDS[path]!;
-      const value = b.min + share * (b.max - b.min);
-      expect(sampleProblems(withValue(full, path, value), at(full))).toEqual([]);
-    }), { numRuns: 1000 });
-  });
-
-  it('judges time against the message\'s own timestamp: a day of skew ahead, 395 days back', () => {
+  it('judges the time of every stream\'s record against the message\'s own timestamp: a day of skew ahead, 395 days back', () => {
     const written = full.time;
-    expect(sampleProblems({ ...full, time: written + 86_400_000 }, written)).toEqual([]);
-    expect(sampleProblems({ ...full, time: written + 86_400_001 }, written)).toEqual([expect.stringContaining('more than a day after the message was written')]);
-    expect(sampleProblems({ ...full, time: written - SAMPLE_MAX_AGE_MS }, written)).toEqual([]);
-    expect(sampleProblems({ ...full, time: written - SAMPLE_MAX_AGE_MS - 1 }, written)).toEqual([expect.stringContaining('more than 395 days before')]);
-  });
-});
-
-describe('nonFinitePaths', () => {
-  it('finds NaN and ±Infinity anywhere in a record, nothing else', () => {
-    expect(nonFinitePaths({ a: 1, b: [0, Number.NaN], c: { d: Number.NEGATIVE_INFINITY, e: null, f: 'x' }, g: Buffer.from([1]) })).toEqual(['b[1]=NaN', 'c.d=-Infinity']);
-    fc.assert(fc.property(fc.jsonValue(), (value) => {
-      expect(nonFinitePaths(value)).toEqual([]);
-    }));
+    for (const stream of STREAMS) {
+      const record = filled(stream);
+      expect(recordProblems(stream, { ...record, time: written + 86_400_000 }, written), stream).toEqual([]);
+      expect(recordProblems(stream, { ...record, time: written + 86_400_001 }, written), stream).toEqual([expect.stringContaining('more than a day after the message was written')]);
+      expect(recordProblems(stream, { ...record, time: written - SAMPLE_MAX_AGE_MS }, written), stream).toEqual([]);
+      expect(recordProblems(stream, { ...record, time: written - SAMPLE_MAX_AGE_MS - 1 }, written), stream).toEqual([expect.stringContaining('more than 395 days before')]);
+    }
   });
 });

@@ -1,10 +1,12 @@
-import type { GpuSample } from './types.generated.js';
+import { topicName, type Stream } from './topics.js';
 
 /**
- * The one table of what a GpuSample's numbers may be: physical bounds no real reading crosses, so
- * a value outside them is a broken or hostile producer, not a hot GPU. Every numeric field of
- * gpu.samples.v1 has its row (a test walks the schema); `sample-bounds.md` is generated from it.
- * A path names a field inside nested records with `.` and each item of an array with `[]`.
+ * The one table of what the numbers of every record a gpumon consumer reads may be: physical
+ * bounds no real reading crosses, and for the enriched streams what their producers can make of
+ * readings within those, so a value outside them is a broken or hostile producer, not a hot GPU.
+ * Every numeric field of every stream but the DLQ has its row (a test walks the schemas);
+ * `sample-bounds.md` is generated from it. A path names a field inside nested records with `.`
+ * and each item of an array with `[]`.
  */
 export interface Bound {
   min: number;
@@ -29,6 +31,9 @@ const MHZ = bound(0, 10_000, 'a clock of one board (MHz)');
 const COUNT = bound(0, Number.MAX_SAFE_INTEGER, 'a counter: never negative, exact as a double');
 const INSTANCE_ID = bound(0, 255, 'a MIG instance id');
 const PID = bound(0, 4_194_304, 'a Linux pid (pid_max at most 2^22)');
+
+/** What a consumer validates: every stream but the dead letters (their consumers are people). */
+export type BoundedStream = Exclude<Stream, 'dlq'>;
 
 export const SAMPLE_BOUNDS: Readonly<Record<string, Bound>> = {
   time: INSTANT,
@@ -146,8 +151,65 @@ export const SAMPLE_BOUNDS: Readonly<Record<string, Bound>> = {
   'workloads[].used_memory_mib': MIB,
 };
 
+/** A reading of any sample field or feature, as an anomaly or a prediction's top feature quotes it: the union of SAMPLE_BOUNDS, rounded out (float32 rounds 2^53 − 1 up). */
+const READING = bound(-1_000, 2 ** 53, 'a reading of any sample field or feature (the union of their bounds)');
+/** A billion currency units for one GPU over one interval: a year of the dearest GPU in the weakest currency is far below. */
+const MICROS = bound(0, 1e15, 'an amount of money (currency micro-units; 10^9 units at most)');
+/** A year of one board at its 5,000 W ceiling behind a PUE of 3 is 131,760 kWh. */
+const KWH = bound(0, 1_000_000, 'energy of one board over one interval (kWh)');
+const SCORE = bound(0, 100, 'health points');
+
+export const RECORD_BOUNDS: Readonly<Record<BoundedStream, Readonly<Record<string, Bound>>>> = {
+  samples: SAMPLE_BOUNDS,
+  health: {
+    time: INSTANT,
+    score: SCORE,
+    'reasons[].penalty': SCORE,
+  },
+  anomalies: {
+    time: INSTANT,
+    value: READING,
+    baseline: READING,
+    // A std floor of 0 (allowed) divides by Number.EPSILON: a reading's whole range over it stays below 10^20.
+    score: bound(-1e20, 1e20, 'a z-score in floored standard deviations, or a rule\'s strength'),
+  },
+  economics: {
+    time: INSTANT,
+    interval_s: SAMPLE_BOUNDS.interval_s!,
+    energy_kwh: KWH,
+    energy_cost_micros: MICROS,
+    allocated_cost_micros: MICROS,
+    used_cost_micros: MICROS,
+    idle_cost_micros: MICROS,
+    efficiency: FRACTION,
+    co2e_kg: bound(0, 10_000_000, 'emissions of that energy (kg CO2e; 10 kg per kWh at most)'),
+    cost_per_used_gpu_hour_micros: MICROS,
+    'workloads[].share': FRACTION,
+    'workloads[].energy_kwh': KWH,
+    'workloads[].allocated_cost_micros': MICROS,
+    'workloads[].used_cost_micros': MICROS,
+    'workloads[].idle_cost_micros': MICROS,
+  },
+  predictions: {
+    time: INSTANT,
+    horizon_hours: bound(1, 87_600, 'a model\'s horizon (h; ten years at most)'),
+    probability: FRACTION,
+    threshold: FRACTION,
+    'top_features[].value': READING,
+    'top_features[].reference': READING,
+    'top_features[].contribution': FRACTION,
+    interruption_cost_micros: MICROS,
+    expected_cost_micros: MICROS,
+  },
+  alerts: {
+    time: INSTANT,
+    starts_at: INSTANT,
+    ends_at: INSTANT,
+  },
+};
+
 /**
- * How far `time` may lie from the Kafka timestamp of its message: back to the longest any table
+ * How far the `time` of any record may lie from the Kafka timestamp of its message: back to the longest any table
  * keeps what a sample yields (gpu_economics, 395 days: a backfill older than that is worth nothing
  * anywhere), ahead by a day of clock skew. Judged against the message's timestamp, not the wall
  * clock, so every consumer, and a replay next year, judges one record the same way (the sink and
@@ -157,8 +219,10 @@ export const SAMPLE_BOUNDS: Readonly<Record<string, Bound>> = {
 export const SAMPLE_MAX_AGE_MS = 395 * 86_400_000;
 export const SAMPLE_MAX_SKEW_MS = 86_400_000;
 
-/** Per path, the steps to its values: a field name, or '[]' for each item of an array. */
-const STEPS = Object.entries(SAMPLE_BOUNDS).map(([path, b]) => ({ path, b, steps: path.split(/\.|(?=\[\])/) }));
+/** Per stream and path, the steps to its values: a field name, or '[]' for each item of an array. */
+const STEPS = Object.fromEntries(Object.entries(RECORD_BOUNDS).map(([stream, bounds]) => [
+  stream, Object.entries(bounds).map(([path, b]) => ({ path, b, steps: path.split(/\.|(?=\[\])/) })),
+])) as Record<BoundedStream, Array<{ path: string; b: Bound; steps: string[] }>>;
 
 function visit(value: unknown, steps: string[], from: number, found: (v: unknown) => void): void {
   if (value === null || value === undefined) return;
@@ -171,38 +235,33 @@ function visit(value: unknown, steps: string[], from: number, found: (v: unknown
   }
 }
 
-/** What is impossible about a decoded sample, one line each (none: it may be true). */
-export function sampleProblems(sample: GpuSample, messageTimestampMs: number): string[] {
+/** What is impossible about a decoded record of `stream`, one line each (none: it may be true). */
+export function recordProblems(stream: BoundedStream, record: { time: number }, messageTimestampMs: number): string[] {
   const problems: string[] = [];
-  for (const { path, b, steps } of STEPS) {
-    visit(sample, steps, 0, (value) => {
+  for (const { path, b, steps } of STEPS[stream]) {
+    visit(record, steps, 0, (value) => {
       if (!(typeof value === 'number' && value >= b.min && value <= b.max)) problems.push(`${path}=${String(value)} outside [${b.min}, ${b.max}]`);
     });
   }
   const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms));
-  if (sample.time > messageTimestampMs + SAMPLE_MAX_SKEW_MS) {
-    problems.push(`time ${iso(sample.time)} is more than a day after the message was written (${iso(messageTimestampMs)})`);
+  if (record.time > messageTimestampMs + SAMPLE_MAX_SKEW_MS) {
+    problems.push(`time ${iso(record.time)} is more than a day after the message was written (${iso(messageTimestampMs)})`);
   }
-  if (sample.time < messageTimestampMs - SAMPLE_MAX_AGE_MS) {
-    problems.push(`time ${iso(sample.time)} is more than 395 days before the message was written (${iso(messageTimestampMs)})`);
+  if (record.time < messageTimestampMs - SAMPLE_MAX_AGE_MS) {
+    problems.push(`time ${iso(record.time)} is more than 395 days before the message was written (${iso(messageTimestampMs)})`);
   }
   return problems;
 }
 
-/** The paths of every NaN or ±Infinity in any decoded record (enriched streams: nothing of them is finite-checked upstream). */
-export function nonFinitePaths(record: unknown, path = ''): string[] {
-  if (typeof record === 'number') return Number.isFinite(record) ? [] : [`${path}=${record}`];
-  if (record === null || typeof record !== 'object' || Buffer.isBuffer(record)) return [];
-  if (Array.isArray(record)) return record.flatMap((item, i) => nonFinitePaths(item, `${path}[${i}]`));
-  return Object.entries(record).flatMap(([key, value]) => nonFinitePaths(value, path === '' ? key : `${path}.${key}`));
-}
-
 /** The table as Markdown, for sample-bounds.md. */
 export function renderBounds(): string {
-  const rows = Object.entries(SAMPLE_BOUNDS).map(([path, b]) => `| \`${path}\` | ${b.min} | ${b.max} | ${b.why} |`);
-  return `# Bounds of gpu.samples.v1\n\nGenerated from [src/sample-bounds.ts](src/sample-bounds.ts) by \`npm run generate -w @gpumon/schemas\`. Do not edit.\n\n`
-    + 'Every consumer (each processor and the TimescaleDB sink) dead-letters a sample with any number outside its bounds, NaN and ±Infinity\n'
-    + 'included, as `validation_failed`; null readings are fine. `time` must also lie within 395 days before and one day after the\n'
-    + 'Kafka timestamp of its message. Records of the other streams are refused when any of their numbers is NaN or ±Infinity.\n\n'
-    + `| field | min | max | what it is |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n`;
+  const sections = Object.entries(RECORD_BOUNDS).map(([stream, bounds]) => {
+    const rows = Object.entries(bounds).map(([path, b]) => `| \`${path}\` | ${b.min} | ${b.max} | ${b.why} |`);
+    return `## ${topicName(stream as BoundedStream)}\n\n| field | min | max | what it is |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n`;
+  });
+  return `# Bounds of every record a gpumon consumer reads\n\nGenerated from [src/sample-bounds.ts](src/sample-bounds.ts) by \`npm run generate -w @gpumon/schemas\`. Do not edit.\n\n`
+    + 'Every consumer (each processor, the TimescaleDB sink and the Alertmanager forwarder) dead-letters a record with any number outside\n'
+    + 'its bounds, NaN and ±Infinity included, as `validation_failed`; null values are fine. The `time` of every record must also lie\n'
+    + 'within 395 days before and one day after the Kafka timestamp of its message.\n\n'
+    + sections.join('\n');
 }

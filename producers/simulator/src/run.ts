@@ -1,11 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
 import type { ConfigOf } from '@gpumon/runtime/config';
+import { Counters } from '@gpumon/runtime/counters';
+import { DeadLetters } from '@gpumon/runtime/dead-letter';
+import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
 import type { Logger } from '@gpumon/runtime/log';
+import { Registry } from '@gpumon/runtime/metrics';
+import { Pauses } from '@gpumon/runtime/pauses';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
-import { errorMessage } from '@gpumon/runtime/errors';
-import { isRetriableSend } from '@gpumon/runtime/kafka-errors';
-import { retryWhileRetriable } from '@gpumon/runtime/retry';
+import { sendDeadLetters, sendIsolating } from '@gpumon/runtime/send';
 import { SimulatedFleet } from './fleet.js';
 import type { simulatorOptions } from './options.js';
 import { loadScenario } from './scenario.js';
@@ -17,20 +20,33 @@ const SEND_SLICE = 2000;
 const MAX_IN_FLIGHT = 4;
 
 /** Streams the fleet's readings to gpu.samples.v1 until `signal` aborts or --ticks are done. */
-export async function runSimulator(settings: SimulatorSettings, log: Logger, signal: AbortSignal): Promise<{ sent: number }> {
+export async function runSimulator(settings: SimulatorSettings, log: Logger, signal: AbortSignal): Promise<{ sent: number; deadLettered: number }> {
   // The fleet first: a bad scenario is a configuration error, found before any connection.
   const fleet = new SimulatedFleet({ ...settings, scenario: settings.scenario === undefined ? undefined : loadScenario(settings.scenario) });
   const pipeline = await openPipeline(settings, 'simulator', ['samples'], log);
   const codec = pipeline.codecs.samples;
   let time = settings.clock === 'simulated' && settings.start !== undefined ? Date.parse(settings.start) : Date.now();
   let sent = 0;
+  let deadLettered = 0;
   let queued = 0;
   const inFlight = new Set<Promise<void>>();
   const started = performance.now();
+  const registry = new Registry();
+  const context = { producer: pipeline.producer, log, signal, pauses: new Pauses(registry, 'simulator', log) };
+  const deadLetters = new DeadLetters('simulator', pipeline.codecs.dlq, new Counters(registry, 'simulator'), log, pipeline.deadLetterMaxBytes);
   const send = (messages: Message[]): Promise<void> => {
-    const request = retryWhileRetriable('sending samples', () => pipeline.producer.send({ topic: codec.topic, messages, acks: -1 }), isRetriableSend, log, signal)
-      // A stop gives up on a request, and the broker refusing the records does; what was not acknowledged is not counted as sent.
-      .then(() => { sent += messages.length; }, (error: unknown) => {
+    const groups = messages.map((message) => ({ item: message, messages: [{ topic: codec.topic, message }] }));
+    const request = sendIsolating(`sending ${messages.length} samples`, groups, context)
+      .then(async (refused) => {
+        // A sample the broker refuses itself (too large, invalid) is a dead letter with the broker's reason; the rest of its slice is sent.
+        const letters = refused.map(({ item, error }) =>
+          deadLetters.unsent(codec.topic, item, new GpumonError('record_too_large', `${codec.topic} refused this sample: ${errorMessage(error)}`), 'record_too_large'));
+        await sendDeadLetters(deadLetters.topic, letters, context);
+        sent += messages.length - refused.length;
+        deadLettered += refused.length;
+      })
+      // A stop gives up on a request; what was not acknowledged is not counted as sent.
+      .catch((error: unknown) => {
         if (!signal.aborted) log.error(`${codec.topic} refused ${messages.length} samples`, { error: errorMessage(error) });
       })
       .finally(() => inFlight.delete(request));
@@ -67,7 +83,7 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
     await Promise.allSettled(inFlight);
   } finally {
     await pipeline.close();
-    log.info('stopped', { sent });
+    log.info('stopped', { sent, dead_lettered: deadLettered });
   }
-  return { sent };
+  return { sent, deadLettered };
 }

@@ -16,6 +16,7 @@ import { readRecords } from './read-topic.js';
  * whose output topic takes no record at all (max.message.bytes 64) and whose dead-letter topic
  * takes 4 KiB. Each input whose output is refused becomes a dead letter, an original too large for
  * the dead-letter topic is cut to fit (with its length and SHA-256), and the partition moves on.
+ * And `gpumon simulate` against a gpu.samples.v1 that takes no record: each sample is a dead letter.
  */
 const run = randomBytes(3).toString('hex');
 const prefix = `e2e-large-${run}.`;
@@ -26,6 +27,8 @@ const KEY = 'GPU-one-partition-for-all';
 const DLQ_MAX_BYTES = 4096;
 const samples = new SimulatedFleet({ seed: 9, hosts: 1, gpusPerHost: 2, hostPrefix: `e2e-large-${run}` }).sample(Date.now());
 const huge = randomBytes(20_000);
+/** The simulator's run: its own topics, gpu.samples.v1 taking no record. */
+const simulated = { prefix: `e2e-large-sim-${run}.`, hostPrefix: `e2e-large-sim-${run}`, start: Date.parse('2026-12-01T00:00:00Z'), intervalMs: 10_000 };
 let processor: CliProcess;
 let values: Buffer[];
 
@@ -55,6 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await processor?.stop();
   await removeTopics(kafka, registry, prefix);
+  await removeTopics(kafka, registry, simulated.prefix);
 });
 
 describe('records too large for their topic', () => {
@@ -83,5 +87,40 @@ describe('records too large for their topic', () => {
     } finally {
       await admin.disconnect();
     }
+  });
+});
+
+describe('samples the broker refuses to the simulator', () => {
+  it('each becomes a dead letter with the whole sample and the broker\'s reason, and the simulator runs to its end', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        waitForLeaders: true, topics: [{ topic: topicName('samples', simulated.prefix), numPartitions: 2, configEntries: [{ name: 'max.message.bytes', value: '64' }] }],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const env = { GPUMON_TOPIC_PREFIX: simulated.prefix };
+    const topics = startCli(['topics'], env);
+    expect(await topics.exited, topics.output()).toBe(0);
+    const simulate = startCli([
+      'simulate', '--clock', 'simulated', '--start', new Date(simulated.start).toISOString(), '--ticks', '2', '--interval', `${simulated.intervalMs}ms`,
+      '--hosts', '1', '--gpus-per-host', '2', '--seed', '5', '--host-prefix', simulated.hostPrefix,
+    ], env);
+    expect(await simulate.exited, simulate.output()).toBe(0);
+    expect(simulate.output()).toMatch(/stopped.*sent=0 dead_lettered=4/);
+
+    const codec = new TopicCodec(registry, 'samples', simulated.prefix);
+    await codec.lookup();
+    const fleet = new SimulatedFleet({ seed: 5, hosts: 1, gpusPerHost: 2, hostPrefix: simulated.hostPrefix });
+    const expected = [...fleet.sample(simulated.start), ...fleet.sample(simulated.start + simulated.intervalMs)];
+    const letters = await readRecords<DeadLetter>(kafka, new TopicCodec(registry, 'dlq', simulated.prefix), `${group}-sim-dlq`, expected.length);
+    expect(letters.map((l) => [l.component, l.source_topic, l.source_partition, l.source_offset, l.error_code, l.value_length])).toEqual(
+      expected.map(() => ['simulator', codec.topic, -1, -1, 'record_too_large', null]));
+    for (const letter of letters) expect(letter.error_message).toMatch(new RegExp(`^${codec.topic.replaceAll('.', '\\.')} refused this sample: `));
+    const sorted = (values: Buffer[]): string[] => values.map((v) => v.toString('hex')).sort();
+    expect(sorted(letters.map((l) => l.value!))).toEqual(sorted(expected.map((s) => codec.encode(s))));
+    expect(letters.map((l) => l.key!.toString()).sort()).toEqual(expected.map((s) => s.gpu_uuid).sort());
   });
 });

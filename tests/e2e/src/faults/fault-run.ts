@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
+import type { DeadLetter } from '@gpumon/schemas/types.generated';
 import { eventually, type CliProcess } from '../cli-process.js';
 import { STAGES, startStage, type PipelineRun } from '../whole-pipeline.js';
 
@@ -26,17 +27,22 @@ export function faultRun(test: string, rate: number): FaultRun {
   };
 }
 
+/** Waits until each process (by name) consumes, failing with the output of one that exited first. */
+export async function awaitConsuming(processes: ReadonlyMap<string, CliProcess>): Promise<void> {
+  await eventually('every stage consuming', async () => {
+    const exited = [...processes].find(([, p]) => p.child.exitCode !== null);
+    if (exited !== undefined) throw new Error(`${exited[0]} exited at start:\n${exited[1].output()}`);
+    return [...processes.values()].every((p) => p.output().includes('consuming')) ? true : undefined;
+  });
+}
+
 /**
  * Starts the sink and every processor, each with `args`, and waits until each one consumes, so
  * the stream that follows meets a running pipeline. By stage name (see STAGES).
  */
 export async function startStages(run: Pick<PipelineRun, 'env'>, args: string[] = [], env: Record<string, string> = {}): Promise<Map<string, CliProcess>> {
   const stages = new Map(STAGES.map((stage) => [stage, startStage(run, stage, args, env)]));
-  await eventually('every stage consuming', async () => {
-    const exited = [...stages].find(([, p]) => p.child.exitCode !== null);
-    if (exited !== undefined) throw new Error(`${exited[0]} exited at start:\n${exited[1].output()}`);
-    return [...stages.values()].every((p) => p.output().includes('consuming')) ? true : undefined;
-  });
+  await awaitConsuming(stages);
   return stages;
 }
 
@@ -61,4 +67,16 @@ export async function stopAll(processes: readonly CliProcess[], graceMs = 30_000
     clearTimeout(timer);
   }));
   return stuck;
+}
+
+/** Where a dead letter's record was and who refused it: `topic[partition]@offset component`. */
+export const letterKey = (l: Pick<DeadLetter, 'component' | 'source_topic' | 'source_partition' | 'source_offset'>): string =>
+  `${l.source_topic}[${l.source_partition}]@${l.source_offset} ${l.component}`;
+
+/**
+ * One letter per record and consumer, sorted by letterKey: a consumer that handles a batch again
+ * writes its letters again, so one per record and consumer is the claim a test makes.
+ */
+export function distinctLetters(read: readonly DeadLetter[]): DeadLetter[] {
+  return [...new Map(read.map((l) => [letterKey(l), l])).values()].sort((a, b) => letterKey(a).localeCompare(letterKey(b)));
 }

@@ -11,7 +11,7 @@ import { eventually, provisionTopics, type CliProcess } from '../cli-process.js'
 import { readRecords } from '../read-topic.js';
 import { TABLES } from '../records.js';
 import { SAMPLE_CONSUMERS, expectedRecords, startSimulator } from '../whole-pipeline.js';
-import { expectStillRunning, faultRun, startStages, stopAll } from './fault-run.js';
+import { distinctLetters, expectStillRunning, faultRun, letterKey, startStages, stopAll } from './fault-run.js';
 import { countRows, expectEachRecordOnce, removeRows, tallyWhenCaughtUp } from './tally.js';
 
 /**
@@ -91,9 +91,6 @@ async function inject(expected: Map<Stream, unknown[]>): Promise<WantedLetter[]>
   return wanted;
 }
 
-const letterKey = (l: Pick<DeadLetter, 'component' | 'source_topic' | 'source_partition' | 'source_offset'>): string =>
-  `${l.source_topic}[${l.source_partition}]@${l.source_offset} ${l.component}`;
-
 afterAll(async () => {
   const stuck = await stopAll(processes);
   await removeRows(pool, run.hosts);
@@ -118,8 +115,7 @@ describe('faults: poison messages', () => {
     expect(await simulate.exited, simulate.output()).toBe(0);
 
     const read = await readRecords<DeadLetter>(kafka, new TopicCodec(registry, 'dlq', prefix), `${prefix}dlq-reader`, wanted.length);
-    // A consumer that handles a batch again writes its letters again: one per poison record and consumer is the claim.
-    const letters = [...new Map(read.map((l) => [letterKey(l), l])).values()].sort((a, b) => letterKey(a).localeCompare(letterKey(b)));
+    const letters = distinctLetters(read);
     for (const [stream] of TABLES) {
       const topic = topicName(stream, prefix);
       console.log(`faults/poison ${topic}: injected ${wanted.filter((w) => w.source_topic === topic && w.component === SINK).length} dead letters ${letters.filter((l) => l.source_topic === topic).length}`);
