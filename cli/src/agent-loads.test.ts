@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ const NOT_FOR_THE_AGENT = /\/node_modules\/(onnxruntime-node|onnxruntime-common|
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The URLs of the modules the built CLI resolved while running `args`. */
-function modulesLoadedBy(args: string[], env: Record<string, string> = {}): { result: ReturnType<typeof spawnSync<string>>; modules: string[] } {
+function modulesLoadedBy(args: string[], env: Record<string, string> = {}): { result: SpawnSyncReturns<string>; modules: string[] } {
   rmSync(loaded, { force: true });
   const result = spawnSync(process.execPath, ['--import', RECORD_RESOLVED, `${REPO}cli/bin/gpumon.js`, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { result, modules: readFileSync(loaded, 'utf8').trim().split('\n') };

@@ -14,7 +14,7 @@ import type { DeadLetter, GpuAlert, StreamRecords } from '@gpumon/schemas/types.
 import { toPostableAlert } from '@gpumon/sink-alertmanager/alertmanager-payload';
 import { eventually, provisionTopics, startCli, type CliProcess } from '../cli-process.js';
 import { readRecords } from '../read-topic.js';
-import { TABLES } from '../records.js';
+import { TABLES, ofHosts } from '../records.js';
 import { SAMPLE_CONSUMERS, STAGES, expectedRecords, startSimulator } from '../whole-pipeline.js';
 import { awaitConsuming, distinctLetters, expectStillRunning, faultRun, letterKey, startStages, stopAll } from './fault-run.js';
 import { countRows, expectEachRecordOnce, removeRows, tallyWhenCaughtUp } from './tally.js';
@@ -197,7 +197,7 @@ async function rowsOutOfBounds(stream: SinkStream, table: string): Promise<numbe
     const value = types.get(path)!.startsWith('timestamp') ? `extract(epoch FROM ${path}) * 1000` : path;
     return `${value} NOT BETWEEN ${b.min} AND ${b.max}`;
   });
-  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE hostname LIKE $1 AND (${outside.join(' OR ')})`, [run.hosts]);
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE ${ofHosts(table, 'LIKE $1')} AND (${outside.join(' OR ')})`, [run.hosts]);
   return rows[0]!.n;
 }
 
