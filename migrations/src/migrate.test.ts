@@ -7,6 +7,7 @@ import type { Stream } from '@gpumon/schemas/topics';
 import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrate } from './migrate.js';
 import { listUnprefixedObjects } from './prefix-audit.js';
 import { withClient } from '@gpumon/runtime/database';
+import { communityOnlyReason, describeEdition, readTimescaleEdition } from '@gpumon/runtime/timescale-edition';
 import { scratchDatabase } from './scratch-database.js';
 
 /** Migrations are tested from zero in a database of their own, created and dropped by the test. */
@@ -16,7 +17,7 @@ const log = createLogger('migrate-test');
 const ALL = [
   '0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key',
   '0007_chunks_retention', '0008_devices', '0009_views', '0010_roles', '0011_model_registry',
-  '0012_slowdown_margin', '0013_attribution',
+  '0012_slowdown_margin', '0013_attribution', '0015_rollups',
 ];
 
 /**
@@ -68,6 +69,19 @@ describe('migrations', () => {
       const expected = expectedColumn(f.type);
       return { column_name: f.name, data_type: expected.type, is_nullable: expected.nullable ? 'YES' : 'NO' };
     }));
+  });
+
+  it('name the server’s TimescaleDB edition and version, and why community-only steps skip on Apache', async () => {
+    const { edition, license, version } = await withClient(scratch, async (c) => ({
+      edition: await readTimescaleEdition(c),
+      license: (await c.query(`SHOW timescaledb.license`)).rows[0]['timescaledb.license'] as string,
+      version: (await c.query(`SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'`)).rows[0].extversion as string,
+    }));
+    const name = license === 'apache' ? 'apache' : 'community';
+    expect(edition).toEqual({ version, license, name });
+    expect(describeEdition(edition)).toBe(`TimescaleDB ${version} (${name} edition)`);
+    expect(communityOnlyReason(edition)).toBe(name === 'apache' ? `TimescaleDB ${version} (apache edition) has no compression, continuous aggregates or policies (they need the community edition)` : undefined);
+    expect(communityOnlyReason({ ...edition, license: 'apache', name: 'apache' })).toMatch(/apache edition\) has no compression/);
   });
 
   it('make the child fields hypertables of their own whose key (nulls included) makes a replayed row add nothing', async () => {
