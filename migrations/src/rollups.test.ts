@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runner } from 'node-pg-migrate';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,12 +13,22 @@ import { scratchDatabase } from './scratch-database.js';
 /**
  * Migration 0015's per-GPU rollups on rows written here, two hours of two GPUs at 10 s: every
  * rollup answers what the raw rows give, before and after the community edition materializes and
- * compresses them, with late rows, and the migration goes down and up again.
+ * compresses them, with late rows, and the migration goes down and up again. Twice: in a database
+ * migrated as the server's edition calls for, and in one whose migrations take the Apache
+ * edition's branches whatever the server (the license check replaced by 'apache'), so both
+ * branches run on any server.
  */
-const db = scratchDatabase();
 const ROLLUPS = ['gpu_anomalies_1h', 'gpu_anomalies_5m', 'gpu_economics_1h', 'gpu_economics_5m', 'gpu_health_1h', 'gpu_health_5m',
   'gpu_samples_1h', 'gpu_samples_5m'];
-let edition: TimescaleEdition;
+
+/** A copy of the migrations in which every edition check answers 'apache'. */
+function apacheMigrations(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gpu-apache-migrations-'));
+  for (const file of readdirSync(MIGRATIONS_DIR)) {
+    writeFileSync(join(dir, file), readFileSync(join(MIGRATIONS_DIR, file), 'utf8').replaceAll(`current_setting('timescaledb.license')`, `'apache'::text`));
+  }
+  return `${dir}/`;
+}
 
 /** The rows: readings every 10 s over the two hours before a fixed hour, so both bucket widths see whole and partial buckets. */
 const WRITE_ROWS = `
@@ -78,16 +91,27 @@ async function mismatches(client: pg.Client): Promise<unknown[]> {
   return [...(await client.query(MISMATCHES('5m', '5 minutes'))).rows, ...(await client.query(MISMATCHES('1h', '1 hour'))).rows];
 }
 
-beforeAll(async () => {
-  await db.create();
-  await migrate(db.settings, createLogger('rollups-test'));
-  await db.holdPolicyJobs();
-  edition = await withClient(db.settings, readTimescaleEdition);
-  await withClient(db.settings, (c) => c.query(WRITE_ROWS));
-}, 120_000);
-afterAll(() => db.drop());
+describe.each([
+  { branch: 'the server’s edition', forceApache: false },
+  { branch: 'the Apache branch', forceApache: true },
+])('rollups (migration 0015), $branch', ({ forceApache }) => {
+  const db = scratchDatabase();
+  const dir = forceApache ? apacheMigrations() : MIGRATIONS_DIR;
+  let edition: TimescaleEdition;
 
-describe('rollups (migration 0015)', () => {
+  beforeAll(async () => {
+    await db.create();
+    await migrate(db.settings, createLogger('rollups-test'), dir);
+    await db.holdPolicyJobs();
+    const server = await withClient(db.settings, readTimescaleEdition);
+    edition = forceApache ? { ...server, license: 'apache', name: 'apache' } : server;
+    await withClient(db.settings, (c) => c.query(WRITE_ROWS));
+  }, 120_000);
+  afterAll(async () => {
+    await db.drop();
+    if (forceApache) rmSync(dir, { recursive: true });
+  });
+
   it('are continuous aggregates computed in real time on the community edition, plain views on Apache', async () => {
     const { rows } = await withClient(db.settings, (c) => c.query(
       `SELECT view_name, materialized_only FROM timescaledb_information.continuous_aggregates ORDER BY view_name`));
@@ -142,7 +166,7 @@ describe('rollups (migration 0015)', () => {
       const client = new (await import('pg')).default.Client(clientConfig(db.settings));
       await client.connect();
       try {
-        const done = await runner({ dbClient: client, dir: MIGRATIONS_DIR, direction, count: 1, migrationsTable: MIGRATIONS_TABLE, log: () => undefined });
+        const done = await runner({ dbClient: client, dir, direction, count: 1, migrationsTable: MIGRATIONS_TABLE, log: () => undefined });
         return done.map((m) => m.name);
       } finally {
         await client.end();
