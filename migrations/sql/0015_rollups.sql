@@ -35,10 +35,12 @@ BEGIN
   LOOP
     -- start_offset: how far back a refresh re-reads, the late-data window (compression starts at 2
     -- days, migration 0007); end_offset: the newest, still filling, buckets are left to real time.
+    -- kept: the rollups outlive the raw samples (30 days): 5-minute detail for a quarter, hours for
+    -- as long as the economics (395 days).
     FOR bucket IN
-      SELECT * FROM (VALUES ('5m', INTERVAL '5 minutes', INTERVAL '2 days', INTERVAL '10 minutes', INTERVAL '5 minutes'),
-                            ('1h', INTERVAL '1 hour', INTERVAL '3 days', INTERVAL '1 hour', INTERVAL '30 minutes'))
-        AS b (suffix, width, start_offset, end_offset, schedule)
+      SELECT * FROM (VALUES ('5m', INTERVAL '5 minutes', INTERVAL '2 days', INTERVAL '10 minutes', INTERVAL '5 minutes', INTERVAL '90 days'),
+                            ('1h', INTERVAL '1 hour', INTERVAL '3 days', INTERVAL '1 hour', INTERVAL '30 minutes', INTERVAL '395 days'))
+        AS b (suffix, width, start_offset, end_offset, schedule, kept)
     LOOP
       IF community THEN
         EXECUTE format(
@@ -47,6 +49,7 @@ BEGIN
           rollup.source || '_' || bucket.suffix, bucket.width, rollup.measures, rollup.source);
         PERFORM add_continuous_aggregate_policy((rollup.source || '_' || bucket.suffix)::regclass,
           start_offset => bucket.start_offset, end_offset => bucket.end_offset, schedule_interval => bucket.schedule);
+        PERFORM add_retention_policy((rollup.source || '_' || bucket.suffix)::regclass, bucket.kept);
       ELSE
         EXECUTE format('CREATE VIEW %I AS SELECT time_bucket(%L::interval, time) AS bucket, gpu_uuid, %s FROM %I GROUP BY 1, gpu_uuid',
           rollup.source || '_' || bucket.suffix, bucket.width, rollup.measures, rollup.source);

@@ -118,6 +118,23 @@ describe.each([
     expect(rows).toEqual(edition.name === 'apache' ? [] : ROLLUPS.map((view_name) => ({ view_name, materialized_only: false })));
   });
 
+  it('are refreshed over the late-data window and kept longer than the raw samples (community edition)', async (context) => {
+    const skip = communityOnlyReason(edition);
+    if (skip !== undefined) context.skip(skip);
+    const { rows } = await withClient(db.settings, (c) => c.query(
+      `SELECT a.view_name, j.proc_name, j.schedule_interval::text AS every,
+              coalesce(j.config ->> 'start_offset', j.config ->> 'drop_after') AS reach, j.config ->> 'end_offset' AS end_offset
+         FROM timescaledb_information.continuous_aggregates a
+         JOIN timescaledb_information.jobs j
+           ON j.hypertable_schema = a.view_schema AND j.hypertable_name = a.view_name
+        ORDER BY 1, 2`));
+    expect(rows).toEqual(ROLLUPS.flatMap((view_name) => view_name.endsWith('_5m')
+      ? [{ view_name, proc_name: 'policy_refresh_continuous_aggregate', every: '00:05:00', reach: '2 days', end_offset: '00:10:00' },
+        { view_name, proc_name: 'policy_retention', every: '1 day', reach: '90 days', end_offset: null }]
+      : [{ view_name, proc_name: 'policy_refresh_continuous_aggregate', every: '00:30:00', reach: '3 days', end_offset: '01:00:00' },
+        { view_name, proc_name: 'policy_retention', every: '1 day', reach: '395 days', end_offset: null }]));
+  });
+
   it('answer, per GPU and bucket, what the raw rows give, with host and model from gpu_devices', async () => {
     const { rows, missing } = await withClient(db.settings, async (c) => ({
       rows: await mismatches(c),
