@@ -36,11 +36,12 @@ BEGIN
     -- start_offset: how far back a refresh re-reads, the late-data window (compression starts at 2
     -- days, migration 0007); end_offset: the newest, still filling, buckets are left to real time.
     -- kept: the rollups outlive the raw samples (30 days): 5-minute detail for a quarter, hours for
-    -- as long as the economics (395 days).
+    -- as long as the economics (395 days). compress_after: once past the refresh window, which
+    -- then never rewrites a compressed bucket.
     FOR bucket IN
-      SELECT * FROM (VALUES ('5m', INTERVAL '5 minutes', INTERVAL '2 days', INTERVAL '10 minutes', INTERVAL '5 minutes', INTERVAL '90 days'),
-                            ('1h', INTERVAL '1 hour', INTERVAL '3 days', INTERVAL '1 hour', INTERVAL '30 minutes', INTERVAL '395 days'))
-        AS b (suffix, width, start_offset, end_offset, schedule, kept)
+      SELECT * FROM (VALUES ('5m', INTERVAL '5 minutes', INTERVAL '2 days', INTERVAL '10 minutes', INTERVAL '5 minutes', INTERVAL '90 days', INTERVAL '3 days'),
+                            ('1h', INTERVAL '1 hour', INTERVAL '3 days', INTERVAL '1 hour', INTERVAL '30 minutes', INTERVAL '395 days', INTERVAL '4 days'))
+        AS b (suffix, width, start_offset, end_offset, schedule, kept, compress_after)
     LOOP
       IF community THEN
         EXECUTE format(
@@ -50,6 +51,9 @@ BEGIN
         PERFORM add_continuous_aggregate_policy((rollup.source || '_' || bucket.suffix)::regclass,
           start_offset => bucket.start_offset, end_offset => bucket.end_offset, schedule_interval => bucket.schedule);
         PERFORM add_retention_policy((rollup.source || '_' || bucket.suffix)::regclass, bucket.kept);
+        -- Segmented by gpu_uuid (the grouping column), newest first, like the raw tables.
+        EXECUTE format('ALTER MATERIALIZED VIEW %I SET (timescaledb.compress = true)', rollup.source || '_' || bucket.suffix);
+        PERFORM add_compression_policy((rollup.source || '_' || bucket.suffix)::regclass, compress_after => bucket.compress_after);
       ELSE
         EXECUTE format('CREATE VIEW %I AS SELECT time_bucket(%L::interval, time) AS bucket, gpu_uuid, %s FROM %I GROUP BY 1, gpu_uuid',
           rollup.source || '_' || bucket.suffix, bucket.width, rollup.measures, rollup.source);

@@ -118,20 +118,24 @@ describe.each([
     expect(rows).toEqual(edition.name === 'apache' ? [] : ROLLUPS.map((view_name) => ({ view_name, materialized_only: false })));
   });
 
-  it('are refreshed over the late-data window and kept longer than the raw samples (community edition)', async (context) => {
+  it('are refreshed over the late-data window, compressed past it and kept longer than the raw samples (community edition)', async (context) => {
     const skip = communityOnlyReason(edition);
     if (skip !== undefined) context.skip(skip);
     const { rows } = await withClient(db.settings, (c) => c.query(
       `SELECT a.view_name, j.proc_name, j.schedule_interval::text AS every,
-              coalesce(j.config ->> 'start_offset', j.config ->> 'drop_after') AS reach, j.config ->> 'end_offset' AS end_offset
+              coalesce(j.config ->> 'start_offset', j.config ->> 'drop_after', j.config ->> 'compress_after') AS reach, j.config ->> 'end_offset' AS end_offset
          FROM timescaledb_information.continuous_aggregates a
          JOIN timescaledb_information.jobs j
            ON j.hypertable_schema = a.view_schema AND j.hypertable_name = a.view_name
         ORDER BY 1, 2`));
+    const compression = (view_name: string, reach: string): Record<string, unknown> =>
+      ({ view_name, proc_name: 'policy_compression', every: expect.any(String), reach, end_offset: null });
     expect(rows).toEqual(ROLLUPS.flatMap((view_name) => view_name.endsWith('_5m')
-      ? [{ view_name, proc_name: 'policy_refresh_continuous_aggregate', every: '00:05:00', reach: '2 days', end_offset: '00:10:00' },
+      ? [compression(view_name, '3 days'),
+        { view_name, proc_name: 'policy_refresh_continuous_aggregate', every: '00:05:00', reach: '2 days', end_offset: '00:10:00' },
         { view_name, proc_name: 'policy_retention', every: '1 day', reach: '90 days', end_offset: null }]
-      : [{ view_name, proc_name: 'policy_refresh_continuous_aggregate', every: '00:30:00', reach: '3 days', end_offset: '01:00:00' },
+      : [compression(view_name, '4 days'),
+        { view_name, proc_name: 'policy_refresh_continuous_aggregate', every: '00:30:00', reach: '3 days', end_offset: '01:00:00' },
         { view_name, proc_name: 'policy_retention', every: '1 day', reach: '395 days', end_offset: null }]));
   });
 
@@ -150,6 +154,7 @@ describe.each([
     const { rows, compressed, late } = await withClient(db.settings, async (c) => {
       for (const view of ROLLUPS) await c.query(`CALL refresh_continuous_aggregate('${view}', NULL, NULL)`);
       const compressed = (await c.query(`SELECT compress_chunk(ch, if_not_compressed => true) FROM show_chunks('gpu_samples') ch`)).rowCount;
+      for (const view of ['gpu_samples_5m', 'gpu_samples_1h']) await c.query(`SELECT compress_chunk(ch, if_not_compressed => true) FROM show_chunks('${view}') ch`);
       await c.query(`INSERT INTO gpu_samples (time, gpu_uuid, hostname, source, utilization_gpu_pct, power_draw_w, mig_instances, xid_events)
                      VALUES (now() - INTERVAL '1 hour 3 seconds', 'GPU-r1', 'raw-host', 'test', 100, 999, '[]', '[]')`);
       for (const view of ROLLUPS) await c.query(`CALL refresh_continuous_aggregate('${view}', NULL, NULL)`);
