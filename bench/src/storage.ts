@@ -155,12 +155,16 @@ async function aggregateBytes(pool: pg.Pool): Promise<number> {
   return Number(rows[0]!.bytes);
 }
 
-/** Compresses every chunk of every hypertable that has compression, the continuous aggregates' included. */
+/** Compresses every chunk of every hypertable that has compression, and of every continuous aggregate that has. */
 async function compressAll(pool: pg.Pool): Promise<number> {
   const { rows } = await pool.query(
     `SELECT compress_chunk(c, if_not_compressed => true)
-       FROM timescaledb_information.hypertables h, show_chunks(format('%I.%I', h.hypertable_schema, h.hypertable_name)::regclass) c
-      WHERE h.compression_enabled`);
+       FROM (SELECT format('%I.%I', hypertable_schema, hypertable_name) AS name FROM timescaledb_information.hypertables
+              WHERE compression_enabled
+             UNION ALL
+             SELECT format('%I.%I', view_schema, view_name) FROM timescaledb_information.continuous_aggregates
+              WHERE compression_enabled) AS t,
+            show_chunks(t.name::regclass) c`);
   return rows.length;
 }
 
