@@ -7,9 +7,10 @@ import { describeMachine } from './machine.js';
 import { runProcessorsBench } from './processors.js';
 import { runProducersBench } from './producers.js';
 import { runSinkBench } from './sink.js';
+import { runStorageBench } from './storage.js';
 
-/** Each suite prints its own table and returns its figures for --json. */
-const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
+/** Each suite prints its own table and returns its figures for --json; it is given the arguments after its name. */
+const SUITES: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   producers: runProducersBench,
   decode: runDecodeBench,
   processors: runProcessorsBench,
@@ -17,10 +18,11 @@ const SUITES: Record<string, () => Promise<Record<string, unknown>>> = {
   inference: runInferenceBench,
   sink: runSinkBench,
   e2e: runE2eBench,
+  storage: runStorageBench,
 };
 
 function usage(): never {
-  console.error(`usage: npm run bench -- <suite> [--json FILE]   (suites: ${Object.keys(SUITES).join(', ')})`);
+  console.error(`usage: npm run bench -- <suite> [--json FILE] [suite options]   (suites: ${Object.keys(SUITES).join(', ')})`);
   process.exit(2);
 }
 
@@ -32,7 +34,7 @@ const jsonFile = jsonAt === -1 ? undefined : rest[jsonAt + 1];
 if (jsonAt !== -1 && jsonFile === undefined) usage();
 
 const machine = describeMachine();
-const figures = await run();
+const figures = await run(rest);
 if (jsonFile !== undefined) {
   writeFileSync(jsonFile, `${JSON.stringify({ suite, date: new Date().toISOString(), machine, ...figures }, null, 2)}\n`);
   console.log(`wrote ${jsonFile}`);

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@gpumon/runtime/log';
@@ -7,6 +7,7 @@ import type { Stream } from '@gpumon/schemas/topics';
 import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrate } from './migrate.js';
 import { listUnprefixedObjects } from './prefix-audit.js';
 import { withClient } from '@gpumon/runtime/database';
+import { communityOnlyReason, describeEdition, readTimescaleEdition } from '@gpumon/runtime/timescale-edition';
 import { scratchDatabase } from './scratch-database.js';
 
 /** Migrations are tested from zero in a database of their own, created and dropped by the test. */
@@ -16,7 +17,7 @@ const log = createLogger('migrate-test');
 const ALL = [
   '0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key',
   '0007_chunks_retention', '0008_devices', '0009_views', '0010_roles', '0011_model_registry',
-  '0012_slowdown_margin', '0013_attribution', '0014_lean_rows',
+  '0012_slowdown_margin', '0013_attribution', '0014_lean_rows', '0015_rollups',
 ];
 
 /** Sample fields stored nowhere (0014): the rolling-window features, a function of the readings. */
@@ -89,6 +90,19 @@ describe('migrations', () => {
     expect(configs.map((c) => c.column_name).filter((c) => c !== 'valid_from' && !devices.has(c))).toEqual([]);
   });
 
+  it('name the server’s TimescaleDB edition and version, and why community-only steps skip on Apache', async () => {
+    const { edition, license, version } = await withClient(scratch, async (c) => ({
+      edition: await readTimescaleEdition(c),
+      license: (await c.query(`SHOW timescaledb.license`)).rows[0]['timescaledb.license'] as string,
+      version: (await c.query(`SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'`)).rows[0].extversion as string,
+    }));
+    const name = license === 'apache' ? 'apache' : 'community';
+    expect(edition).toEqual({ version, license, name });
+    expect(describeEdition(edition)).toBe(`TimescaleDB ${version} (${name} edition)`);
+    expect(communityOnlyReason(edition)).toBe(name === 'apache' ? `TimescaleDB ${version} (apache edition) has no compression, continuous aggregates or policies (they need the community edition)` : undefined);
+    expect(communityOnlyReason({ ...edition, license: 'apache', name: 'apache' })).toMatch(/apache edition\) has no compression/);
+  });
+
   it('make the child fields hypertables of their own whose key (nulls included) makes a replayed row add nothing', async () => {
     const { hypertables, inserted } = await withClient(scratch, async (c) => {
       const rows = [
@@ -153,7 +167,7 @@ describe('migrations', () => {
     await old.create();
     try {
       cpSync(MIGRATIONS_DIR, dir, { recursive: true });
-      rmSync(`${dir}/0014_lean_rows.sql`);
+      for (const later of readdirSync(dir).filter((file) => file > '0014')) rmSync(`${dir}/${later}`);
       await migrate(old.settings, log, `${dir}/`);
       await withClient(old.settings, async (c) => {
         // Rows of two hours ago: within every retention, so no policy job drops them mid-test.
@@ -168,7 +182,7 @@ describe('migrations', () => {
                        VALUES ('GPU-1', 'S-GPU-1', 'NVIDIA H100', 'h2', '560', now() - INTERVAL '2 hours', now() - INTERVAL '1 hour'),
                               ('GPU-2', 'S-GPU-2', 'NVIDIA H100', 'h1', '550', now() - INTERVAL '2 hours', now() - INTERVAL '1 hour')`);
       });
-      expect((await migrate(old.settings, log)).map((m) => m.name)).toEqual(['0014_lean_rows']);
+      expect((await migrate(old.settings, log)).map((m) => m.name)).toEqual(['0014_lean_rows', '0015_rollups']);
       await withClient(old.settings, async (c) => {
         const samples = await c.query(`SELECT gpu_uuid, extract(minute FROM time)::int AS minute, utilization_gpu_pct FROM gpu_samples ORDER BY 1, 2`);
         expect(samples.rows).toEqual([

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { clientConfig, databaseAddress, type DatabaseSettings } from '@gpumon/runtime/database';
 import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
 import type { Logger } from '@gpumon/runtime/log';
+import { communityOnlyReason, readTimescaleEdition } from '@gpumon/runtime/timescale-edition';
 import { splitStatements } from './sql-statements.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../sql/', import.meta.url));
@@ -52,6 +53,9 @@ export async function migrate(settings: DatabaseSettings, log: Logger, dir = MIG
   }
   let current: string | undefined;
   try {
+    // The edition-dependent DO blocks skip silently: say once, up front, what this server lacks.
+    const skipped = communityOnlyReason(await readTimescaleEdition(client));
+    if (skipped !== undefined) log.info(`${skipped}: the migrations skip them and create plain views of the same names`);
     return await runner({
       dbClient: client,
       dir,

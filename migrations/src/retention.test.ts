@@ -36,7 +36,9 @@ describe('retention', () => {
     const { license, policies } = await withClient(db.settings, async (c) => ({
       license: (await c.query(`SELECT current_setting('timescaledb.license') AS l`)).rows[0].l as string,
       policies: (await c.query(`SELECT proc_name, hypertable_name FROM timescaledb_information.jobs
-                                 WHERE proc_name IN ('policy_retention', 'policy_compression') ORDER BY 1, 2`)).rows,
+                                 WHERE proc_name IN ('policy_retention', 'policy_compression')
+                                   AND hypertable_name NOT IN (SELECT view_name FROM timescaledb_information.continuous_aggregates)
+                                 ORDER BY 1, 2`)).rows,
     }));
     const tables = ['gpu_alerts', 'gpu_anomalies', 'gpu_economics', 'gpu_health', 'gpu_predictions', 'gpu_samples',
       'gpu_workload_costs', 'gpu_workload_samples'];

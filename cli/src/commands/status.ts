@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createLogger } from '@gpumon/runtime/log';
+import { describeEdition, readTimescaleEdition } from '@gpumon/runtime/timescale-edition';
 import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
 import { STREAMS } from '@gpumon/schemas/topics';
 import { action } from '../lifecycle.js';
@@ -16,6 +17,8 @@ export function define(command: Command): void {
       const first = await readStatus(pipeline.admin, pool, settings.topicPrefix ?? '', STREAMS);
       await new Promise((resolve) => setTimeout(resolve, 2000));
       console.log(formatStatus(first, await readStatus(pipeline.admin, pool, settings.topicPrefix ?? '', STREAMS)));
+      // Which edition decides whether compression and the continuous aggregates exist (docs/storage.md).
+      console.log(await readTimescaleEdition(pool).then(describeEdition, (error: unknown) => `TimescaleDB: unknown (${String(error)})`));
     } finally {
       await pool.end();
       await pipeline.close();

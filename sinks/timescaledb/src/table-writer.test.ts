@@ -4,6 +4,7 @@ import { migrate } from '@gpumon/migrations/migrate';
 import { scratchDatabase } from '@gpumon/migrations/scratch-database';
 import { createPool } from '@gpumon/runtime/database';
 import { createLogger } from '@gpumon/runtime/log';
+import { communityOnlyReason, readTimescaleEdition } from '@gpumon/runtime/timescale-edition';
 import { alongsideOf } from './alongside.js';
 import { TableWriter } from './table-writer.js';
 import { tableOf } from './tables.js';
@@ -24,7 +25,6 @@ beforeAll(async () => {
   pool = createPool(scratch);
 });
 
-const license = async (): Promise<string> => (await pool.query(`SELECT current_setting('timescaledb.license') AS l`)).rows[0].l as string;
 
 afterAll(async () => {
   await pool?.end();
@@ -78,7 +78,8 @@ describe('TableWriter', () => {
   });
 
   it('adds nothing and raises nothing when a replay lands in a compressed chunk (community edition)', async (context) => {
-    if (await license() === 'apache') context.skip('the Apache edition has no compression');
+    const skip = communityOnlyReason(await readTimescaleEdition(pool));
+    if (skip !== undefined) context.skip(skip);
     const writer = new TableWriter(pool, tableOf('health'));
     const first = Array.from({ length: 20 }, (_, i) => health('GPU-compressed', 5_000_000 + i * 1000));
     expect(await writer.write(first, (r) => r)).toEqual({ inserted: 20, duplicates: 0, rejected: [] });
@@ -180,7 +181,8 @@ describe('TableWriter', () => {
   });
 
   it('adds nothing and raises nothing when samples are replayed into a compressed chunk (community edition)', async (context) => {
-    if (await license() === 'apache') context.skip('the Apache edition has no compression');
+    const skip = communityOnlyReason(await readTimescaleEdition(pool));
+    if (skip !== undefined) context.skip(skip);
     const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
     const first = Array.from({ length: 20 }, (_, i) => attributed('GPU-sc', 7_000_000 + i * 1000, [job('77')]));
     expect(await writer.write(first, (r) => r)).toMatchObject({ inserted: 20, duplicates: 0, rejected: [] });

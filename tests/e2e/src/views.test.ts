@@ -146,6 +146,47 @@ function rollup(samples: Row[], economics: Row[], width: number, groupBy: string
   return answers;
 }
 
+/** Raw rows per GPU and bucket of `width`. */
+function perGpu(rows: Row[], width: number): Map<string, Row[]> {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = `${floorTo(ms(row.time), width)}|${String(row.gpu_uuid)}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  return groups;
+}
+
+/** The answer of a rollup per GPU and bucket: for every key of any of `sources`, each measure over that key's rows of each source. */
+function perGpuAnswer(width: number, since: number, sources: Array<[rows: Row[], measures: Record<string, (group: Row[]) => unknown>]>,
+  identity: (gpu: string) => Row = () => ({})): Row[] {
+  const grouped = sources.map(([rows, measures]) => [perGpu(rows, width), measures] as const);
+  const keys = new Set(grouped.flatMap(([groups]) => [...groups.keys()]));
+  return [...keys].map((key) => {
+    const [bucket, gpu] = key.split('|') as [string, string];
+    const answer: Row = { bucket: Number(bucket), gpu_uuid: gpu, ...identity(gpu) };
+    for (const [groups, measures] of grouped) {
+      for (const [column, measure] of Object.entries(measures)) answer[column] = measure(groups.get(key) ?? []);
+    }
+    return answer;
+  }).filter((row) => (row.bucket as number) >= since);
+}
+
+const present = (rows: Row[], column: string): number[] => rows.filter((r) => r[column] !== null).map((r) => num(r[column]));
+const measure = {
+  count: (rows: Row[]): number => rows.length,
+  countWhere: (column: string, value: string) => (rows: Row[]): number => rows.filter((r) => r[column] === value).length,
+  avg: (column: string) => (rows: Row[]): number | null => { const v = present(rows, column); return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null; },
+  max: (column: string) => (rows: Row[]): number | null => { const v = present(rows, column); return v.length ? Math.max(...v) : null; },
+  min: (column: string) => (rows: Row[]): number | null => { const v = present(rows, column); return v.length ? Math.min(...v) : null; },
+  /** null over no rows, as SQL's sum. */
+  sum: (column: string, scale = 1) => (rows: Row[]): number | null => (rows.length ? sum(rows, column) / scale : null),
+  first: (column: string) => (rows: Row[]): unknown => rows[0]?.[column] ?? null,
+};
+
+function sum(rows: Row[], column: string): number {
+  return rows.reduce((total, row) => total + num(row[column]), 0);
+}
+
 function rowKey(row: Row, columns: string[]): string {
   return columns.map((c) => (row[c] instanceof Date ? ms(row[c]) : String(row[c]))).join('|');
 }
@@ -265,6 +306,45 @@ describe('the analysts’ views on what the pipeline wrote', () => {
         .map((r) => ({ bucket: r.bucket, hostname: r.hostname, samples: r.samples, avg_utilization_gpu_pct: r.avg_utilization_gpu_pct, allocated_cost_micros: r.allocated_cost_micros }));
       expectAnswer(await answer('gpu_usage_hourly_sums'), byHour, ['bucket', 'hostname']);
 
+      // Migration 0015's per-GPU rollups, measure by measure from the raw rows.
+      const FIVE_MINUTES = 5 * 60_000;
+      const { avg, count, countWhere, first, max, min } = measure;
+      const perGpuViews: Array<[string, Row[]]> = [
+        ['gpu_samples_5m', perGpuAnswer(FIVE_MINUTES, now - DAY, [[samples, {
+          samples: count, avg_utilization_gpu_pct: avg('utilization_gpu_pct'), memory_used_max_mib: max('memory_used_mib'),
+          power_draw_max_w: max('power_draw_w'), temperature_gpu_max_c: max('temperature_gpu_c') }]])],
+        ['gpu_samples_1h', perGpuAnswer(HOUR, now - DAY, [[samples, {
+          samples: count, avg_temperature_gpu_c: avg('temperature_gpu_c'), temperature_memory_max_c: max('temperature_memory_c') }]])],
+        ['gpu_health_5m', perGpuAnswer(FIVE_MINUTES, now - DAY, [[health, {
+          health_n: count, avg_health_score: avg('score'), score_min: min('score'), warn_n: countWhere('verdict', 'WARN'),
+          fail_n: countWhere('verdict', 'FAIL') }]])],
+        ['gpu_health_1h', perGpuAnswer(HOUR, now - DAY, [[health, { health_n: count, score_min: min('score'), fail_n: countWhere('verdict', 'FAIL') }]])],
+        ['gpu_economics_5m', perGpuAnswer(FIVE_MINUTES, now - DAY, [[economics, {
+          currency: first('currency'), used_cost_micros: measure.sum('used_cost_micros'), idle_cost_micros: measure.sum('idle_cost_micros'),
+          energy_kwh: measure.sum('energy_kwh') }]])],
+        ['gpu_economics_1h', perGpuAnswer(HOUR, now - DAY, [[economics, {
+          currency: first('currency'), gpu_hours: measure.sum('interval_s', 3600), allocated_cost_micros: measure.sum('allocated_cost_micros'),
+          co2e_kg: measure.sum('co2e_kg') }]])],
+        ['gpu_anomalies_5m', perGpuAnswer(FIVE_MINUTES, now - DAY, [[anomalies, {
+          anomalies: count, critical_anomalies: countWhere('severity', 'CRITICAL') }]])],
+        ['gpu_anomalies_1h', perGpuAnswer(HOUR, now - DAY, [[anomalies, {
+          anomalies: count, critical_anomalies: countWhere('severity', 'CRITICAL') }]])],
+      ];
+      const device = new Map(samples.map((r) => [String(r.gpu_uuid), { hostname: r.hostname, product_name: r.product_name }]));
+      perGpuViews.push(['gpu_rollup_5m', perGpuAnswer(FIVE_MINUTES, now - DAY, [
+        [samples, { samples: count, avg_utilization_gpu_pct: avg('utilization_gpu_pct'), avg_power_draw_w: avg('power_draw_w') }],
+        [health, { avg_health_score: avg('score') }],
+        [economics, { used_cost_micros: measure.sum('used_cost_micros'), idle_cost_micros: measure.sum('idle_cost_micros') }],
+        [anomalies, { anomalies: count }],
+      ], (gpu) => ({ hostname: device.get(gpu)?.hostname }))]);
+      perGpuViews.push(['gpu_rollup_1h', perGpuAnswer(HOUR, now - DAY, [
+        [samples, { samples: count, avg_memory_used_mib: avg('memory_used_mib'), temperature_gpu_max_c: max('temperature_gpu_c') }],
+        [health, { health_fail_n: countWhere('verdict', 'FAIL') }],
+        [economics, { gpu_hours: measure.sum('interval_s', 3600), energy_kwh: measure.sum('energy_kwh') }],
+        [anomalies, { critical_anomalies: countWhere('severity', 'CRITICAL') }],
+      ], (gpu) => ({ product_name: device.get(gpu)?.product_name }))]);
+      for (const [view, expected] of perGpuViews) expectAnswer(await answer(view), expected, ['bucket', 'gpu_uuid']);
+
       const latestHealth = new Map<string, Row>();
       for (const row of health.filter((r) => ms(r.time) > now - DAY)) {
         if (ms(row.time) > ms(latestHealth.get(String(row.gpu_uuid))?.time ?? new Date(0))) latestHealth.set(String(row.gpu_uuid), row);
@@ -291,7 +371,6 @@ describe('the analysts’ views on what the pipeline wrote', () => {
 
       const hosts = new Map<string, Row[]>();
       for (const row of economics.filter((r) => ms(r.time) > now - DAY)) hosts.set(String(row.hostname), [...(hosts.get(String(row.hostname)) ?? []), row]);
-      const sum = (rows: Row[], column: string): number => rows.reduce((total, r) => total + num(r[column]), 0);
       expectAnswer(await answer('gpu_idle_cost_by_host'), [...hosts.entries()].map(([hostname, rows]) => ({
         hostname, currency: rows[0]!.currency, gpus: String(new Set(rows.map((r) => r.gpu_uuid)).size), gpu_hours: sum(rows, 'interval_s') / 3600,
         allocated_cost_micros: sum(rows, 'allocated_cost_micros'), idle_cost_micros: sum(rows, 'idle_cost_micros'),
@@ -326,7 +405,7 @@ describe('the analysts’ views on what the pipeline wrote', () => {
       })), ['gpu_uuid', 'valid_from']);
 
       const checked = ['gpu_usage_hourly_sums', 'gpu_fleet_health_now', 'gpu_anomalies_open', 'gpu_idle_cost_by_host', 'gpu_at_risk', 'gpu_device_history',
-        ...rollups.map(([view]) => view), ...ATTRIBUTION_VIEWS];
+        ...rollups.map(([view]) => view), ...perGpuViews.map(([view]) => view), ...ATTRIBUTION_VIEWS];
       const views = await select(`SELECT viewname FROM pg_views WHERE schemaname = 'public' AND viewname LIKE 'gpu\\_%'`, []);
       expect(views.map((v) => v.viewname).sort()).toEqual([...queries.keys()].sort());
       expect(checked.sort()).toEqual([...queries.keys()].sort());
