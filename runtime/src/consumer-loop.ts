@@ -1,19 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Batch, type Consumer, type Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { parse } from './config.js';
 import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 
-/** The setting every consuming component shares: how soon a crashed member's partitions move. */
-export const sessionTimeoutOption = {
-  env: 'GPUMON_CONSUMER_SESSION_TIMEOUT', flag: 'session-timeout', default: '30s', example: '10s',
-  description: 'How long the group waits for an instance that stopped answering (crashed) before its partitions move to the others (the broker allows 6s to 300s).',
-  schema: parse.durationMs(),
-} as const;
-
 /** How often a batch waiting for earlier ones to become durable tells the group it is alive. */
 const HEARTBEAT_MS = 3000;
+
+/**
+ * Fetch shape: the broker holds a fetch until it has `minBytes` or `maxWaitTimeInMs` passed
+ * (kafkajs: 1 byte, 5 s); one fetch brings at most `maxBytes`, and `maxBytesPerPartition` of each
+ * partition (default 1 MiB, about 900 samples: what one handler holds decoded at once).
+ */
+export interface FetchShape {
+  minBytes?: number;
+  maxWaitTimeInMs?: number;
+  maxBytes?: number;
+  maxBytesPerPartition?: number;
+}
 
 export interface ConsumerLoopOptions {
   kafka: Kafka;
@@ -23,12 +27,7 @@ export interface ConsumerLoopOptions {
   fromBeginning: boolean;
   /** How long the group waits for a silent member (a crashed process) before moving its partitions (ms). */
   sessionTimeoutMs?: number;
-  /**
-   * Fetch shape: the broker holds a fetch until it has `minBytes` or `maxWaitTimeInMs` passed
-   * (kafkajs: 1 byte, 5 s); one fetch brings at most `maxBytes`, and `maxBytesPerPartition` of each
-   * partition (default 1 MiB, about 900 samples: what one handler holds decoded at once).
-   */
-  consumer?: { minBytes?: number; maxWaitTimeInMs?: number; maxBytes?: number; maxBytesPerPartition?: number };
+  consumer?: FetchShape;
   /** Partition batches handled at once (default 1); each batch is still committed only after its own handler resolves. */
   partitionsConsumedConcurrently?: number;
   log: Logger;
