@@ -7,7 +7,7 @@ import { startConsumerLoop, type ConsumerLoopOptions, type DeferredCommit, type 
 import { Counters } from './counters.js';
 import { DeadLetters, decodeMessages, type OutgoingMessage } from './dead-letter.js';
 import type { Logger } from './log.js';
-import { metricsOptions, startMetricsServer } from './metrics.js';
+import { defaultMetricsPort, metricsOptions, startMetricsServer } from './metrics.js';
 import { openPipeline, type Pipeline, type PipelineSettings } from './pipeline.js';
 import { Pauses } from './pauses.js';
 import { validateRecord } from './sample-validation.js';
@@ -45,7 +45,7 @@ export interface ConsumedBatch<S extends Stream> {
  * What every consuming stage's command line offers, declared once; `env` is the stage's own
  * variable prefix (GPUMON_SINK → GPUMON_SINK_GROUP), so each stage keeps its documented names.
  */
-export function consumerOptions(env: string, defaults: { group?: string; fromBeginning: 'true' | 'false' }) {
+export function consumerOptions(env: string, defaults: { group?: string; fromBeginning: 'true' | 'false'; metricsPort?: number }) {
   return {
     groupId: {
       env: `${env}_GROUP`, flag: 'group', example: `${defaults.group ?? 'gpumon-score-health'}-eu`,
@@ -63,7 +63,8 @@ export function consumerOptions(env: string, defaults: { group?: string; fromBeg
       description: 'How long the group waits for an instance that stopped answering (crashed) before its partitions move to the others (the broker allows 6s to 300s).',
       schema: parse.durationMs(),
     },
-    ...metricsOptions,
+    metricsPort: { ...metricsOptions.metricsPort, ...defaults.metricsPort === undefined ? {} : { default: String(defaults.metricsPort) } },
+    metricsAddress: metricsOptions.metricsAddress,
   } as const;
 }
 
@@ -172,6 +173,19 @@ export async function runConsumer<I extends Stream, O extends Stream>(
     return stage.handle({ stream, topic: batch.topic, partition: batch.partition, records: decoded });
   };
 
+  // Ready means not paused, the broker still answers for every input topic (a metadata fetch, not a ping), and the stage's own check.
+  const endpoint = { port: settings.metricsPort ?? defaultMetricsPort(definition.component), address: settings.metricsAddress };
+  // Before joining the group: a port taken fails the start before any partition is held.
+  const server = await startMetricsServer(endpoint, registry, async () => {
+    pauses.check();
+    for (const topic of inputs.keys()) await pipeline.admin.fetchTopicOffsets(topic);
+    await stage.ready?.();
+  }, log).catch(async (error: unknown) => {
+    await definition.close();
+    await pipeline.close();
+    throw error;
+  });
+
   const running = await startConsumerLoop({
     registry,
     kafka: pipeline.kafka,
@@ -184,13 +198,6 @@ export async function runConsumer<I extends Stream, O extends Stream>(
     log,
     handleBatch,
   });
-
-  // Ready means not paused, the broker still answers for every input topic (a metadata fetch, not a ping), and the stage's own check.
-  const server = await startMetricsServer(settings.metricsPort, registry, async () => {
-    pauses.check();
-    for (const topic of inputs.keys()) await pipeline.admin.fetchTopicOffsets(topic);
-    await stage.ready?.();
-  }, log);
 
   return {
     counters,

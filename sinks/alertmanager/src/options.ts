@@ -1,5 +1,6 @@
 import { parse } from '@gpumon/runtime/config';
 import { consumerOptions } from '@gpumon/runtime/consumer';
+import { DEFAULT_METRICS_PORTS } from '@gpumon/runtime/metrics';
 
 export const alertmanagerOptions = {
   to: {
@@ -9,5 +10,5 @@ export const alertmanagerOptions = {
     description: 'Base URL of each Alertmanager-compatible API, comma-separated or --to repeated; every alert is posted to each <url>/api/v2/alerts (as Prometheus does for an Alertmanager cluster). Credentials in a URL go as HTTP Basic and are never logged.',
     schema: parse.urls(['http', 'https']),
   },
-  ...consumerOptions('GPUMON_ALERTS_FORWARD', { group: 'gpumon-alerts-forward', fromBeginning: 'false' }),
+  ...consumerOptions('GPUMON_ALERTS_FORWARD', { group: 'gpumon-alerts-forward', metricsPort: DEFAULT_METRICS_PORTS['alerts-forward'], fromBeginning: 'false' }),
 } as const;

@@ -1,5 +1,6 @@
 import { parse } from '@gpumon/runtime/config';
 import { consumerOptions } from '@gpumon/runtime/consumer';
+import { DEFAULT_METRICS_PORTS } from '@gpumon/runtime/metrics';
 import { writerDatabaseUrl } from '@gpumon/runtime/database';
 import { TABLE_NAMES, type SinkStream } from './tables.js';
 
@@ -13,7 +14,7 @@ export const sinkOptions = {
       parse.oneOf(SINK_STREAMS).array().min(1),
     ),
   },
-  ...consumerOptions('GPUMON_SINK', { group: 'gpumon-sink-timescaledb', fromBeginning: 'true' }),
+  ...consumerOptions('GPUMON_SINK', { group: 'gpumon-sink-timescaledb', metricsPort: DEFAULT_METRICS_PORTS['sink-timescaledb'], fromBeginning: 'true' }),
   batchRows: {
     env: 'GPUMON_SINK_BATCH_ROWS', flag: 'batch-rows', default: '5000', example: '20000',
     description: 'Most rows per database write; records of several partitions of one table are written together up to this many.',

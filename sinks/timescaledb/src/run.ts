@@ -10,6 +10,7 @@ import { alongsideOf } from './alongside.js';
 import { Batcher } from './batcher.js';
 import type { sinkOptions } from './options.js';
 import { TableWriter } from './table-writer.js';
+import { WriteMetrics } from './write-metrics.js';
 import { tableOf, type SinkStream } from './tables.js';
 
 export type SinkSettings = PipelineSettings & DatabaseSettings & ConfigOf<typeof sinkOptions>;
@@ -33,6 +34,20 @@ async function retentionWindows(pool: pg.Pool): Promise<Map<string, number>> {
   return new Map(result.rows.map((r) => [r.hypertable_name, r.ms]));
 }
 
+/**
+ * Throws unless the database answers, takes writes, and lets the sink insert into each of `tables`:
+ * catalogue reads only, so a readiness probe writes nothing and takes no lock a write would wait on.
+ */
+async function checkWritable(pool: pg.Pool, tables: readonly string[]): Promise<void> {
+  const result = await pool.query<{ read_only: string; table: string; insertable: boolean }>(
+    `SELECT current_setting('transaction_read_only') AS read_only, t AS table, has_table_privilege(t, 'INSERT') AS insertable
+       FROM unnest($1::text[]) AS t`, [tables],
+  );
+  if (result.rows[0]?.read_only === 'on') throw new Error('the database takes no writes (transaction_read_only is on)');
+  const refused = result.rows.filter((r) => !r.insertable).map((r) => r.table);
+  if (refused.length > 0) throw new Error(`the sink's login may not INSERT into ${refused.join(', ')}`);
+}
+
 interface Row {
   message: ConsumedMessage;
   record: Record<string, unknown>;
@@ -49,16 +64,20 @@ function timescaleSink(settings: SinkSettings, pool: pg.Pool, retention: Readonl
     fetch: { minBytes: settings.batchRows * MIN_RECORD_BYTES, maxWaitTimeInMs: settings.batchWait },
     concurrentBatches: CONCURRENT_BATCHES,
     close: () => pool.end(),
-    start: ({ counters, deadLetters, sendDeadLetters, log, signal, pauses }) => {
+    start: ({ counters, deadLetters, sendDeadLetters, log, signal, pauses, registry }) => {
+      const metrics = new WriteMetrics(registry);
       const writers = new Map(settings.streams.map((stream) => [stream, new TableWriter(pool, tableOf(stream), alongsideOf(stream))]));
       const batcher = new Batcher<Row>({
         maxRows: settings.batchRows,
         maxWaitMs: settings.batchWait,
         write: async (stream, rows) => {
           const writer = writers.get(stream as SinkStream)!;
-          const result = await retryWhileRetriable(
-            `writing ${rows.length} rows to ${writer.table.name}`, () => writer.write(rows, (r) => r.record), isRetriable, log, signal, DEFAULT_BACKOFF, pauses,
-          );
+          const table = writer.table.name;
+          const result = await retryWhileRetriable(`writing ${rows.length} rows to ${table}`, () => metrics.timed(table, async () => {
+            const written = await writer.write(rows, (r) => r.record);
+            const refused = new Set(written.rejected.map((r) => r.item));
+            return { ...written, bytes: rows.reduce((n, r) => n + (refused.has(r) ? 0 : r.message.value?.length ?? 0), 0) };
+          }), isRetriable, log, signal, DEFAULT_BACKOFF, pauses);
           counters.add('sent', result.inserted);
           counters.add('dropped', result.duplicates);
           await sendDeadLetters(result.rejected.map(({ item, error }) => deadLetters.letter(item.message, error, 'database_rejected')));
@@ -81,10 +100,7 @@ function timescaleSink(settings: SinkSettings, pool: pg.Pool, retention: Readonl
           });
           return { durable: written };
         },
-        // Ready means a zero-row COPY into every table, in a transaction, still works.
-        ready: async () => {
-          for (const writer of writers.values()) await writer.write([], () => ({}));
-        },
+        ready: () => checkWritable(pool, [...writers.values()].map((w) => w.table.name)),
       };
     },
   };
