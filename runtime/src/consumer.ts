@@ -94,6 +94,11 @@ export interface ConsumerStage<I extends Stream> {
    */
   // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a handler whose batch is done when it returns returns nothing
   handle(batch: ConsumedBatch<I>): Promise<void | DeferredCommit>;
+  /**
+   * Called as a batch arrives, before it is decoded, by a stage that groups the work of concurrent
+   * batches (the sink's writes): the call it returns says the batch is handed over or given up.
+   */
+  arriving?(stream: I): () => void;
   /** Throws while a dependency of the stage's own (a database) cannot be used; /readyz answers 503 with the message. */
   ready?(): Promise<void>;
 }
@@ -164,13 +169,18 @@ export async function runConsumer<I extends Stream, O extends Stream>(
     const stream = inputs.get(batch.topic);
     if (stream === undefined) throw new Error(`${definition.component} got a batch of unexpected topic ${batch.topic}`);
     const codec = pipeline.codecs[stream];
-    const messages = batch.messages.map((m) => consumedMessage(batch.topic, batch.partition, m));
-    const { decoded, letters } = await decodeMessages(
-      messages, (value) => codec.decode(value), deadLetters, counters, log, stopping.signal,
-      (record, message) => validateRecord(stream, record, Number(message.timestamp)),
-    );
-    await context.sendDeadLetters(letters);
-    return stage.handle({ stream, topic: batch.topic, partition: batch.partition, records: decoded });
+    const handedOver = stage.arriving?.(stream);
+    try {
+      const messages = batch.messages.map((m) => consumedMessage(batch.topic, batch.partition, m));
+      const { decoded, letters } = await decodeMessages(
+        messages, (value) => codec.decode(value), deadLetters, counters, log, stopping.signal,
+        (record, message) => validateRecord(stream, record, Number(message.timestamp)),
+      );
+      await context.sendDeadLetters(letters);
+      return await stage.handle({ stream, topic: batch.topic, partition: batch.partition, records: decoded });
+    } finally {
+      handedOver?.();
+    }
   };
 
   // Ready means not paused, the broker still answers for every input topic (a metadata fetch, not a ping), and the stage's own check.

@@ -84,6 +84,8 @@ function timescaleSink(settings: SinkSettings, pool: pg.Pool, retention: Readonl
         },
       });
       return {
+        // A write waits for the batches still being decoded, so it goes out as full as they make it.
+        arriving: () => batcher.arriving(),
         handle: async (batch) => {
           // The rows go in while the loop fetches and decodes the next batches; offsets follow the commit of their write.
           const { written } = await batcher.add(batch.stream, () => {
