@@ -41,7 +41,8 @@ const baseline: ProcessorDefinition<'samples', 'health', Record<string, never>> 
 export async function measureThroughBroker(definition: ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>, prefix: string, records: number): Promise<{ per_s: number; outputs: number }> {
   const settings = {
     ...loadConfig(pipelineOptions, { topicPrefix: prefix }),
-    ...loadConfig(processorOptions, { groupId: `bench-${definition.name}-${randomBytes(3).toString('hex')}` }),
+    // No metrics endpoint: the bench runs processors side by side in one process.
+    ...loadConfig(processorOptions, { groupId: `bench-${definition.name}-${randomBytes(3).toString('hex')}`, metricsPort: '0' }),
     ...loadConfig(definition.options),
   };
   const running = await runProcessor(definition, settings, createLogger(`bench-${definition.name}`));

@@ -72,7 +72,7 @@ async function sinkRate(settings: PipelineSettings & DatabaseSettings, count: nu
   const groupId = `bench-sink-${randomBytes(3).toString('hex')}`;
   const nodeArgs = process.env.GPUMON_BENCH_SINK_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
   const sink = spawn(process.execPath, [...NODE_HEAP_ARGS, ...nodeArgs, CLI, 'sink', '--streams', 'samples', '--group', groupId], {
-    env: { ...process.env, GPUMON_TOPIC_PREFIX: settings.topicPrefix ?? '', DATABASE_URL: settings.databaseUrl },
+    env: { ...process.env, GPUMON_TOPIC_PREFIX: settings.topicPrefix ?? '', DATABASE_URL: settings.databaseUrl, GPUMON_METRICS_PORT: '0' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => sink.on('exit', (code) => resolve(code)));

@@ -1,19 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Batch, type Consumer, type Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { parse } from './config.js';
 import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
 
-/** The setting every consuming component shares: how soon a crashed member's partitions move. */
-export const sessionTimeoutOption = {
-  env: 'GPUMON_CONSUMER_SESSION_TIMEOUT', flag: 'session-timeout', default: '30s', example: '10s',
-  description: 'How long the group waits for an instance that stopped answering (crashed) before its partitions move to the others (the broker allows 6s to 300s).',
-  schema: parse.durationMs(),
-} as const;
-
 /** How often a batch waiting for earlier ones to become durable tells the group it is alive. */
 const HEARTBEAT_MS = 3000;
+
+/**
+ * Fetch shape: the broker holds a fetch until it has `minBytes` or `maxWaitTimeInMs` passed
+ * (kafkajs: 1 byte, 5 s); one fetch brings at most `maxBytes`, and `maxBytesPerPartition` of each
+ * partition (default 1 MiB, about 900 samples: what one handler holds decoded at once).
+ */
+export interface FetchShape {
+  minBytes?: number;
+  maxWaitTimeInMs?: number;
+  maxBytes?: number;
+  maxBytesPerPartition?: number;
+}
 
 export interface ConsumerLoopOptions {
   kafka: Kafka;
@@ -23,16 +27,14 @@ export interface ConsumerLoopOptions {
   fromBeginning: boolean;
   /** How long the group waits for a silent member (a crashed process) before moving its partitions (ms). */
   sessionTimeoutMs?: number;
-  /**
-   * Fetch shape: the broker holds a fetch until it has `minBytes` or `maxWaitTimeInMs` passed
-   * (kafkajs: 1 byte, 5 s); one fetch brings at most `maxBytes`, and `maxBytesPerPartition` of each
-   * partition (default 1 MiB, about 900 samples: what one handler holds decoded at once).
-   */
-  consumer?: { minBytes?: number; maxWaitTimeInMs?: number; maxBytes?: number; maxBytesPerPartition?: number };
+  consumer?: FetchShape;
   /** Partition batches handled at once (default 1); each batch is still committed only after its own handler resolves. */
   partitionsConsumedConcurrently?: number;
   log: Logger;
-  /** Gets `gpumon_consumer_lag{group,topic,partition}`: records behind the partition's end after each batch. */
+  /**
+   * Gets `gpumon_consumer_lag{group,topic,partition}`: records behind the partition's end, set on
+   * every fetch and every commit, for the partitions this member owns (a revoked one's series is removed).
+   */
   registry: Registry;
   /**
    * Handles every message of one partition's batch; offsets are committed only after it resolves,
@@ -80,6 +82,39 @@ function membershipError(error: unknown): Error | undefined {
   return undefined;
 }
 
+/** `gpumon_consumer_lag` of one member: series only for the partitions it owns. */
+class PartitionLag {
+  private readonly gauge: Gauge;
+  /** Partitions with a series, by topic. */
+  private readonly owned = new Map<string, Set<number>>();
+
+  constructor(registry: Registry, private readonly group: string) {
+    this.gauge = new Gauge({
+      name: 'gpumon_consumer_lag', help: 'Records between the next offset this member handles and the end of the partition, for the partitions it owns.',
+      labelNames: ['group', 'topic', 'partition'], registers: [registry],
+    });
+  }
+
+  set(topic: string, partition: number, records: number): void {
+    this.gauge.set({ group: this.group, topic, partition }, Math.max(0, records));
+    const partitions = this.owned.get(topic) ?? new Set<number>();
+    partitions.add(partition);
+    this.owned.set(topic, partitions);
+  }
+
+  /** Removes the series of every partition not in `assignment` (topic → partitions), as a rebalance or a stop leaves it. */
+  keepOnly(assignment: Readonly<Record<string, readonly number[] | undefined>>): void {
+    for (const [topic, partitions] of this.owned) {
+      const kept = new Set(assignment[topic] ?? []);
+      for (const partition of partitions) {
+        if (kept.has(partition)) continue;
+        this.gauge.remove({ group: this.group, topic, partition });
+        partitions.delete(partition);
+      }
+    }
+  }
+}
+
 /**
  * The one consume loop of gpumon: batch consumption in a consumer group with at-least-once
  * delivery. A batch's offsets are committed only after its handler resolves, so a crash replays
@@ -87,10 +122,7 @@ function membershipError(error: unknown): Error | undefined {
  */
 export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<RunningConsumer> {
   const { kafka, groupId, topics, log } = options;
-  const lag = new Gauge({
-    name: 'gpumon_consumer_lag', help: 'Records between the last handled offset and the end of the partition.',
-    labelNames: ['group', 'topic', 'partition'], registers: [options.registry],
-  });
+  const lag = new PartitionLag(options.registry, groupId);
   const committed = new Counter({
     name: 'gpumon_consumer_records_committed_total', help: 'Records whose batch was handled and whose offsets were committed.',
     labelNames: ['group'], registers: [options.registry],
@@ -104,6 +136,8 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     // kafkajs restarts a crashed consumer on a timer that stop() may not reach: none once stopping.
     retry: { restartOnFailure: () => Promise.resolve(!stopping) },
   });
+  // A rebalance that moved a partition away: its lag is its new owner's to report, or sums would count it twice.
+  consumer.on(consumer.events.GROUP_JOIN, (event) => lag.keepOnly(event.payload.memberAssignment));
   let settle: (error?: unknown) => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
     settle = (error) => (error === undefined ? resolve() : reject(error));
@@ -118,7 +152,7 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
   const commit = async (batch: Batch): Promise<void> => {
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-    lag.set({ group: groupId, topic: batch.topic, partition: batch.partition }, Number(batch.offsetLag()));
+    lag.set(batch.topic, batch.partition, Number(batch.offsetLag()));
     committed.inc({ group: groupId }, batch.messages.length);
     committedCount += batch.messages.length;
   };
@@ -195,6 +229,8 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
       if (leaving) throw new kafkajs.KafkaJSNonRetriableError(`consumer group ${groupId} is stopping`);
       // Fetched before the stop paused its partitions: left unresolved and uncommitted, the next owner reads it.
       if (stopping) return;
+      // Behind the end by this batch and what follows it, until its commit says less: a stalled handler shows.
+      lag.set(batch.topic, batch.partition, Number(batch.highWatermark) - Number(batch.firstOffset()));
       const handling = handleAndCommit(batch, resolveOffset);
       inFlight.add(handling);
       try {
@@ -228,6 +264,7 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
       leaving = true;
       await consumer.stop();
       await consumer.disconnect();
+      lag.keepOnly({});
       settle();
     },
   };

@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
-import type { Batch, KafkaMessage, Message } from 'kafkajs';
+import type { Message } from 'kafkajs';
 import type { DlqHeader } from '@gpumon/schemas/dlq-headers';
 import type { DeadLetter } from '@gpumon/schemas/types.generated';
 import type { TopicCodec } from './avro-codec.js';
+import type { ConsumedMessage } from './consumer.js';
 import type { Counters } from './counters.js';
 import { GpumonError, errorMessage } from './errors.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './kafka.js';
 import type { Logger } from './log.js';
 import { retryWhileRetriable } from './retry.js';
+
+/** A message to send, in runtime's terms (a dead letter, an output record). */
+export type OutgoingMessage = Message;
 
 export const isRetriable = (error: unknown): boolean => error instanceof GpumonError && error.retriable;
 
@@ -44,37 +48,38 @@ export class DeadLetters {
    * The letter of a record this component made and the broker refused (too large, invalid): it
    * was never written, so its partition and offset are -1.
    */
-  unsent(topic: string, message: Message, error: unknown, fallbackCode: string): Message {
+  unsent(topic: string, message: OutgoingMessage, error: unknown, fallbackCode: string): OutgoingMessage {
     const key = typeof message.key === 'string' ? Buffer.from(message.key) : (message.key ?? null);
     const value = typeof message.value === 'string' ? Buffer.from(message.value) : message.value;
-    return this.letter({ topic, partition: -1 }, { key, value, offset: '-1' }, error, fallbackCode);
+    return this.letter({ topic, partition: -1, offset: '-1', key, value, timestamp: String(Date.now()), headers: {} }, error, fallbackCode);
   }
 
-  letter(batch: Pick<Batch, 'topic' | 'partition'>, message: Pick<KafkaMessage, 'key' | 'value' | 'offset'>, error: unknown, fallbackCode: string): Message {
-    this.counters.add('errored');
+  letter(message: ConsumedMessage, error: unknown, fallbackCode: string): OutgoingMessage {
     const key = message.key === null || message.key.length <= MAX_KEY_BYTES ? message.key : message.key.subarray(0, MAX_KEY_BYTES);
     const reason = errorMessage(error).slice(0, MAX_REASON_CHARS);
+    const code = error instanceof GpumonError ? error.code : fallbackCode;
+    this.counters.deadLettered(code);
     const record: DeadLetter = {
       time: Date.now(),
       component: this.component,
-      source_topic: batch.topic,
-      source_partition: batch.partition,
+      source_topic: message.topic,
+      source_partition: message.partition,
       source_offset: Number(message.offset),
       key,
       value: message.value,
-      error_code: error instanceof GpumonError ? error.code : fallbackCode,
+      error_code: code,
       error_message: key === message.key ? reason : `${reason} (key cut from ${message.key?.length} bytes)`,
       value_length: null,
       value_sha256: null,
     };
     this.log.warn('sent to dead-letter topic', {
-      topic: batch.topic, partition: batch.partition, offset: message.offset, reason: record.error_message,
+      topic: message.topic, partition: message.partition, offset: message.offset, reason: record.error_message,
     });
     // The same facts as headers, so a consumer can route or count dead letters without decoding them.
     const headers: Record<DlqHeader, string> = {
       'gpumon.component': this.component,
-      'gpumon.source.topic': batch.topic,
-      'gpumon.source.partition': String(batch.partition),
+      'gpumon.source.topic': message.topic,
+      'gpumon.source.partition': String(message.partition),
       'gpumon.source.offset': message.offset,
       'gpumon.error.code': record.error_code,
       'gpumon.error.message': record.error_message,
@@ -95,37 +100,37 @@ export class DeadLetters {
   }
 }
 
-export interface DecodedBatch<T> {
-  decoded: Array<{ message: KafkaMessage; record: T }>;
-  letters: Message[];
+export interface DecodedMessages<T> {
+  decoded: Array<{ message: ConsumedMessage; record: T }>;
+  letters: OutgoingMessage[];
 }
 
 /**
- * Decodes (and, given `validate`, checks) a batch: a registry outage is waited out (retried until
+ * Decodes and checks the messages of one batch: a registry outage is waited out (retried until
  * `signal` aborts), a message that cannot be decoded or is impossible becomes a dead letter and
  * the rest go on.
  */
-export async function decodeBatch<T>(
-  batch: Batch,
+export async function decodeMessages<T>(
+  messages: readonly ConsumedMessage[],
   decode: (value: Buffer | null) => Promise<T>,
   deadLetters: DeadLetters,
   counters: Counters,
   log: Logger,
   signal: AbortSignal,
-  validate?: (record: T, message: KafkaMessage) => void,
-): Promise<DecodedBatch<T>> {
-  const result: DecodedBatch<T> = { decoded: [], letters: [] };
-  for (const message of batch.messages) {
+  validate: (record: T, message: ConsumedMessage) => void,
+): Promise<DecodedMessages<T>> {
+  const result: DecodedMessages<T> = { decoded: [], letters: [] };
+  for (const message of messages) {
     counters.add('received');
     try {
       const record = await retryWhileRetriable(
-        `decoding ${batch.topic}[${batch.partition}]@${message.offset}`, () => decode(message.value), isRetriable, log, signal,
+        `decoding ${message.topic}[${message.partition}]@${message.offset}`, () => decode(message.value), isRetriable, log, signal,
       );
-      validate?.(record, message);
+      validate(record, message);
       result.decoded.push({ message, record });
     } catch (error) {
       if (isRetriable(error)) throw error;
-      result.letters.push(deadLetters.letter(batch, message, error, 'decode_failed'));
+      result.letters.push(deadLetters.letter(message, error, 'decode_failed'));
     }
   }
   return result;

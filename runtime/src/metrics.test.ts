@@ -11,12 +11,29 @@ describe('startMetricsServer', () => {
     const probe = createServer();
     const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
     await new Promise((resolve) => probe.close(resolve));
-    const server = await startMetricsServer(port, new Registry(), () => Promise.resolve(), createLogger('metrics-test'));
+    const server = await startMetricsServer({ port, address: '127.0.0.1' }, new Registry(), () => Promise.resolve(), createLogger('metrics-test'));
     try {
       const body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(body).toContain(`gpumon_build_info{version="${GPUMON_VERSION}",node_version="${process.versions.node}"} 1`);
       expect(body).toMatch(/^process_cpu_user_seconds_total \d/m);
       expect(body).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    } finally {
+      server?.close();
+    }
+  });
+
+  it('answers /livez while /readyz (and /healthz, its older name) reports what is not ready', async () => {
+    const probe = createServer();
+    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
+    await new Promise((resolve) => probe.close(resolve));
+    const server = await startMetricsServer({ port, address: '127.0.0.1' }, new Registry(), () => Promise.reject(new Error('the database does not answer')), createLogger('metrics-test'));
+    try {
+      expect((await fetch(`http://127.0.0.1:${port}/livez`)).status).toBe(200);
+      for (const path of ['/readyz', '/healthz']) {
+        const response = await fetch(`http://127.0.0.1:${port}${path}`);
+        expect(response.status).toBe(503);
+        expect(await response.text()).toBe('the database does not answer\n');
+      }
     } finally {
       server?.close();
     }

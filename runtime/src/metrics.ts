@@ -2,15 +2,46 @@ import { createServer, type Server } from 'node:http';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { GPUMON_VERSION } from './build-info.js';
 import { parse } from './config.js';
-import { errorMessage } from './errors.js';
+import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
+
+/**
+ * The port each component serves on unless told otherwise: one each, so a whole pipeline runs on
+ * one host, and the ones dashboards/prometheus/prometheus.yml scrapes.
+ */
+export const DEFAULT_METRICS_PORTS = {
+  'agent': 9401,
+  'sink-timescaledb': 9402,
+  'score-health': 9403,
+  'detect-anomalies': 9404,
+  'price-usage': 9405,
+  'predict-failure': 9406,
+  'alerts-forward': 9407,
+} as const;
+
+/** The port of `component` unless told otherwise; none (off) for one without its own. */
+export function defaultMetricsPort(component: string): number | undefined {
+  return (DEFAULT_METRICS_PORTS as Readonly<Record<string, number>>)[component];
+}
 
 export const metricsOptions = {
   metricsPort: {
-    env: 'GPUMON_METRICS_PORT', flag: 'metrics-port', default: '0', example: '9401',
-    description: 'Port of the HTTP endpoint with /metrics (Prometheus) and /healthz; 0 turns it off.', schema: parse.int(0, 65_535),
+    env: 'GPUMON_METRICS_PORT', flag: 'metrics-port', example: '9402',
+    description: "Port of the HTTP endpoint with /metrics (Prometheus), /livez and /readyz (/healthz, its older name); 0 turns it off. Each component has its own default port (runtime/README.md), so a whole pipeline runs on one host.",
+    schema: parse.int(0, 65_535).optional(),
+  },
+  metricsAddress: {
+    env: 'GPUMON_METRICS_ADDRESS', flag: 'metrics-address', default: '0.0.0.0', example: '127.0.0.1',
+    description: 'Address the metrics endpoint listens on: every interface (0.0.0.0), or one, e.g. 127.0.0.1 to keep it on the host.',
+    schema: parse.string(),
   },
 } as const;
+
+/** Where a component serves /metrics: `port` 0 (or none) turns the endpoint off. */
+export interface MetricsEndpoint {
+  port: number | undefined;
+  address?: string;
+}
 
 export { Registry };
 
@@ -24,16 +55,19 @@ function addProcessMetrics(registry: Registry): void {
 }
 
 /**
- * Serves /metrics from `registry` and /healthz, which runs `healthCheck` — a small piece of the
- * component's real work — and answers 200 or 503 with the reason.
+ * Serves /metrics from `registry`; /livez, 200 while the process answers at all (a liveness probe
+ * restarts nothing during a database outage); and /readyz (and /healthz, its older name), which
+ * runs `readyCheck` — dependencies reachable, not paused, nothing written — and answers 200 or 503
+ * with the reason.
  */
 export async function startMetricsServer(
-  port: number,
+  endpoint: MetricsEndpoint,
   registry: Registry,
-  healthCheck: () => Promise<void>,
+  readyCheck: () => Promise<void>,
   log: Logger,
 ): Promise<Server | undefined> {
-  if (port === 0) return undefined;
+  const { port, address = '0.0.0.0' } = endpoint;
+  if (port === undefined || port === 0) return undefined;
   addProcessMetrics(registry);
   const server = createServer((request, response) => {
     const reply = (status: number, type: string, body: string): void => {
@@ -42,16 +76,20 @@ export async function startMetricsServer(
     };
     if (request.url === '/metrics') {
       registry.metrics().then((body) => reply(200, registry.contentType, body), (error: unknown) => reply(500, 'text/plain', errorMessage(error)));
-    } else if (request.url === '/healthz') {
-      healthCheck().then(() => reply(200, 'text/plain', 'ok\n'), (error: unknown) => reply(503, 'text/plain', `${errorMessage(error)}\n`));
+    } else if (request.url === '/livez') {
+      reply(200, 'text/plain', 'ok\n');
+    } else if (request.url === '/readyz' || request.url === '/healthz') {
+      readyCheck().then(() => reply(200, 'text/plain', 'ok\n'), (error: unknown) => reply(503, 'text/plain', `${errorMessage(error)}\n`));
     } else {
-      reply(404, 'text/plain', 'not found: try /metrics or /healthz\n');
+      reply(404, 'text/plain', 'not found: try /metrics, /livez or /readyz\n');
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => resolve());
+    server.once('error', (error) => reject(new GpumonError(
+      'config_invalid', `the metrics endpoint cannot listen on ${address}:${port} (${errorMessage(error)}): choose another with --metrics-port, or 0 to turn it off`,
+    )));
+    server.listen(port, address, () => resolve());
   });
-  log.info('serving /metrics and /healthz', { port });
+  log.info('serving /metrics, /livez and /readyz', { address, port });
   return server;
 }

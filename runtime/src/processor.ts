@@ -1,19 +1,12 @@
-import type { KafkaMessage } from 'kafkajs';
 import type { TopicCodec } from './avro-codec.js';
-import { Registry } from 'prom-client';
 import type { Stream } from '@gpumon/schemas/topics';
 import type { StreamRecords } from '@gpumon/schemas/types.generated';
-import { parse, type ConfigOf, type ConfigSpec } from './config.js';
-import { sessionTimeoutOption, startConsumerLoop } from './consumer-loop.js';
-import { Counters } from './counters.js';
-import { DeadLetters, decodeBatch } from './dead-letter.js';
+import type { ConfigOf, ConfigSpec } from './config.js';
+import { consumerOptions, runConsumer, type ConsumedMessage, type ConsumerDefinition, type ConsumerSettings, type RunningConsumer } from './consumer.js';
+import type { OutgoingMessage } from './dead-letter.js';
 import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
-import { metricsOptions, startMetricsServer } from './metrics.js';
-import { openPipeline, type PipelineSettings } from './pipeline.js';
-import { letterGroups, refuseNoLetter, sendDeadLetters, sendIsolating, type SendGroup } from './send.js';
-import { Pauses } from './pauses.js';
-import { validateRecord } from './sample-validation.js';
+import { letterGroups, refuseNoLetter, sendIsolating, type SendGroup } from './send.js';
 
 export type EnrichedStream = Exclude<Stream, 'samples' | 'dlq'>;
 
@@ -85,107 +78,59 @@ function perRecord<I extends Stream, O extends EnrichedStream>(transform: Transf
   };
 }
 
-export const processorOptions = {
-  groupId: {
-    env: 'GPUMON_PROCESSOR_GROUP', flag: 'group', example: 'gpumon-score-health-eu',
-    description: 'Kafka consumer group; instances in one group share the partitions (default: gpumon-<processor>).',
-    schema: parse.optionalString(),
-  },
-  fromBeginning: {
-    env: 'GPUMON_PROCESSOR_FROM_BEGINNING', flag: 'from-beginning', default: 'true', example: 'false',
-    description: 'Where a new consumer group starts: the oldest record (true) or the next one written (false).',
-    schema: parse.boolean(),
-  },
-  sessionTimeout: sessionTimeoutOption,
-  ...metricsOptions,
-} as const;
+export const processorOptions = consumerOptions('GPUMON_PROCESSOR', { fromBeginning: 'true' });
 
-export interface ProcessorRunOptions {
-  groupId?: string | undefined;
-  fromBeginning: boolean;
-  sessionTimeout: number;
-  metricsPort: number;
+/** A processor as the consumer shell runs it: decoded, valid input records in, their outputs produced (all of a record's, or none). */
+function processorConsumer<I extends Stream, O extends EnrichedStream>(
+  name: string, input: I, outputs: readonly O[], stage: BatchTransform<I, O>,
+): ConsumerDefinition<I, O> {
+  return {
+    component: name,
+    inputs: [input],
+    outputs,
+    close: async () => stage.close?.(),
+    start: ({ pipeline, deadLetters, send, counters, sendDeadLetters }) => ({
+      handle: async (batch) => {
+        const letters: OutgoingMessage[] = [];
+        const groups: Array<SendGroup<ConsumedMessage | null>> = [];
+        const results = await stage.transformBatch(batch.records.map((d) => d.record));
+        for (const [i, { message }] of batch.records.entries()) {
+          const result = results[i];
+          try {
+            if (result instanceof Error || result === undefined) throw result ?? new Error('the transform returned no result for this record');
+            // All of a record's outputs, or none of them: encode them all before queueing any.
+            const encoded = result.map((output) => {
+              const codec = pipeline.codecs[output.stream as O] as TopicCodec<EnrichedStream>;
+              return { topic: codec.topic, message: { key: output.record.gpu_uuid, value: codec.encode(output.record) } };
+            });
+            if (encoded.length > 0) groups.push({ item: message, messages: encoded });
+          } catch (error) {
+            letters.push(deadLetters.letter(message, error, 'transform_failed'));
+          }
+        }
+        const refused = await sendIsolating(`producing the outputs of ${batch.records.length} records`, [...groups, ...letterGroups(deadLetters.topic, letters)], send);
+        refuseNoLetter(deadLetters.topic, refused);
+        // A record whose output the broker refuses (too large for its topic) is dead-lettered, its original cut to fit if need be.
+        const tooLarge = refused.flatMap(({ item, messages, error }) => {
+          if (item === null) return [];
+          const topics = [...new Set(messages.map((m) => m.topic))].join(',');
+          return [deadLetters.letter(item, new GpumonError('record_too_large', `${topics} refused an output of this record: ${errorMessage(error)}`), 'record_too_large')];
+        });
+        await sendDeadLetters(tooLarge);
+        const refusedItems = new Set(refused.map((r) => r.item));
+        counters.add('sent', groups.filter((g) => !refusedItems.has(g.item)).reduce((n, g) => n + g.messages.length, 0));
+      },
+    }),
+  };
 }
 
-export interface RunningProcessor {
-  counters: Counters;
-  /** Input records handled, their outputs acknowledged and their offsets committed. */
-  committed(): number;
-  stop(): Promise<void>;
-  done: Promise<void>;
-}
+export type RunningProcessor = RunningConsumer;
 
 export async function runProcessor<I extends Stream, O extends EnrichedStream, C extends ConfigSpec>(
   definition: ProcessorDefinition<I, O, C>,
-  settings: PipelineSettings & ProcessorRunOptions & ConfigOf<C>,
+  settings: ConsumerSettings & ConfigOf<C>,
   log: Logger,
 ): Promise<RunningProcessor> {
   const stage = await createBatchTransform(definition, settings);
-  const validate = (record: StreamRecords[I], message: KafkaMessage): void => validateRecord(definition.input, record, Number(message.timestamp));
-  const pipeline = await openPipeline(settings, definition.name, [definition.input, ...definition.outputs], log);
-  const input = pipeline.codecs[definition.input];
-  const registry = new Registry();
-  const counters = new Counters(registry, definition.name);
-  const deadLetters = new DeadLetters(definition.name, pipeline.codecs.dlq, counters, log, pipeline.deadLetterMaxBytes);
-  const stopping = new AbortController();
-  const pauses = new Pauses(registry, definition.name, log);
-
-  const running = await startConsumerLoop({
-    registry,
-    kafka: pipeline.kafka,
-    groupId: settings.groupId ?? `gpumon-${definition.name}`,
-    topics: [input.topic],
-    fromBeginning: settings.fromBeginning,
-    sessionTimeoutMs: settings.sessionTimeout,
-    log,
-    handleBatch: async (batch) => {
-      const { decoded, letters } = await decodeBatch(batch, (v) => input.decode(v), deadLetters, counters, log, stopping.signal, validate);
-      const groups: Array<SendGroup<KafkaMessage | null>> = [];
-      const results = await stage.transformBatch(decoded.map((d) => d.record));
-      for (const [i, { message }] of decoded.entries()) {
-        const result = results[i];
-        try {
-          if (result instanceof Error || result === undefined) throw result ?? new Error('the transform returned no result for this record');
-          // All of a record's outputs, or none of them: encode them all before queueing any.
-          const outputs = result.map((output) => {
-            const codec = pipeline.codecs[output.stream as O] as TopicCodec<EnrichedStream>;
-            return { topic: codec.topic, message: { key: output.record.gpu_uuid, value: codec.encode(output.record) } };
-          });
-          if (outputs.length > 0) groups.push({ item: message, messages: outputs });
-        } catch (error) {
-          letters.push(deadLetters.letter(batch, message, error, 'transform_failed'));
-        }
-      }
-      const context = { producer: pipeline.producer, log, signal: stopping.signal, pauses };
-      const refused = await sendIsolating(`producing the outputs of ${batch.messages.length} records`, [...groups, ...letterGroups(deadLetters.topic, letters)], context);
-      refuseNoLetter(deadLetters.topic, refused);
-      // A record whose output the broker refuses (too large for its topic) is dead-lettered, its original cut to fit if need be.
-      const tooLarge = refused.flatMap(({ item, messages, error }) => {
-        if (item === null) return [];
-        const topics = [...new Set(messages.map((m) => m.topic))].join(',');
-        return [deadLetters.letter(batch, item, new GpumonError('record_too_large', `${topics} refused an output of this record: ${errorMessage(error)}`), 'record_too_large')];
-      });
-      await sendDeadLetters(deadLetters.topic, tooLarge, context);
-      const refusedItems = new Set(refused.map((r) => r.item));
-      counters.add('sent', groups.filter((g) => !refusedItems.has(g.item)).reduce((n, g) => n + g.messages.length, 0));
-    },
-  });
-
-  // Healthy means not paused and the broker still answers for the input topic (a metadata fetch, not a ping).
-  const server = await startMetricsServer(settings.metricsPort, registry, async () => {
-    pauses.check();
-    await pipeline.admin.fetchTopicOffsets(input.topic);
-  }, log);
-
-  const stop = async (): Promise<void> => {
-    // The loop marks itself stopping first, so a send given up by the abort is not taken for a failure.
-    const stopped = running.stop();
-    stopping.abort();
-    server?.close();
-    await stopped;
-    await stage.close?.();
-    await pipeline.close();
-    log.info('stopped', counters.snapshot());
-  };
-  return { counters, committed: running.committed, stop, done: running.done };
+  return runConsumer(processorConsumer(definition.name, definition.input, definition.outputs, stage), settings, log);
 }

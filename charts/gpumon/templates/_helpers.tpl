@@ -219,11 +219,13 @@ spec:
           ports:
             - name: metrics
               containerPort: {{ $v.deployment.metricsPort }}
+          # Ready: its dependencies answer and it is not paused. Alive: the process answers at all, so an
+          # outage of Kafka or the database pauses it (not ready) instead of restarting it.
           readinessProbe:
-            httpGet: { path: /healthz, port: metrics }
+            httpGet: { path: /readyz, port: metrics }
             periodSeconds: 10
           livenessProbe:
-            httpGet: { path: /healthz, port: metrics }
+            httpGet: { path: /livez, port: metrics }
             initialDelaySeconds: 30
             periodSeconds: 20
             failureThreshold: 6

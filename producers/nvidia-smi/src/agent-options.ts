@@ -1,5 +1,5 @@
 import { parse } from '@gpumon/runtime/config';
-import { metricsOptions } from '@gpumon/runtime/metrics';
+import { DEFAULT_METRICS_PORTS, metricsOptions } from '@gpumon/runtime/metrics';
 
 export const agentOptions = {
   interval: {
@@ -77,5 +77,6 @@ export const agentOptions = {
     description: 'Cluster name put in every workload, and in the workload ids of Slurm jobs and named pods (slurm:<cluster>/<job id>, k8s:<cluster>/<namespace>/<pod>/<container>) so those of two clusters never meet.',
     schema: parse.optionalString(),
   },
-  metricsPort: { ...metricsOptions.metricsPort, env: 'GPUMON_AGENT_METRICS_PORT', default: '9401' },
+  metricsPort: { ...metricsOptions.metricsPort, env: 'GPUMON_AGENT_METRICS_PORT', default: String(DEFAULT_METRICS_PORTS.agent) },
+  metricsAddress: metricsOptions.metricsAddress,
 } as const;

@@ -167,7 +167,7 @@ export async function runAgent(settings: AgentSettings, log: Logger, signal: Abo
     });
   }
   let lastSuccess = Date.now();
-  const server = await startMetricsServer(settings.metricsPort, registry, async () => {
+  const server = await startMetricsServer({ port: settings.metricsPort, address: settings.metricsAddress }, registry, async () => {
     if (Date.now() - lastSuccess > 3 * settings.interval) throw new Error(`no successful collection for ${Math.round((Date.now() - lastSuccess) / 1000)} s`);
   }, log);
   const sending = sender?.run(signal);

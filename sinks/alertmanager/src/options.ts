@@ -1,5 +1,6 @@
 import { parse } from '@gpumon/runtime/config';
-import { metricsOptions } from '@gpumon/runtime/metrics';
+import { consumerOptions } from '@gpumon/runtime/consumer';
+import { DEFAULT_METRICS_PORTS } from '@gpumon/runtime/metrics';
 
 export const alertmanagerOptions = {
   to: {
@@ -9,13 +10,5 @@ export const alertmanagerOptions = {
     description: 'Base URL of each Alertmanager-compatible API, comma-separated or --to repeated; every alert is posted to each <url>/api/v2/alerts (as Prometheus does for an Alertmanager cluster). Credentials in a URL go as HTTP Basic and are never logged.',
     schema: parse.urls(['http', 'https']),
   },
-  groupId: {
-    env: 'GPUMON_ALERTS_FORWARD_GROUP', flag: 'group', default: 'gpumon-alerts-forward', example: 'gpumon-alerts-forward-eu',
-    description: 'Kafka consumer group of the forwarder.', schema: parse.string(),
-  },
-  fromBeginning: {
-    env: 'GPUMON_ALERTS_FORWARD_FROM_BEGINNING', flag: 'from-beginning', default: 'false', example: 'true',
-    description: 'Where a new consumer group starts: the oldest alert (true) or the next one raised (false).', schema: parse.boolean(),
-  },
-  ...metricsOptions,
+  ...consumerOptions('GPUMON_ALERTS_FORWARD', { group: 'gpumon-alerts-forward', metricsPort: DEFAULT_METRICS_PORTS['alerts-forward'], fromBeginning: 'false' }),
 } as const;

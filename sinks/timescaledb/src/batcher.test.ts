@@ -30,6 +30,18 @@ describe('Batcher', () => {
     expect(writes).toEqual([['a', [1, 2, 4]], ['b', [3]]]);
   });
 
+  it('waits for a batch still arriving (being decoded), and writes once it is handed in', async () => {
+    const { batcher, writes } = recording(100);
+    const decoding = batcher.arriving();
+    const first = writeAll(batcher, 'a', async () => [1]);
+    await sleep(50);
+    expect(writes, 'nothing written while another batch is on its way').toEqual([]);
+    const second = writeAll(batcher, 'a', async () => [2]);
+    decoding();
+    await Promise.all([first, second]);
+    expect(writes).toEqual([['a', [1, 2]]]);
+  });
+
   it('writes at most maxRows at a time, and settles a handler only when all of its rows are written', async () => {
     const { batcher, writes } = recording(2);
     await writeAll(batcher, 'a', async () => [1, 2, 3, 4, 5]);

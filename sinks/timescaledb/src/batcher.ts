@@ -28,14 +28,29 @@ export class Batcher<T> {
 
   constructor(private readonly options: BatcherOptions<T>) {}
 
-  /** Runs `prepare` (decoding, filtering) and queues the items it returns; `written` settles once they are in. */
-  async add(key: string, prepare: () => Promise<T[]>): Promise<{ written: Promise<void> }> {
+  /**
+   * Says a handler is preparing items (decoding a batch): no group goes out for want of company
+   * until the returned call says it is done, having handed its items in or given up.
+   */
+  arriving(): () => void {
     this.preparing++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.preparing--;
+      if (this.pending.size > 0) this.scheduleIdleCheck();
+    };
+  }
+
+  /** Runs `prepare` (filtering) and queues the items it returns; `written` settles once they are in. */
+  async add(key: string, prepare: () => Promise<T[]>): Promise<{ written: Promise<void> }> {
+    const done = this.arriving();
     let items: T[];
     try {
       items = await prepare();
     } finally {
-      this.preparing--;
+      done();
     }
     const written = items.length === 0 ? Promise.resolve() : new Promise<void>((resolve, reject) => {
       const waiters = this.pending.get(key) ?? [];
@@ -53,7 +68,11 @@ export class Batcher<T> {
     if (rows >= this.options.maxRows) this.flush(key);
     if (this.pending.size === 0) return;
     this.timer ??= setTimeout(() => this.flushAll(), this.options.maxWaitMs);
-    // After the microtasks already queued have run, so handlers started together have all checked in.
+    this.scheduleIdleCheck();
+  }
+
+  /** After the microtasks already queued have run, so handlers started together have all checked in. */
+  private scheduleIdleCheck(): void {
     this.idleCheck ??= setImmediate(() => {
       this.idleCheck = undefined;
       if (this.preparing === 0) this.flushAll();

@@ -1,7 +1,7 @@
 import { parse } from '@gpumon/runtime/config';
-import { sessionTimeoutOption } from '@gpumon/runtime/consumer-loop';
+import { consumerOptions } from '@gpumon/runtime/consumer';
+import { DEFAULT_METRICS_PORTS } from '@gpumon/runtime/metrics';
 import { writerDatabaseUrl } from '@gpumon/runtime/database';
-import { metricsOptions } from '@gpumon/runtime/metrics';
 import { TABLE_NAMES, type SinkStream } from './tables.js';
 
 const SINK_STREAMS = Object.keys(TABLE_NAMES) as [SinkStream, ...SinkStream[]];
@@ -14,16 +14,7 @@ export const sinkOptions = {
       parse.oneOf(SINK_STREAMS).array().min(1),
     ),
   },
-  groupId: {
-    env: 'GPUMON_SINK_GROUP', flag: 'group', default: 'gpumon-sink-timescaledb', example: 'gpumon-sink-eu',
-    description: 'Kafka consumer group of the sink; instances in one group share the partitions.', schema: parse.string(),
-  },
-  fromBeginning: {
-    env: 'GPUMON_SINK_FROM_BEGINNING', flag: 'from-beginning', default: 'true', example: 'false',
-    description: 'Where a new consumer group starts: the oldest record (true) or the next one written (false).',
-    schema: parse.boolean(),
-  },
-  sessionTimeout: sessionTimeoutOption,
+  ...consumerOptions('GPUMON_SINK', { group: 'gpumon-sink-timescaledb', metricsPort: DEFAULT_METRICS_PORTS['sink-timescaledb'], fromBeginning: 'true' }),
   batchRows: {
     env: 'GPUMON_SINK_BATCH_ROWS', flag: 'batch-rows', default: '5000', example: '20000',
     description: 'Most rows per database write; records of several partitions of one table are written together up to this many.',
@@ -39,6 +30,5 @@ export const sinkOptions = {
     description: 'Longest one database statement of a write may run (a COPY blocked on a lock included) before the server cancels it; the sink then pauses and retries, so a stalled write shows instead of holding its partition silently.',
     schema: parse.durationMs(),
   },
-  ...metricsOptions,
   databaseUrl: writerDatabaseUrl,
 } as const;

@@ -1,23 +1,17 @@
-import type { KafkaMessage, Message } from 'kafkajs';
 import type pg from 'pg';
-import { Registry } from 'prom-client';
 import type { ConfigOf } from '@gpumon/runtime/config';
-import { startConsumerLoop } from '@gpumon/runtime/consumer-loop';
-import { Counters } from '@gpumon/runtime/counters';
+import { runConsumer, type ConsumedMessage, type RunningConsumer, type SinkDefinition } from '@gpumon/runtime/consumer';
 import { checkDatabase, createPool, type DatabaseSettings } from '@gpumon/runtime/database';
-import { DeadLetters, decodeBatch, isRetriable } from '@gpumon/runtime/dead-letter';
+import { isRetriable } from '@gpumon/runtime/dead-letter';
 import type { Logger } from '@gpumon/runtime/log';
-import { startMetricsServer } from '@gpumon/runtime/metrics';
-import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
-import { Pauses } from '@gpumon/runtime/pauses';
+import type { PipelineSettings } from '@gpumon/runtime/pipeline';
 import { DEFAULT_BACKOFF, retryWhileRetriable } from '@gpumon/runtime/retry';
-import { validateRecord } from '@gpumon/runtime/sample-validation';
-import { sendDeadLetters } from '@gpumon/runtime/send';
 import { alongsideOf } from './alongside.js';
 import { Batcher } from './batcher.js';
 import type { sinkOptions } from './options.js';
 import { TableWriter } from './table-writer.js';
-import { tableOf } from './tables.js';
+import { WriteMetrics } from './write-metrics.js';
+import { tableOf, type SinkStream } from './tables.js';
 
 export type SinkSettings = PipelineSettings & DatabaseSettings & ConfigOf<typeof sinkOptions>;
 
@@ -40,117 +34,96 @@ async function retentionWindows(pool: pg.Pool): Promise<Map<string, number>> {
   return new Map(result.rows.map((r) => [r.hypertable_name, r.ms]));
 }
 
-export interface RunningSink {
-  counters: Counters;
-  /** Records whose rows are in the database and whose offsets are committed. */
-  committed(): number;
-  stop(): Promise<void>;
-  done: Promise<void>;
+/**
+ * Throws unless the database answers, takes writes, and lets the sink insert into each of `tables`:
+ * catalogue reads only, so a readiness probe writes nothing and takes no lock a write would wait on.
+ */
+async function checkWritable(pool: pg.Pool, tables: readonly string[]): Promise<void> {
+  const result = await pool.query<{ read_only: string; table: string; insertable: boolean }>(
+    `SELECT current_setting('transaction_read_only') AS read_only, t AS table, has_table_privilege(t, 'INSERT') AS insertable
+       FROM unnest($1::text[]) AS t`, [tables],
+  );
+  if (result.rows[0]?.read_only === 'on') throw new Error('the database takes no writes (transaction_read_only is on)');
+  const refused = result.rows.filter((r) => !r.insertable).map((r) => r.table);
+  if (refused.length > 0) throw new Error(`the sink's login may not INSERT into ${refused.join(', ')}`);
 }
 
 interface Row {
-  batch: { topic: string; partition: number };
-  message: KafkaMessage;
+  message: ConsumedMessage;
   record: Record<string, unknown>;
 }
 
 /**
- * Consumes the configured streams; concurrent partition batches are grouped by table into writes
- * of up to `batchRows`, and a batch's offsets are committed only after all of its rows are in.
+ * The sink as the consumer shell runs it: concurrent partition batches are grouped by table into
+ * writes of up to `batchRows`, and a batch's offsets are committed only after all of its rows are in.
  */
+function timescaleSink(settings: SinkSettings, pool: pg.Pool, retention: ReadonlyMap<string, number>): SinkDefinition<SinkStream> {
+  return {
+    component: COMPONENT,
+    inputs: settings.streams,
+    fetch: { minBytes: settings.batchRows * MIN_RECORD_BYTES, maxWaitTimeInMs: settings.batchWait },
+    concurrentBatches: CONCURRENT_BATCHES,
+    close: () => pool.end(),
+    start: ({ counters, deadLetters, sendDeadLetters, log, signal, pauses, registry }) => {
+      const metrics = new WriteMetrics(registry);
+      const writers = new Map(settings.streams.map((stream) => [stream, new TableWriter(pool, tableOf(stream), alongsideOf(stream))]));
+      const batcher = new Batcher<Row>({
+        maxRows: settings.batchRows,
+        maxWaitMs: settings.batchWait,
+        write: async (stream, rows) => {
+          const writer = writers.get(stream as SinkStream)!;
+          const table = writer.table.name;
+          const result = await retryWhileRetriable(`writing ${rows.length} rows to ${table}`, () => metrics.timed(table, async () => {
+            const written = await writer.write(rows, (r) => r.record);
+            const refused = new Set(written.rejected.map((r) => r.item));
+            return { ...written, bytes: rows.reduce((n, r) => n + (refused.has(r) ? 0 : r.message.value?.length ?? 0), 0) };
+          }), isRetriable, log, signal, DEFAULT_BACKOFF, pauses);
+          counters.add('sent', result.inserted);
+          counters.add('dropped', result.duplicates);
+          await sendDeadLetters(result.rejected.map(({ item, error }) => deadLetters.letter(item.message, error, 'database_rejected')));
+        },
+      });
+      return {
+        // A write waits for the batches still being decoded, so it goes out as full as they make it.
+        arriving: () => batcher.arriving(),
+        handle: async (batch) => {
+          // The rows go in while the loop fetches and decodes the next batches; offsets follow the commit of their write.
+          const { written } = await batcher.add(batch.stream, () => {
+            const window = retention.get(writers.get(batch.stream)!.table.name);
+            const oldest = window === undefined ? -Infinity : Date.now() - window;
+            const current = batch.records.filter((d) => d.record.time >= oldest);
+            if (current.length < batch.records.length) {
+              counters.add('dropped', batch.records.length - current.length);
+              log.warn('skipped records older than the retention window', {
+                topic: batch.topic, partition: batch.partition, records: batch.records.length - current.length, retention_ms: window,
+              });
+            }
+            return Promise.resolve(current.map((d) => ({ message: d.message, record: d.record as unknown as Record<string, unknown> })));
+          });
+          return { durable: written };
+        },
+        ready: () => checkWritable(pool, [...writers.values()].map((w) => w.table.name)),
+      };
+    },
+  };
+}
+
+export type RunningSink = RunningConsumer;
+
+/** `gpumon sink`: the configured streams into TimescaleDB, once the database answers and holds the migrated tables. */
 export async function runSink(settings: SinkSettings, log: Logger): Promise<RunningSink> {
   const pool = createPool(settings, CONNECTIONS, settings.statementTimeout);
   // An idle connection the server ends (a restart) is dropped from the pool; the next write reconnects.
   pool.on('error', (error) => log.warn('database connection lost', { error: error.message }));
   // A connection's socket can still report its reset after the failed write let go of it: heard, not fatal.
   pool.on('connect', (client) => client.on('error', (error) => log.debug('database connection error after use', { error: error.message })));
-  await checkDatabase(pool, settings);
-  const retention = await retentionWindows(pool);
-  const pipeline = await openPipeline(settings, COMPONENT, settings.streams, log);
-  const registry = new Registry();
-  const counters = new Counters(registry, COMPONENT);
-  const deadLetters = new DeadLetters(COMPONENT, pipeline.codecs.dlq, counters, log, pipeline.deadLetterMaxBytes);
-  const stopping = new AbortController();
-  const pauses = new Pauses(registry, COMPONENT, log);
-  const byTopic = new Map(settings.streams.map((stream) => [pipeline.codecs[stream].topic, {
-    stream,
-    codec: pipeline.codecs[stream],
-    writer: new TableWriter(pool, tableOf(stream), alongsideOf(stream)),
-  }]));
-
-  const sendLetters = (letters: Message[]): Promise<void> =>
-    sendDeadLetters(deadLetters.topic, letters, { producer: pipeline.producer, log, signal: stopping.signal, pauses });
-
-  const batcher = new Batcher<Row>({
-    maxRows: settings.batchRows,
-    maxWaitMs: settings.batchWait,
-    write: async (topic, rows) => {
-      const { writer } = byTopic.get(topic)!;
-      const result = await retryWhileRetriable(
-        `writing ${rows.length} rows to ${writer.table.name}`, () => writer.write(rows, (r) => r.record), isRetriable, log, stopping.signal, DEFAULT_BACKOFF, pauses,
-      );
-      counters.add('sent', result.inserted);
-      counters.add('dropped', result.duplicates);
-      await sendLetters(result.rejected.map(({ item, error }) => deadLetters.letter(item.batch, item.message, error, 'database_rejected')));
-    },
-  });
-
-  const running = await startConsumerLoop({
-    registry,
-    kafka: pipeline.kafka,
-    groupId: settings.groupId,
-    topics: [...byTopic.keys()],
-    fromBeginning: settings.fromBeginning,
-    sessionTimeoutMs: settings.sessionTimeout,
-    consumer: { minBytes: settings.batchRows * MIN_RECORD_BYTES, maxWaitTimeInMs: settings.batchWait },
-    partitionsConsumedConcurrently: CONCURRENT_BATCHES,
-    log,
-    handleBatch: async (batch) => {
-      const target = byTopic.get(batch.topic);
-      if (target === undefined) throw new Error(`sink got a batch of unexpected topic ${batch.topic}`);
-      // The rows go in while the loop fetches and decodes the next batches; offsets follow the commit of their write.
-      const { written } = await batcher.add(batch.topic, async () => {
-        const decode = (value: Buffer | null): Promise<Record<string, unknown>> =>
-          target.codec.decode(value) as Promise<unknown> as Promise<Record<string, unknown>>;
-        // The processors' own validation: what they dead-letter, the sink dead-letters too, so no table holds an impossible row.
-        const validate = (record: Record<string, unknown>, message: KafkaMessage): void =>
-          validateRecord(target.stream, record as never, Number(message.timestamp));
-        const { decoded, letters } = await decodeBatch(batch, decode, deadLetters, counters, log, stopping.signal, validate);
-        await sendLetters(letters);
-        const window = retention.get(target.writer.table.name);
-        const oldest = window === undefined ? -Infinity : Date.now() - window;
-        const current = decoded.filter((d) => (d.record.time as number) >= oldest);
-        if (current.length < decoded.length) {
-          counters.add('dropped', decoded.length - current.length);
-          log.warn('skipped records older than the retention window', {
-            topic: batch.topic, partition: batch.partition, records: decoded.length - current.length, retention_ms: window,
-          });
-        }
-        return current.map((d) => ({ batch, message: d.message, record: d.record }));
-      });
-      return { durable: written };
-    },
-  });
-
-  // Healthy means not paused, and a zero-row COPY into every table, in a transaction, still works.
-  const server = await startMetricsServer(settings.metricsPort, registry, async () => {
-    pauses.check();
-    for (const { writer } of byTopic.values()) await writer.write([], () => ({}));
-  }, log);
-
-  return {
-    counters,
-    committed: running.committed,
-    done: running.done,
-    stop: async () => {
-      // The loop marks itself stopping first, so writes given up by the abort are not taken for failures.
-      const stopped = running.stop();
-      stopping.abort();
-      server?.close();
-      await stopped;
-      await pipeline.close();
-      await pool.end();
-      log.info('stopped', counters.snapshot());
-    },
-  };
+  let retention: Map<string, number>;
+  try {
+    await checkDatabase(pool, settings);
+    retention = await retentionWindows(pool);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return runConsumer(timescaleSink(settings, pool, retention), settings, log);
 }

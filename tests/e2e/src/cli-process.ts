@@ -12,8 +12,13 @@ export interface CliProcess {
   stop(): Promise<number | null>;
 }
 
+/**
+ * Runs the built `gpumon` with `env` over this process's environment. Its metrics endpoint is off
+ * unless `env` names a port: tests start several processes of one component, which would all want
+ * its default port.
+ */
 export function startCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, GPUMON_METRICS_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -15,11 +15,12 @@ import { eventually } from './cli-process.js';
 const run = randomBytes(3).toString('hex');
 const topic = `e2e-loop-${run}`;
 const groupId = `e2e-loop-${run}`;
+const lagTopic = `e2e-lag-${run}`;
 const kafka = createKafka(loadConfig(kafkaOptions), 'e2e-loop');
 const admin = kafka.admin();
 
 afterAll(async () => {
-  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.deleteTopics({ topics: [topic, lagTopic] }).catch(() => undefined);
   await admin.disconnect();
 });
 
@@ -81,3 +82,48 @@ describe('the consume loop with deferred commits', () => {
     await loop.stop();
   });
 });
+
+/** The lag series a member's /metrics would show: partition → records behind. */
+async function lagSeries(registry: Registry): Promise<Map<number, number>> {
+  const metric = await registry.getSingleMetric('gpumon_consumer_lag')!.get();
+  return new Map(metric.values.map((v) => [Number(v.labels.partition), v.value]));
+}
+
+describe('gpumon_consumer_lag', () => {
+  it('is set on every fetch for the partitions a member owns, and a rebalance or a stop removes the series of those it lost', async () => {
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: lagTopic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    const fill = async (): Promise<void> => {
+      await producer.send({ topic: lagTopic, messages: [0, 1].flatMap((partition) => Array.from({ length: 5 }, () => ({ partition, value: 'x' }))) });
+    };
+    const group = `e2e-lag-${run}`;
+    // Writes that stay pending until the end: the lag at fetch is all there is, as when a database stalls.
+    const stalled = gate();
+    const member = (name: string, registry: Registry) => startConsumerLoop({
+      kafka, groupId: group, topics: [lagTopic], fromBeginning: true, sessionTimeoutMs: 6000, log: createLogger(name), registry,
+      handleBatch: () => Promise.resolve({ durable: stalled.promise }),
+    });
+    const [first, second] = [new Registry(), new Registry()];
+    const a = await member('e2e-lag-a', first);
+    await fill();
+    await eventually('member a reporting both partitions, 5 records behind each', async () => {
+      const series = await lagSeries(first);
+      return series.get(0) === 5 && series.get(1) === 5 ? true : undefined;
+    });
+    const b = await member('e2e-lag-b', second);
+    await fill();
+    const [aOwns, bOwns] = await eventually('each member reporting only its own partition', async () => {
+      const [aSeries, bSeries] = [await lagSeries(first), await lagSeries(second)];
+      return aSeries.size === 1 && bSeries.size === 1 ? [[...aSeries.keys()], [...bSeries.keys()]] : undefined;
+    });
+    expect([...aOwns!, ...bOwns!].sort()).toEqual([0, 1]);
+    stalled.open();
+    await b.stop();
+    expect((await lagSeries(second)).size, 'no series left by a member that left the group').toBe(0);
+    await a.stop();
+    await producer.disconnect();
+  });
+});
+

@@ -75,6 +75,8 @@ describe('gpumon sink on a database made read-only for a while', () => {
       const [status, body] = await endpoint('/healthz');
       expect(status).toBe(503);
       expect(body).toMatch(/^paused for \d+ s: .*database_read_only \(gpu_samples: SQLSTATE 25006/);
+      expect((await endpoint('/readyz'))[0]).toBe(503);
+      expect((await endpoint('/livez'))[0], 'alive while paused: a liveness probe restarts nothing').toBe(200);
       await sleep(Math.max(0, since + READ_ONLY_MS - Date.now()));
       // No session is ended this time: the sink must find the database writable again by itself.
       await onMain(`ALTER DATABASE ${scratch} RESET default_transaction_read_only`);
@@ -88,6 +90,7 @@ describe('gpumon sink on a database made read-only for a while', () => {
       expect(await records(topicName('dlq', prefix))).toBe(0);
       expect(await paused()).toBe('0');
       expect((await endpoint('/healthz'))[0]).toBe(200);
+      expect((await endpoint('/readyz'))[0]).toBe(200);
       const lines = sink.output().split('\n');
       expect(lines.filter((l) => /\(paused\).*reason=database_read_only/.test(l)), sink.output()).toHaveLength(1);
       expect(lines.filter((l) => /resumed after \d+\.\d s/.test(l)), sink.output()).toHaveLength(1);

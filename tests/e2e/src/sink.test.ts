@@ -108,19 +108,19 @@ describe('gpumon sink on the shared stack', () => {
   const rowCount = async (): Promise<number> =>
     Number((await pool.query(`SELECT count(*) AS n FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}%`])).rows[0].n);
 
-  /** A sink in its own group over the whole topic, stopped once it has committed every record. */
-  async function sinkOnce(group: string): Promise<Record<string, number>> {
+  /** A sink in its own group over the whole topic, stopped once it has committed every record: its counters as it stopped, its /metrics before. */
+  async function sinkOnce(group: string): Promise<{ counters: Record<string, number>; metrics: string }> {
     const metricsPort = await freePort();
     const sink = startCli(['sink', '--streams', 'samples,economics', '--group', group, '--batch-rows', '100', '--batch-wait', '200ms'], {
       GPUMON_TOPIC_PREFIX: prefix, GPUMON_METRICS_PORT: String(metricsPort),
     });
     const total = good.length + 4 + economics.length;
-    await eventually('every record committed', async () => {
+    const metrics = await eventually('every record committed', async () => {
       const text = await fetch(`http://localhost:${metricsPort}/metrics`).then((r) => r.text(), () => '');
-      return Number(/gpumon_consumer_records_committed_total\{[^}]*\} (\d+)/.exec(text)?.[1] ?? 0) >= total ? true : undefined;
+      return Number(/gpumon_consumer_records_committed_total\{[^}]*\} (\d+)/.exec(text)?.[1] ?? 0) >= total ? text : undefined;
     });
     expect(await sink.stop(), sink.output()).toBe(0);
-    return stoppedCounters(sink.output());
+    return { counters: stoppedCounters(sink.output()), metrics };
   }
 
   beforeAll(async () => {
@@ -133,11 +133,18 @@ describe('gpumon sink on the shared stack', () => {
     const received = good.length + 4 + economics.length;
     const first = await sinkOnce(`e2e-sink-${run}-a`);
     expect(await rowCount()).toBe(rowsWanted);
-    expect(first).toMatchObject({ received, sent: rowsWanted + economics.length, errored: 2, dropped: 1 });
+    expect(first.counters).toMatchObject({ received, sent: rowsWanted + economics.length, errored: 2, dropped: 1 });
+    const metric = (text: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(metric(first.metrics, 'gpumon_sink_rows_total{table="gpu_samples"}')).toBe(rowsWanted);
+    expect(metric(first.metrics, 'gpumon_sink_rows_total{table="gpu_economics"}')).toBe(economics.length);
+    expect(metric(first.metrics, 'gpumon_sink_bytes_total{table="gpu_samples"}')).toBeGreaterThan(rowsWanted * 100);
+    expect(metric(first.metrics, 'gpumon_sink_write_seconds_count{table="gpu_samples"}')).toBeGreaterThan(0);
+    expect(metric(first.metrics, 'gpumon_dead_letters_total{component="sink-timescaledb",reason="database_rejected"}')).toBe(2);
 
     const replay = await sinkOnce(`e2e-sink-${run}-b`);
     expect(await rowCount()).toBe(rowsWanted);
-    expect(replay).toMatchObject({ received, sent: 0, errored: 2, dropped: rowsWanted + economics.length + 1 });
+    expect(replay.counters).toMatchObject({ received, sent: 0, errored: 2, dropped: rowsWanted + economics.length + 1 });
+    expect(metric(replay.metrics, 'gpumon_sink_rows_total{table="gpu_samples"}'), 'a replay inserts nothing').toBe(0);
 
     const distinct = await pool.query(`SELECT count(DISTINCT (gpu_uuid, time)) AS n FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}%`]);
     expect(Number(distinct.rows[0].n)).toBe(rowsWanted);
