@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import avro from 'avsc';
 import type pg from 'pg';
+import { PROCESSOR_DEFINITIONS } from '@gpumon/cli/components';
 import { migrate } from '@gpumon/migrations/migrate';
 import { scratchDatabase } from '@gpumon/migrations/scratch-database';
 import { loadConfig } from '@gpumon/runtime/config';
@@ -38,7 +39,7 @@ const FIRST_RATE = 500;
 const MAX_RATE = 32_000;
 const BISECTIONS = 2;
 const TARGETS = { samples_per_s: 10_000, p99_ms_at_25pct: 500, peak_rss_mb: 300 };
-const PROCESSORS = ['score-health', 'detect-anomalies', 'price-usage', 'predict-failure'];
+const PROCESSORS = PROCESSOR_DEFINITIONS.map((p) => p.name);
 const TABLES = Object.values(TABLE_NAMES);
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
 

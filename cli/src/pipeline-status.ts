@@ -1,15 +1,10 @@
 import type { Admin } from 'kafkajs';
 import type pg from 'pg';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
+import { CONSUMER_STAGES, PROCESSORS, SINK } from './components.js';
 
 /** Consumer groups whose progress the status view follows, with the streams each one reads. */
-export const WATCHED_GROUPS: ReadonlyArray<{ group: string; streams: readonly Stream[] }> = [
-  { group: 'gpumon-score-health', streams: ['samples'] },
-  { group: 'gpumon-detect-anomalies', streams: ['samples'] },
-  { group: 'gpumon-price-usage', streams: ['samples'] },
-  { group: 'gpumon-predict-failure', streams: ['samples'] },
-  { group: 'gpumon-sink-timescaledb', streams: ['samples', 'health', 'anomalies', 'predictions', 'economics', 'alerts'] },
-];
+export const WATCHED_GROUPS: ReadonlyArray<{ group: string; streams: readonly Stream[] }> = CONSUMER_STAGES.map(({ group, streams }) => ({ group, streams }));
 
 export interface StatusSnapshot {
   at: number;
@@ -74,13 +69,10 @@ function rate(now: number, before: number, seconds: number): string {
   return `${Math.max(0, Math.round((now - before) / seconds))}/s`;
 }
 
+const SINK_GROUP = `gpumon-${SINK.component}`;
+
 /** Each processor's consumer group and the stream whose rate stands for its output. */
-const PROCESSOR_OUTPUTS: ReadonlyArray<[group: string, stream: Stream]> = [
-  ['gpumon-score-health', 'health'],
-  ['gpumon-detect-anomalies', 'anomalies'],
-  ['gpumon-price-usage', 'economics'],
-  ['gpumon-predict-failure', 'predictions'],
-];
+const PROCESSOR_OUTPUTS: ReadonlyArray<[group: string, stream: Stream]> = PROCESSORS.map((p) => [`gpumon-${p.name}`, p.outputs[0]!]);
 
 /** One line: records/s into each stage, consumer lag, DLQ total, failing GPUs. */
 export function formatStatus(previous: StatusSnapshot, current: StatusSnapshot): string {
@@ -89,8 +81,8 @@ export function formatStatus(previous: StatusSnapshot, current: StatusSnapshot):
   const parts = [`samples ${written('samples')}`];
   for (const [group, stream] of PROCESSOR_OUTPUTS) parts.push(`${stream} ${written(stream)} lag ${current.groups[group]?.lag ?? 0}`);
   parts.push(`alerts ${written('alerts')}`);
-  const sink = current.groups['gpumon-sink-timescaledb'];
-  const sinkBefore = previous.groups['gpumon-sink-timescaledb'];
+  const sink = current.groups[SINK_GROUP];
+  const sinkBefore = previous.groups[SINK_GROUP];
   parts.push(`db ${rate(sink?.committed ?? 0, sinkBefore?.committed ?? 0, seconds).replace('/s', ' rows/s')} lag ${sink?.lag ?? 0}`);
   parts.push(`dlq ${current.written.dlq ?? 0}`);
   if (current.failingGpus !== null) parts.push(`failing GPUs ${current.failingGpus}`);

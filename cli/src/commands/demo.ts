@@ -4,6 +4,7 @@ import { checkDatabase, createPool, databaseOptions } from '@gpumon/runtime/data
 import { createLogger } from '@gpumon/runtime/log';
 import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
 import { STREAMS } from '@gpumon/schemas/topics';
+import { CONSUMER_STAGES } from '../components.js';
 import { demoOptions, runDemo } from '../demo.js';
 import { nextSteps } from '../next-steps.js';
 import { action } from '../lifecycle.js';
@@ -22,11 +23,7 @@ export function define(command: Command): void {
     try {
       process.exitCode = await runDemo({
         stages: [
-          { name: 'sink', args: ['sink'] },
-          { name: 'score-health', args: ['process', 'score-health'] },
-          { name: 'detect-anomalies', args: ['process', 'detect-anomalies'] },
-          { name: 'price-usage', args: ['process', 'price-usage'] },
-          { name: 'predict-failure', args: ['process', 'predict-failure'] },
+          ...CONSUMER_STAGES.map(({ name, args }) => ({ name, args: [...args] })),
           { name: 'simulate', args: ['simulate', '--hosts', String(demo.hosts), '--interval', `${demo.interval}ms`] },
         ],
         durationMs: demo.duration,

@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
-import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
-import { predictFailureProcessor } from '@gpumon/predict-failure/processor';
-import { priceUsageProcessor } from '@gpumon/price-usage/processor';
 import type { ConfigSpec } from '@gpumon/runtime/config';
 import { createLogger } from '@gpumon/runtime/log';
 import { pipelineOptions } from '@gpumon/runtime/pipeline';
 import { processorOptions, runProcessor, type EnrichedStream, type ProcessorDefinition } from '@gpumon/runtime/processor';
 import type { Stream } from '@gpumon/schemas/topics';
-import { scoreHealthProcessor } from '@gpumon/score-health/processor';
+import { PROCESSOR_DEFINITIONS } from '../components.js';
 import { action, runUntilSignal } from '../lifecycle.js';
 import { settingsOf, withOptions } from '../options.js';
 
@@ -24,8 +21,5 @@ function addProcessCommand<I extends Stream, O extends EnrichedStream, C extends
 }
 
 export function define(command: Command): void {
-  addProcessCommand(command, scoreHealthProcessor);
-  addProcessCommand(command, detectAnomaliesProcessor);
-  addProcessCommand(command, priceUsageProcessor);
-  addProcessCommand(command, predictFailureProcessor);
+  for (const definition of PROCESSOR_DEFINITIONS) addProcessCommand(command, definition);
 }

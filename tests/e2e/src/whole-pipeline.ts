@@ -1,18 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { detectAnomaliesProcessor } from '@gpumon/detect-anomalies/processor';
-import { predictFailureProcessor } from '@gpumon/predict-failure/processor';
-import { priceUsageProcessor } from '@gpumon/price-usage/processor';
-import { loadConfig, type ConfigSpec } from '@gpumon/runtime/config';
-import { createBatchTransform, type EnrichedStream, type ProcessorDefinition } from '@gpumon/runtime/processor';
+import { PROCESSOR_DEFINITIONS as PROCESSORS } from '@gpumon/cli/components';
+import { loadConfig } from '@gpumon/runtime/config';
+import { createBatchTransform } from '@gpumon/runtime/processor';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
 import type { Stream } from '@gpumon/schemas/topics';
-import { scoreHealthProcessor } from '@gpumon/score-health/processor';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { loadScenario } from '@gpumon/simulator/scenario';
 import { startCli, type CliProcess } from './cli-process.js';
 
 const SCENARIO = fileURLToPath(new URL('../../../producers/simulator/scenarios/every-fault.yaml', import.meta.url));
-const PROCESSORS = [scoreHealthProcessor, detectAnomaliesProcessor, priceUsageProcessor, predictFailureProcessor] as unknown as Array<ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>>;
 
 /** What every stage of a run gets: its own topic prefix, plus any service addresses of its own (a private broker or database). */
 export type RunEnv = { GPUMON_TOPIC_PREFIX: string } & Record<string, string>;

@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CONSUMER_STAGES, PROCESSORS } from './components.js';
+import { WATCHED_GROUPS } from './pipeline-status.js';
+
+const REPO = new URL('../../', import.meta.url);
+const README = readFileSync(new URL('README.md', REPO), 'utf8');
+
+/** The components list is the source of truth; the README's tables must say the same. */
+describe('the one list of components', () => {
+  it('is what the README lists as `gpumon process <name>` commands, each with its README', () => {
+    const documented = [...README.matchAll(/^\| `gpumon process ([a-z-]+)` \| .*\(\[processors\/\1\]\(processors\/\1\/README\.md\)\) \|$/gm)].map((m) => m[1]);
+    expect(documented).toEqual(PROCESSORS.map((p) => p.name));
+    for (const { name } of PROCESSORS) expect(readFileSync(new URL(`processors/${name}/README.md`, REPO), 'utf8')).toMatch(new RegExp(`gpumon process ${name}`));
+  });
+
+  it('is what the README names in its folder table, and what the status line follows', () => {
+    const folders = /^\| \[processors\/\]\(processors\/\) \| (.*) \|$/m.exec(README)?.[1] ?? '';
+    expect([...folders.matchAll(/\[`([a-z-]+)`\]/g)].map((m) => m[1])).toEqual(PROCESSORS.map((p) => p.name));
+    expect(WATCHED_GROUPS.map((g) => g.group).sort()).toEqual(['gpumon-sink-timescaledb', ...PROCESSORS.map((p) => `gpumon-${p.name}`)].sort());
+    expect(CONSUMER_STAGES.map((s) => s.name)).toEqual(['sink', ...PROCESSORS.map((p) => p.name)]);
+  });
+});
