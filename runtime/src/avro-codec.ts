@@ -89,6 +89,11 @@ export class TopicCodec<S extends Stream> {
     );
   }
 
+  /** The registry id records are encoded under, once registered or looked up: worker threads that encode for this codec assume it. */
+  get schemaId(): number | undefined {
+    return this.writerId;
+  }
+
   /** Uses an id registered earlier for this very schema (the agent's cache while the registry is down). */
   assumeRegistered(id: number): void {
     this.writerId = id;
