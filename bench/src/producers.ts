@@ -18,8 +18,8 @@ import { provisionTopics } from './topics.js';
 
 const FIXTURES = fileURLToPath(new URL('../../producers/nvidia-smi/testdata/captured/', import.meta.url));
 const SIMULATOR_TARGET_PER_S = 50_000;
-/** Bytes of an encoded simulated sample with its features (measured), for the ceiling run. */
-const SAMPLE_BYTES = 880;
+/** Bytes of an encoded simulated sample with its features and attribution (mean of this run's 120,000, measured), for the ceiling run. */
+const SAMPLE_BYTES = 1272;
 
 /** Agent CPU per GPU sample on the real captures: parsing alone, and the whole round (parse, features, Avro). */
 async function agentCost(): Promise<Record<string, unknown>> {
