@@ -16,7 +16,7 @@ import { loadScenario } from './scenario.js';
 
 export type SimulatorSettings = PipelineSettings & ConfigOf<typeof simulatorOptions>;
 
-/** Records per produce request, and requests in flight at once: enough to keep the broker busy while the next request is built. */
+/** Records per produce request, and requests in flight at once within a tick (each request a different set of GPUs): enough to keep the broker busy while the next request is built. */
 const SEND_SLICE = 2000;
 const MAX_IN_FLIGHT = 4;
 
@@ -74,6 +74,9 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
       const samples = (await next).flatMap(tickMessages);
       // With the simulated clock the next tick's time is known: the workers model it while this one is sent.
       if (settings.clock === 'simulated' && more(tick + 1)) next = fleet.sample(time + settings.interval);
+      // The last tick acknowledged before this one is sent: two requests in flight may be written in
+      // either order (one retried, one waiting for metadata), and a tick holds each GPU once.
+      await Promise.allSettled(inFlight);
       for (let i = 0; i < samples.length && !signal.aborted; i += SEND_SLICE) {
         const messages = samples.slice(i, i + SEND_SLICE);
         if (settings.rate !== undefined) {
