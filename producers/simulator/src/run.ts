@@ -69,22 +69,25 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
   try {
     const more = (tick: number) => settings.ticks === undefined || tick < settings.ticks;
     let next = fleet.sample(time);
+    /** Per slice of a tick (every tick holds the fleet's GPUs in the same order), its request of the last tick. */
+    const lastOfSlice: Array<Promise<void>> = [];
     for (let tick = 0; more(tick); tick++) {
       if (signal.aborted) break;
       const samples = (await next).flatMap(tickMessages);
       // With the simulated clock the next tick's time is known: the workers model it while this one is sent.
       if (settings.clock === 'simulated' && more(tick + 1)) next = fleet.sample(time + settings.interval);
-      // The last tick acknowledged before this one is sent: two requests in flight may be written in
-      // either order (one retried, one waiting for metadata), and a tick holds each GPU once.
-      await Promise.allSettled(inFlight);
       for (let i = 0; i < samples.length && !signal.aborted; i += SEND_SLICE) {
         const messages = samples.slice(i, i + SEND_SLICE);
+        const slice = i / SEND_SLICE;
         if (settings.rate !== undefined) {
           const due = started + (queued / settings.rate) * 1000;
           await sleep(Math.max(0, due - performance.now()), undefined, { signal }).catch(() => undefined);
         }
         while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-        void send(messages);
+        // The same GPUs' records of the last tick are acknowledged first: two requests in flight may
+        // be written in either order (one retried, one waiting for metadata).
+        await lastOfSlice[slice];
+        lastOfSlice[slice] = send(messages);
         queued += messages.length;
       }
       if (settings.clock === 'simulated') {
