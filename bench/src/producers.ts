@@ -18,8 +18,8 @@ import { provisionTopics } from './topics.js';
 
 const FIXTURES = fileURLToPath(new URL('../../producers/nvidia-smi/testdata/captured/', import.meta.url));
 const SIMULATOR_TARGET_PER_S = 50_000;
-/** Bytes of an encoded simulated sample with its features (measured), for the ceiling run. */
-const SAMPLE_BYTES = 880;
+/** Bytes of an encoded simulated sample with its features and attribution (mean of this run's 120,000, measured), for the ceiling run. */
+const SAMPLE_BYTES = 1272;
 
 /** Agent CPU per GPU sample on the real captures: parsing alone, and the whole round (parse, features, Avro). */
 async function agentCost(): Promise<Record<string, unknown>> {
@@ -56,19 +56,21 @@ async function simulatorRate(): Promise<Record<string, unknown>> {
   };
   await provisionTopics(settings);
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   const { sent } = await runSimulator(settings, createLogger('bench-simulator'), new AbortController().signal);
   const seconds = (performance.now() - started) / 1000;
+  const cpuUs = cpuMicrosPerSample(cpuStart, sent);
   const perSecond = Math.round(sent / seconds);
   const ceiling = await producerCeiling(settings, topicName('samples', prefix), sent);
   await removeTopics(createKafka(settings, 'bench'), createRegistryClient(settings), prefix, ['samples', 'dlq']);
   const ratio = (x: number) => Math.round(x * 100) / 100;
   table([{
-    samples: sent, seconds: ratio(seconds), samples_per_s: perSecond, kafkajs_ceiling_per_s: ceiling,
-    of_ceiling: ratio(perSecond / ceiling), target: SIMULATOR_TARGET_PER_S, of_target: ratio(perSecond / SIMULATOR_TARGET_PER_S),
+    samples: sent, seconds: ratio(seconds), samples_per_s: perSecond, cpu_us_per_sample: cpuUs,
+    kafkajs_ceiling_per_s: ceiling.perSecond, ceiling_cpu_us_per_sample: ceiling.cpuUs, of_ceiling: ratio(perSecond / ceiling.perSecond), target: SIMULATOR_TARGET_PER_S, of_target: ratio(perSecond / SIMULATOR_TARGET_PER_S),
   }]);
   return {
-    simulator_samples: sent, simulator_seconds: seconds, simulator_samples_per_s: perSecond,
-    kafkajs_ceiling_per_s: ceiling, simulator_target_per_s: SIMULATOR_TARGET_PER_S,
+    simulator_samples: sent, simulator_seconds: seconds, simulator_samples_per_s: perSecond, simulator_cpu_us_per_sample: cpuUs,
+    kafkajs_ceiling_per_s: ceiling.perSecond, kafkajs_ceiling_cpu_us_per_sample: ceiling.cpuUs, simulator_target_per_s: SIMULATOR_TARGET_PER_S,
   };
 }
 
@@ -76,12 +78,13 @@ async function simulatorRate(): Promise<Record<string, unknown>> {
  * What the same producer settings get through the same broker with nothing to compute: records
  * of the simulator's size, already encoded. The simulator cannot beat it.
  */
-async function producerCeiling(settings: KafkaSettings, topic: string, count: number): Promise<number> {
+async function producerCeiling(settings: KafkaSettings, topic: string, count: number): Promise<{ perSecond: number; cpuUs: number }> {
   const producer = createKafka(settings, 'bench-ceiling').producer({ createPartitioner: keyPartitioner });
   await producer.connect();
   const value = Buffer.alloc(SAMPLE_BYTES, 7);
   const messages = Array.from({ length: count }, (_, i) => ({ key: `GPU-${String(i % 10_000).padStart(8, '0')}-0000-0000-0000-000000000000`, value }));
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   const inFlight = new Set<Promise<unknown>>();
   for (let i = 0; i < messages.length; i += 2000) {
     while (inFlight.size >= 4) await Promise.race(inFlight);
@@ -90,8 +93,15 @@ async function producerCeiling(settings: KafkaSettings, topic: string, count: nu
   }
   await Promise.all(inFlight);
   const perSecond = Math.round(count / ((performance.now() - started) / 1000));
+  const cpuUs = cpuMicrosPerSample(cpuStart, count);
   await producer.disconnect();
-  return perSecond;
+  return { perSecond, cpuUs };
+}
+
+/** This process's CPU (user + system, every thread) since `start`, per sample, in µs. */
+function cpuMicrosPerSample(start: NodeJS.CpuUsage, samples: number): number {
+  const used = process.cpuUsage(start);
+  return Math.round(((used.user + used.system) / samples) * 10) / 10;
 }
 
 export async function runProducersBench(): Promise<Record<string, unknown>> {

@@ -28,6 +28,12 @@ export class TopicCodec<S extends Stream> {
   private readonly readerType: avro.Type;
   readonly schema: string;
   private writerId: number | undefined;
+  /**
+   * Where records are encoded before being copied out at their size; it grows to the largest record
+   * seen. avsc's toBuffer encodes into a 1 KiB scratch and encodes again whatever does not fit: a
+   * sample with its features and attribution (about 1.3 KB) was encoded twice.
+   */
+  private scratch = Buffer.allocUnsafeSlow(4096);
   /** Per writer schema id: how to read it (the reader type itself when the schemas are identical). */
   private readonly readers = new Map<number, Reader>();
   /** The frame check of bodies this build writes. */
@@ -89,6 +95,11 @@ export class TopicCodec<S extends Stream> {
     );
   }
 
+  /** The registry id records are encoded under, once registered or looked up: worker threads that encode for this codec assume it. */
+  get schemaId(): number | undefined {
+    return this.writerId;
+  }
+
   /** Uses an id registered earlier for this very schema (the agent's cache while the registry is down). */
   assumeRegistered(id: number): void {
     this.writerId = id;
@@ -97,18 +108,23 @@ export class TopicCodec<S extends Stream> {
 
   encode(record: StreamRecords[S]): Buffer {
     if (this.writerId === undefined) throw new Error(`TopicCodec(${this.topic}): register() or lookup() before encode()`);
-    let body: Buffer;
+    let end: number;
     try {
-      body = this.readerType.toBuffer(record);
+      end = this.readerType.encode(record, this.scratch, HEADER_BYTES);
+      if (end < 0) {
+        // A negative end is the bytes missing: grow once to fit this record and then some.
+        this.scratch = Buffer.allocUnsafeSlow(2 * (this.scratch.length - end));
+        end = this.readerType.encode(record, this.scratch, HEADER_BYTES);
+      }
     } catch (error) {
       throw new GpumonError('encode_failed', `cannot encode a ${this.stream} record for ${this.topic}: ${errorMessage(error)}`, {
         cause: error,
       });
     }
-    const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+    const out = Buffer.allocUnsafe(end);
     out.writeUInt8(MAGIC, 0);
     out.writeUInt32BE(this.writerId, 1);
-    body.copy(out, HEADER_BYTES);
+    this.scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end);
     return out;
   }
 

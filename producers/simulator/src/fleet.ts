@@ -27,6 +27,11 @@ export interface FleetOptions {
    * dataset, which never reads them, turns it off to save their cost on every reading.
    */
   attribution?: boolean;
+  /**
+   * Build only the GPUs [from, to) of the fleet's order (a worker thread's slice); each still
+   * reads exactly as in the whole fleet, since a board's readings depend on the seed and its place only.
+   */
+  slice?: { from: number; to: number };
 }
 
 const AMBIENT_C = 24;
@@ -293,11 +298,14 @@ export class SimulatedFleet {
       const hostname = `${options.hostPrefix}-${String(k + 1).padStart(width, '0')}`;
       return placeHost(options, k + 1, hostname, pickModel(createRandom(seedFrom(options.seed, hostname, 'model'))()));
     });
+    const { from, to } = options.slice ?? { from: 0, to: options.hosts * options.gpusPerHost };
     for (const host of placements) {
       const { hostname, model, number: h } = host;
+      const first = (h - 1) * options.gpusPerHost;
+      if (first + options.gpusPerHost <= from || first >= to) continue;
       const utcOffset = utcOffsetHours(createRandom(seedFrom(options.seed, hostname, 'utc-offset'))());
       const rack = rackOf(placements, host);
-      for (let i = 0; i < options.gpusPerHost; i++) {
+      for (let i = Math.max(0, from - first); i < Math.min(options.gpusPerHost, to - first); i++) {
         const chosen = placed.get(`${h}:${i}`);
         const planned = chosen !== undefined
           ? { kind: chosen.kind, onset: chosen.onset, durationMs: chosen.durationMs ?? FAULT_SPECS[chosen.kind].defaultDurationMs }

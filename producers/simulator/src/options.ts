@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { parse } from '@gpumon/runtime/config';
 
@@ -52,4 +53,14 @@ export const simulatorOptions = {
     description: 'Send at most this many samples per second, for load tests (default: as fast as Kafka acknowledges them with --clock simulated, once per interval with --clock wall).',
     schema: parse.int(1).optional(),
   },
+  workers: {
+    env: 'GPUMON_SIM_WORKERS', flag: 'workers', example: '3',
+    description: 'Worker threads that model and encode the fleet, each a contiguous slice of its GPUs, beside the thread that sends (default: one fewer than the CPU cores, at least 1). The records are the same for any number.',
+    schema: parse.int(1, 256).optional(),
+  },
 } as const;
+
+/** --workers when not given: the sending thread keeps a core of its own. */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}

@@ -9,22 +9,30 @@ import { Registry } from '@gpumon/runtime/metrics';
 import { Pauses } from '@gpumon/runtime/pauses';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { sendDeadLetters, sendIsolating } from '@gpumon/runtime/send';
-import { SimulatedFleet } from './fleet.js';
-import type { simulatorOptions } from './options.js';
+import { tickMessages } from './encoded-tick.js';
+import { FleetWorkers } from './fleet-workers.js';
+import { defaultWorkers, type simulatorOptions } from './options.js';
 import { loadScenario } from './scenario.js';
 
 export type SimulatorSettings = PipelineSettings & ConfigOf<typeof simulatorOptions>;
 
-/** Records per produce request, and requests in flight at once: enough to keep the broker busy while the next slice is encoded. */
+/** Records per produce request, and requests in flight at once within a tick (each request a different set of GPUs): enough to keep the broker busy while the next request is built. */
 const SEND_SLICE = 2000;
 const MAX_IN_FLIGHT = 4;
 
 /** Streams the fleet's readings to gpu.samples.v1 until `signal` aborts or --ticks are done. */
 export async function runSimulator(settings: SimulatorSettings, log: Logger, signal: AbortSignal): Promise<{ sent: number; deadLettered: number }> {
-  // The fleet first: a bad scenario is a configuration error, found before any connection.
-  const fleet = new SimulatedFleet({ ...settings, scenario: settings.scenario === undefined ? undefined : loadScenario(settings.scenario) });
+  // The scenario first: a bad one is a configuration error, found before any connection.
+  const scenario = settings.scenario === undefined ? undefined : loadScenario(settings.scenario);
   const pipeline = await openPipeline(settings, 'simulator', ['samples'], log);
   const codec = pipeline.codecs.samples;
+  const fleetOptions = {
+    seed: settings.seed, hosts: settings.hosts, gpusPerHost: settings.gpusPerHost, hostPrefix: settings.hostPrefix,
+    faultRateScale: settings.faultRateScale, scenario,
+  };
+  const fleet = new FleetWorkers(fleetOptions, settings.workers ?? defaultWorkers(), {
+    registry: settings, topicPrefix: settings.topicPrefix, schemaId: codec.schemaId as number,
+  });
   let time = settings.clock === 'simulated' && settings.start !== undefined ? Date.parse(settings.start) : Date.now();
   let sent = 0;
   let deadLettered = 0;
@@ -55,33 +63,45 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
   };
 
   log.info('simulating', {
-    gpus: fleet.gpus.length, hosts: settings.hosts, interval_ms: settings.interval, clock: settings.clock,
+    gpus: settings.hosts * settings.gpusPerHost, hosts: settings.hosts, workers: fleet.threads, interval_ms: settings.interval, clock: settings.clock,
     rate: settings.rate ?? 'unpaced', scenario: settings.scenario ?? 'none', fault_rate_scale: settings.faultRateScale, topic: codec.topic,
   });
   try {
-    for (let tick = 0; settings.ticks === undefined || tick < settings.ticks; tick++) {
+    const more = (tick: number) => settings.ticks === undefined || tick < settings.ticks;
+    let next = fleet.sample(time);
+    /** Per slice of a tick (every tick holds the fleet's GPUs in the same order), its request of the last tick. */
+    const lastOfSlice: Array<Promise<void>> = [];
+    for (let tick = 0; more(tick); tick++) {
       if (signal.aborted) break;
-      const samples = fleet.sample(time);
+      const samples = (await next).flatMap(tickMessages);
+      // With the simulated clock the next tick's time is known: the workers model it while this one is sent.
+      if (settings.clock === 'simulated' && more(tick + 1)) next = fleet.sample(time + settings.interval);
       for (let i = 0; i < samples.length && !signal.aborted; i += SEND_SLICE) {
-        const messages = samples.slice(i, i + SEND_SLICE).map((s) => ({ key: s.gpu_uuid, value: codec.encode(s) }));
+        const messages = samples.slice(i, i + SEND_SLICE);
+        const slice = i / SEND_SLICE;
         if (settings.rate !== undefined) {
           const due = started + (queued / settings.rate) * 1000;
           await sleep(Math.max(0, due - performance.now()), undefined, { signal }).catch(() => undefined);
         }
         while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-        void send(messages);
+        // The same GPUs' records of the last tick are acknowledged first: two requests in flight may
+        // be written in either order (one retried, one waiting for metadata).
+        await lastOfSlice[slice];
+        lastOfSlice[slice] = send(messages);
         queued += messages.length;
       }
       if (settings.clock === 'simulated') {
         time += settings.interval;
       } else {
-        const next = time + settings.interval;
-        await sleep(Math.max(0, next - Date.now()), undefined, { signal }).catch(() => undefined);
-        time = Math.max(next, Date.now());
+        const due = time + settings.interval;
+        await sleep(Math.max(0, due - Date.now()), undefined, { signal }).catch(() => undefined);
+        time = Math.max(due, Date.now());
+        if (more(tick + 1)) next = fleet.sample(time);
       }
     }
     await Promise.allSettled(inFlight);
   } finally {
+    await fleet.close();
     await pipeline.close();
     log.info('stopped', { sent, dead_lettered: deadLettered });
   }
