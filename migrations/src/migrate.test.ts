@@ -141,6 +141,17 @@ describe('migrations', () => {
     expect(await withClient(scratch, listUnprefixedObjects)).toEqual([]);
   });
 
+  it('apply on several databases of one server at once (their shared catalogs race: the loser applies its files again)', async () => {
+    const databases = Array.from({ length: 4 }, () => scratchDatabase());
+    await Promise.all(databases.map((d) => d.create()));
+    try {
+      const applied = await Promise.all(databases.map((d) => migrate(d.settings, log)));
+      for (const names of applied) expect(names.map((m) => m.name)).toEqual(ALL);
+    } finally {
+      await Promise.all(databases.map((d) => d.drop()));
+    }
+  });
+
   it('roll a failing migration back whole and name its file and statement', async () => {
     const dir = mkdtempSync(`${tmpdir()}/gpumon-migrations-`);
     try {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
@@ -38,24 +39,13 @@ async function findFailedStatement(client: pg.Client, file: string): Promise<str
   }
 }
 
-/**
- * Applies the pending migrations in `dir`, each in its own transaction, so a failing file rolls
- * back whole and the error names the file and its statement. Running it again is a no-op.
- */
-export async function migrate(settings: DatabaseSettings, log: Logger, dir = MIGRATIONS_DIR): Promise<Array<{ name: string }>> {
-  const client = new pg.Client(clientConfig(settings));
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new GpumonError('service_unreachable', `cannot reach PostgreSQL at ${databaseAddress(settings)}: ${errorMessage(error)}`, {
-      cause: error,
-    });
-  }
+/** How often a migration run that met another database's concurrent migration is tried in all. */
+const MAX_ATTEMPTS = 5;
+
+/** Runs the pending files of `dir` on `client`; a failure names the file, its statement and its context. */
+async function applyPending(client: pg.Client, dir: string, log: Logger): Promise<Array<{ name: string }>> {
   let current: string | undefined;
   try {
-    // The edition-dependent DO blocks skip silently: say once, up front, what this server lacks.
-    const skipped = communityOnlyReason(await readTimescaleEdition(client));
-    if (skipped !== undefined) log.info(`${skipped}: the migrations skip them and create plain views of the same names`);
     return await runner({
       dbClient: client,
       dir,
@@ -89,7 +79,40 @@ export async function migrate(settings: DatabaseSettings, log: Logger, dir = MIG
       `migration ${current}.sql failed and was rolled back: ${errorMessage(error)}${where}${context ? `\n  context: ${context}` : ''}`,
       { cause: error },
     );
-  } finally {
-    await client.end();
+  }
+}
+
+/**
+ * Applies the pending migrations in `dir`, each in its own transaction, so a failing file rolls
+ * back whole and the error names the file and its statement. Running it again is a no-op.
+ */
+export async function migrate(settings: DatabaseSettings, log: Logger, dir = MIGRATIONS_DIR): Promise<Array<{ name: string }>> {
+  for (let attempt = 1; ; attempt += 1) {
+    const client = new pg.Client(clientConfig(settings));
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new GpumonError('service_unreachable', `cannot reach PostgreSQL at ${databaseAddress(settings)}: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+    try {
+      if (attempt === 1) {
+        // The edition-dependent DO blocks skip silently: say once, up front, what this server lacks.
+        const skipped = communityOnlyReason(await readTimescaleEdition(client));
+        if (skipped !== undefined) log.info(`${skipped}: the migrations skip them and create plain views of the same names`);
+      }
+      return await applyPending(client, dir, log);
+    } catch (error) {
+      // PostgreSQL's race on its shared catalogs (grants to the same role, a continuous aggregate's
+      // job dropped) when two databases of one server migrate at once: the file was rolled back
+      // whole, so applying the pending files again, on a new connection, is safe.
+      const transient = /tuple concurrently (deleted|updated)/.test(errorMessage(error));
+      if (!transient || attempt === MAX_ATTEMPTS) throw error;
+      log.warn('a migration met another database migrating on this server; applying the pending files again', { attempt, error: errorMessage(error) });
+    } finally {
+      await client.end();
+    }
+    await sleep(100 * attempt + Math.random() * 200);
   }
 }
