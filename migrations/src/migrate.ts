@@ -39,14 +39,22 @@ async function findFailedStatement(client: pg.Client, file: string): Promise<str
   }
 }
 
+/** The migrations recorded as applied, in the order they ran; none before the first run. */
+async function appliedNames(client: pg.Client): Promise<string[]> {
+  const { rows: [table] } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [MIGRATIONS_TABLE]);
+  if (table?.exists !== true) return [];
+  const { rows } = await client.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE} ORDER BY id`);
+  return rows.map((r) => r.name);
+}
+
 /** How often a migration run that met another database's concurrent migration is tried in all. */
 const MAX_ATTEMPTS = 5;
 
 /** Runs the pending files of `dir` on `client`; a failure names the file, its statement and its context. */
-async function applyPending(client: pg.Client, dir: string, log: Logger): Promise<Array<{ name: string }>> {
+async function applyPending(client: pg.Client, dir: string, log: Logger): Promise<void> {
   let current: string | undefined;
   try {
-    return await runner({
+    await runner({
       dbClient: client,
       dir,
       direction: 'up',
@@ -87,6 +95,8 @@ async function applyPending(client: pg.Client, dir: string, log: Logger): Promis
  * back whole and the error names the file and its statement. Running it again is a no-op.
  */
 export async function migrate(settings: DatabaseSettings, log: Logger, dir = MIGRATIONS_DIR): Promise<Array<{ name: string }>> {
+  // What an earlier attempt committed before the race rolled a later file back counts as applied too.
+  let before: ReadonlySet<string> | undefined;
   for (let attempt = 1; ; attempt += 1) {
     const client = new pg.Client(clientConfig(settings));
     try {
@@ -97,12 +107,15 @@ export async function migrate(settings: DatabaseSettings, log: Logger, dir = MIG
       });
     }
     try {
-      if (attempt === 1) {
+      if (before === undefined) {
         // The edition-dependent DO blocks skip silently: say once, up front, what this server lacks.
         const skipped = communityOnlyReason(await readTimescaleEdition(client));
         if (skipped !== undefined) log.info(`${skipped}: the migrations skip them and create plain views of the same names`);
+        before = new Set(await appliedNames(client));
       }
-      return await applyPending(client, dir, log);
+      await applyPending(client, dir, log);
+      const applied = await appliedNames(client);
+      return applied.filter((name) => !before!.has(name)).map((name) => ({ name }));
     } catch (error) {
       // PostgreSQL's race on its shared catalogs (grants to the same role, a continuous aggregate's
       // job dropped) when two databases of one server migrate at once: the file was rolled back
