@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONSUMER_STAGES, PROCESSORS } from './components.js';
+import { CONSUMER_STAGES, PROCESSORS, consumerStages } from './components.js';
 import { WATCHED_GROUPS } from './pipeline-status.js';
 
 const REPO = new URL('../../', import.meta.url);
@@ -17,7 +17,14 @@ describe('the one list of components', () => {
   it('is what the README names in its folder table, and what the status line follows', () => {
     const folders = /^\| \[processors\/\]\(processors\/\) \| (.*) \|$/m.exec(README)?.[1] ?? '';
     expect([...folders.matchAll(/\[`([a-z-]+)`\]/g)].map((m) => m[1])).toEqual(PROCESSORS.map((p) => p.name));
-    expect(WATCHED_GROUPS.map((g) => g.group).sort()).toEqual(['gpumon-sink-timescaledb', ...PROCESSORS.map((p) => `gpumon-${p.name}`)].sort());
-    expect(CONSUMER_STAGES.map((s) => s.name)).toEqual(['sink', ...PROCESSORS.map((p) => p.name)]);
+    expect(WATCHED_GROUPS.map((g) => g.group).sort()).toEqual(['gpumon-sink-timescaledb', 'gpumon-processors', ...PROCESSORS.map((p) => `gpumon-${p.name}`)].sort());
+    expect(CONSUMER_STAGES.map((s) => s.name)).toEqual(['sink', 'processors', ...PROCESSORS.map((p) => p.name)]);
+  });
+
+  it('describes both layouts of the processors: all on one consumer, or each on its own', () => {
+    expect(consumerStages('co-located').map((s) => [s.args.join(' '), s.group])).toEqual([['sink', 'gpumon-sink-timescaledb'], ['process all', 'gpumon-processors']]);
+    expect(consumerStages('split').map((s) => s.args.join(' '))).toEqual(['sink', ...PROCESSORS.map((p) => `process ${p.name}`)]);
+    // Co-located, the status line still shows each processor's output.
+    expect(consumerStages('co-located')[1]!.outputs).toEqual(consumerStages('split').slice(1).flatMap((s) => s.outputs));
   });
 });

@@ -9,6 +9,7 @@ import { NODE_HEAP_ARGS } from '@gpumon/runtime/node-heap';
 import type { Logger } from '@gpumon/runtime/log';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { STREAMS } from '@gpumon/schemas/topics';
+import { PROCESSOR_LAYOUTS, type ProcessorLayout } from './components.js';
 import { formatStatus, readStatus } from './pipeline-status.js';
 
 export const demoOptions = {
@@ -21,6 +22,11 @@ export const demoOptions = {
     description: 'Number of hosts in the simulated fleet, 8 GPUs each.',
   },
   interval: { ...simulatorOptions.interval, env: 'GPUMON_DEMO_INTERVAL', default: '5s' },
+  processors: {
+    env: 'GPUMON_DEMO_PROCESSORS', flag: 'processors', default: 'co-located', example: 'split',
+    description: 'How the processors run: co-located, all on one consumer (gpumon process all, one decode per sample), or split, each its own process (gpumon process <name>); docs/scaling.md.',
+    schema: parse.oneOf(PROCESSOR_LAYOUTS),
+  },
 } as const;
 
 const BIN = fileURLToPath(new URL('../bin/gpumon.js', import.meta.url));
@@ -61,6 +67,8 @@ function tail(file: string, lines = 15): string {
  */
 export async function runDemo(options: {
   stages: DemoStage[];
+  /** How the processors among `stages` run: which consumer groups the status line follows. */
+  layout: ProcessorLayout;
   durationMs: number | undefined;
   logDir: string;
   admin: Admin;
@@ -96,7 +104,7 @@ export async function runDemo(options: {
     if (stop.signal.aborted) break;
     const current = await readStatus(options.admin, options.pool, options.topicPrefix, STREAMS);
     const elapsed = Math.round((Date.now() - started) / 1000);
-    const line = `[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${formatStatus(history[0]!, current)}`;
+    const line = `[${String(Math.floor(elapsed / 60)).padStart(2, '0')}:${String(elapsed % 60).padStart(2, '0')}] ${formatStatus(history[0]!, current, options.layout)}`;
     process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
     history.push(current);
     while (history.length > 1 && current.at - history[0]!.at > 10_000) history.shift();

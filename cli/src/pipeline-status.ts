@@ -1,9 +1,9 @@
 import type { Admin } from 'kafkajs';
 import type pg from 'pg';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
-import { CONSUMER_STAGES, PROCESSORS, SINK } from './components.js';
+import { COLOCATED_PROCESSORS, CONSUMER_STAGES, SINK, SPLIT_PROCESSORS, processorStages, type ProcessorLayout } from './components.js';
 
-/** Consumer groups whose progress the status view follows, with the streams each one reads. */
+/** Consumer groups whose progress the status view follows, with the streams each one reads: both layouts' processors. */
 export const WATCHED_GROUPS: ReadonlyArray<{ group: string; streams: readonly Stream[] }> = CONSUMER_STAGES.map(({ group, streams }) => ({ group, streams }));
 
 export interface StatusSnapshot {
@@ -69,20 +69,21 @@ function rate(now: number, before: number, seconds: number): string {
   return `${Math.max(0, Math.round((now - before) / seconds))}/s`;
 }
 
-const SINK_GROUP = `gpumon-${SINK.component}`;
+/** The layout a running pipeline's processors are in: split once a processor's own group has committed more than the co-located one. */
+export function layoutInUse(snapshot: StatusSnapshot): ProcessorLayout {
+  const committed = (group: string): number => snapshot.groups[group]?.committed ?? 0;
+  return SPLIT_PROCESSORS.some((s) => committed(s.group) > committed(COLOCATED_PROCESSORS.group)) ? 'split' : 'co-located';
+}
 
-/** Each processor's consumer group and the stream whose rate stands for its output. */
-const PROCESSOR_OUTPUTS: ReadonlyArray<[group: string, stream: Stream]> = PROCESSORS.map((p) => [`gpumon-${p.name}`, p.outputs[0]!]);
-
-/** One line: records/s into each stage, consumer lag, DLQ total, failing GPUs. */
-export function formatStatus(previous: StatusSnapshot, current: StatusSnapshot): string {
+/** One line: records/s into each stage, consumer lag (of the processors in `layout`), DLQ total, failing GPUs. */
+export function formatStatus(previous: StatusSnapshot, current: StatusSnapshot, layout: ProcessorLayout): string {
   const seconds = Math.max(0.001, (current.at - previous.at) / 1000);
   const written = (s: Stream): string => rate(current.written[s] ?? 0, previous.written[s] ?? 0, seconds);
   const parts = [`samples ${written('samples')}`];
-  for (const [group, stream] of PROCESSOR_OUTPUTS) parts.push(`${stream} ${written(stream)} lag ${current.groups[group]?.lag ?? 0}`);
+  for (const { group, outputs } of processorStages(layout)) parts.push(`${outputs.map((s) => `${s} ${written(s)}`).join(' ')} lag ${current.groups[group]?.lag ?? 0}`);
   parts.push(`alerts ${written('alerts')}`);
-  const sink = current.groups[SINK_GROUP];
-  const sinkBefore = previous.groups[SINK_GROUP];
+  const sink = current.groups[SINK.group];
+  const sinkBefore = previous.groups[SINK.group];
   parts.push(`db ${rate(sink?.committed ?? 0, sinkBefore?.committed ?? 0, seconds).replace('/s', ' rows/s')} lag ${sink?.lag ?? 0}`);
   parts.push(`dlq ${current.written.dlq ?? 0}`);
   if (current.failingGpus !== null) parts.push(`failing GPUs ${current.failingGpus}`);

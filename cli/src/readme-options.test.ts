@@ -11,6 +11,7 @@ import { datasetOptions } from '@gpumon/simulator/dataset/options';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { alertmanagerOptions } from '@gpumon/sink-alertmanager/options';
 import { sinkOptions } from '@gpumon/sink-timescaledb/options';
+import { colocatedOptions } from './components.js';
 import { demoOptions } from './demo.js';
 
 /** The option specs are the source of truth; each README carries their rendered table. */
@@ -26,6 +27,7 @@ const DOCUMENTED: Array<[string, ConfigSpec]> = [
   ['sinks/timescaledb/README.md', sinkOptions],
   ['sinks/alertmanager/README.md', alertmanagerOptions],
   ['cli/README.md', demoOptions],
+  ['cli/README.md', colocatedOptions],
 ];
 
 describe('configuration docs', () => {

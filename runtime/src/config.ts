@@ -135,6 +135,12 @@ export const parse = {
       ),
   oneOf: <T extends string>(values: readonly [T, ...T[]]) =>
     z.enum(values, { error: `must be one of ${values.join(', ')}` }),
+  /** One or more of `values`, comma-separated, each once. */
+  someOf: <T extends string>(values: readonly [T, ...T[]]) =>
+    z
+      .string({ error: 'required' })
+      .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter((s) => s.length > 0))])
+      .pipe(z.array(z.enum(values, { error: `each must be one of ${values.join(', ')}` })).min(1, { error: 'at least one' })),
   /**
    * A file path: `shipped` (a file the repository ships, as a path from its root) resolves from the
    * repository, so the default works whatever the working directory; any other path from the working directory.

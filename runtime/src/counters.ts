@@ -11,18 +11,20 @@ export class Counters {
   private readonly deadLetters: Counter;
 
   constructor(registry: Registry, readonly component: string) {
-    const counter = (what: keyof Counters['values'], help: string): Counter =>
-      new Counter({ name: `gpumon_records_${what}_total`, help, labelNames: ['component'], registers: [registry] });
+    // Components that share a process (co-located processors) share its registry: one metric, a label each.
+    const shared = (name: string, create: () => Counter): Counter => (registry.getSingleMetric(name) as Counter | undefined) ?? create();
+    const counter = (what: keyof Counters['values'], help: string): Counter => shared(`gpumon_records_${what}_total`, () =>
+      new Counter({ name: `gpumon_records_${what}_total`, help, labelNames: ['component'], registers: [registry] }));
     this.counters = {
       received: counter('received', 'Records read from Kafka or collected.'),
       sent: counter('sent', 'Records written on: to Kafka, or rows to the database.'),
       errored: counter('errored', 'Records that could not be processed and went to the dead-letter topic.'),
       dropped: counter('dropped', 'Records deliberately not passed on (duplicates already stored, spool overflow).'),
     };
-    this.deadLetters = new Counter({
+    this.deadLetters = shared('gpumon_dead_letters_total', () => new Counter({
       name: 'gpumon_dead_letters_total', help: 'Records sent to the dead-letter topic, by the error code their dead letter carries (decode_failed, validation_failed, ...).',
       labelNames: ['component', 'reason'], registers: [registry],
-    });
+    }));
   }
 
   /** One record given up on: counted as errored, and by its reason. */

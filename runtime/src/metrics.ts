@@ -17,6 +17,8 @@ export const DEFAULT_METRICS_PORTS = {
   'price-usage': 9405,
   'predict-failure': 9406,
   'alerts-forward': 9407,
+  // gpumon process all: the processors co-located on one consumer.
+  'processors': 9408,
 } as const;
 
 /** The port of `component` unless told otherwise; none (off) for one without its own. */

@@ -4,7 +4,7 @@ import { checkDatabase, createPool, databaseOptions } from '@gpumon/runtime/data
 import { createLogger } from '@gpumon/runtime/log';
 import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
 import { STREAMS } from '@gpumon/schemas/topics';
-import { CONSUMER_STAGES } from '../components.js';
+import { consumerStages } from '../components.js';
 import { demoOptions, runDemo } from '../demo.js';
 import { nextSteps } from '../next-steps.js';
 import { action } from '../lifecycle.js';
@@ -23,9 +23,10 @@ export function define(command: Command): void {
     try {
       process.exitCode = await runDemo({
         stages: [
-          ...CONSUMER_STAGES.map(({ name, args }) => ({ name, args: [...args] })),
+          ...consumerStages(demo.processors).map(({ name, args }) => ({ name, args: [...args] })),
           { name: 'simulate', args: ['simulate', '--hosts', String(demo.hosts), '--interval', `${demo.interval}ms`] },
         ],
+        layout: demo.processors,
         durationMs: demo.duration,
         logDir: `${process.env.GPUMON_HOME ?? `${REPO_ROOT}.gpumon`}/logs/demo`,
         admin: pipeline.admin,

@@ -6,7 +6,7 @@ import { openPipeline, pipelineOptions } from '@gpumon/runtime/pipeline';
 import { STREAMS } from '@gpumon/schemas/topics';
 import { action } from '../lifecycle.js';
 import { settingsOf, withOptions } from '../options.js';
-import { formatStatus, readStatus } from '../pipeline-status.js';
+import { formatStatus, layoutInUse, readStatus } from '../pipeline-status.js';
 
 export function define(command: Command): void {
   withOptions(command, pipelineOptions, databaseOptions).action(action('status', async (command) => {
@@ -16,7 +16,8 @@ export function define(command: Command): void {
     try {
       const first = await readStatus(pipeline.admin, pool, settings.topicPrefix ?? '', STREAMS);
       await new Promise((resolve) => setTimeout(resolve, 2000));
-      console.log(formatStatus(first, await readStatus(pipeline.admin, pool, settings.topicPrefix ?? '', STREAMS)));
+      const second = await readStatus(pipeline.admin, pool, settings.topicPrefix ?? '', STREAMS);
+      console.log(formatStatus(first, second, layoutInUse(second)));
       // Which edition decides whether compression and the continuous aggregates exist (docs/storage.md).
       console.log(await readTimescaleEdition(pool).then(describeEdition, (error: unknown) => `TimescaleDB: unknown (${String(error)})`));
     } finally {
