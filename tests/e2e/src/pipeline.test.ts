@@ -15,8 +15,8 @@ import { SAMPLE_CONSUMERS, expectedRecords, startWholePipeline, type PipelineRun
 import { TABLES, ofHosts, rowToRecord, storedRecord } from './records.js';
 
 /**
- * simulate → gpu.samples.v1 → score-health, detect-anomalies, price-usage, predict-failure → their
- * topics → sink → gpu_samples, gpu_health, gpu_anomalies, gpu_economics, gpu_predictions, gpu_alerts; each stage its own `gpumon`
+ * simulate → gpu.samples.v1 → score-health, detect-anomalies, price-usage, predict-failure (co-located,
+ * or split with GPUMON_TEST_PROCESSORS=split) → their topics → sink → gpu_samples, gpu_health, gpu_anomalies, gpu_economics, gpu_predictions, gpu_alerts; each stage its own `gpumon`
  * process on the real Kafka, registry and TimescaleDB. The fleet goes through one fault of each
  * kind, so anomalies and alerts are there to check. The run gets its own topic prefix and host
  * names, so it shares the stack with anything else running.
@@ -173,7 +173,7 @@ describe('the whole pipeline, end to end', () => {
     }
     const inspect = startCli(['dlq', 'inspect'], env);
     expect(await inspect.exited, inspect.output()).toBe(0);
-    expect(inspect.output()).toMatch(/score-health {2}e2e-.*gpu\.samples\.v1\[\d\]@0\n {2}error {2}decode_failed: not a Confluent Avro message/);
+    expect(inspect.output()).toMatch(new RegExp(`${SAMPLE_CONSUMERS[0]} {2}e2e-.*gpu\\.samples\\.v1\\[\\d\\]@0\\n {2}error {2}decode_failed: not a Confluent Avro message`));
     expect(inspect.output()).toContain('key    "GPU-garbage" (11 bytes)');
     expect(inspect.output()).toContain(`${SAMPLE_CONSUMERS.length} dead letters on`);
   });

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { PROCESSOR_DEFINITIONS as PROCESSORS } from '@gpumon/cli/components';
-import { loadConfig } from '@gpumon/runtime/config';
+import { CONSUMER_STAGES, PROCESSOR_DEFINITIONS as PROCESSORS, PROCESSOR_LAYOUTS, processorStages } from '@gpumon/cli/components';
+import { loadConfig, parse } from '@gpumon/runtime/config';
 import { createBatchTransform } from '@gpumon/runtime/processor';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
 import type { Stream } from '@gpumon/schemas/topics';
@@ -30,8 +30,22 @@ export interface PipelineRun {
 
 const FLEET = { hosts: 2, gpusPerHost: 8 };
 
-/** The stages downstream of the producers, as the tests name them: the sink and each processor. */
-export const STAGES = ['sink', ...PROCESSORS.map((p) => p.name)];
+/**
+ * How the whole-pipeline tests run the processors: GPUMON_TEST_PROCESSORS=co-located (the default:
+ * `gpumon process all`) or split (each `gpumon process <name>`).
+ */
+export const LAYOUT = loadConfig({
+  layout: {
+    env: 'GPUMON_TEST_PROCESSORS', flag: 'processors', default: 'co-located', example: 'split',
+    description: 'How the whole-pipeline tests run the processors.', schema: parse.oneOf(PROCESSOR_LAYOUTS),
+  },
+}).layout;
+
+/** The stages that run the processors in this layout, as the tests name them. */
+export const PROCESSOR_STAGES = processorStages(LAYOUT).map((s) => s.name);
+
+/** The stages downstream of the producers, as the tests name them: the sink and the processors' stages. */
+export const STAGES = ['sink', ...PROCESSOR_STAGES];
 
 /** What each processor's own transform makes of `samples`, by stream, the samples included (the model registry is left to the processes under test). */
 export async function expectedOutputs(samples: GpuSample[]): Promise<Map<Stream, unknown[]>> {
@@ -51,10 +65,11 @@ export async function expectedRecords(run: PipelineRun): Promise<Map<Stream, unk
   return expectedOutputs(Array.from({ length: run.ticks }, (_, k) => fleet.sample(run.start + k * run.intervalMs)).flat());
 }
 
-/** Starts one stage (see STAGES) as a `gpumon` process in the run's consumer group for it; a restart joins the same group. */
+/** Starts one stage (see STAGES; or a processor alone, in either layout) as a `gpumon` process in the run's consumer group for it; a restart joins the same group. */
 export function startStage(run: Pick<PipelineRun, 'env'>, stage: string, args: string[] = [], env: Record<string, string> = {}): CliProcess {
   const group = `${run.env.GPUMON_TOPIC_PREFIX.replace(/\.$/, '')}-${stage}`;
-  const command = stage === 'sink' ? ['sink'] : ['process', stage];
+  const command = CONSUMER_STAGES.find((s) => s.name === stage)?.args;
+  if (command === undefined) throw new Error(`no stage ${stage}: one of ${CONSUMER_STAGES.map((s) => s.name).join(', ')}`);
   return startCli([...command, '--group', group, ...args], { ...run.env, ...env });
 }
 
@@ -80,5 +95,5 @@ export async function startWholePipeline(run: PipelineRun, sinkEnv: Record<strin
   return running;
 }
 
-/** The components that consume gpu.samples.v1, as they name themselves in dead letters. */
-export const SAMPLE_CONSUMERS = ['sink-timescaledb', ...PROCESSORS.map((p) => p.name)].sort();
+/** The components that consume gpu.samples.v1, as they name themselves in dead letters (co-located, the processors are one). */
+export const SAMPLE_CONSUMERS = ['sink-timescaledb', ...processorStages(LAYOUT).map((s) => s.component)].sort();

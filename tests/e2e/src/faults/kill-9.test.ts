@@ -5,17 +5,17 @@ import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { eventually, provisionTopics, type CliProcess } from '../cli-process.js';
-import { expectedRecords, startSimulator, startStage } from '../whole-pipeline.js';
+import { LAYOUT, expectedRecords, startSimulator, startStage } from '../whole-pipeline.js';
 import { faultRun, startStages, stopAll } from './fault-run.js';
 import { countRows, expectEachRecordOnce, removeRows, tallyWhenCaughtUp } from './tally.js';
 
 /**
  * SIGKILL, no goodbye: the sink with writes in flight and two processors with outputs in flight
- * die mid-stream and are started again in their consumer groups. Whatever they had done but not
+ * (co-located: the one process running them all) die mid-stream and are started again in their consumer groups. Whatever they had done but not
  * committed is done again, and each table's key makes the replay add nothing.
  */
 const run = faultRun('kill-9', 24);
-const KILLED = ['sink', 'score-health', 'predict-failure'];
+const KILLED = ['sink', ...LAYOUT === 'split' ? ['score-health', 'predict-failure'] : ['processors']];
 // The shortest the broker allows: the killed member's partitions move to its restart that soon.
 const STAGE_ARGS = ['--session-timeout', '6s'];
 const pool = createPool(loadConfig(databaseOptions));
