@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import avro from 'avsc';
 import type pg from 'pg';
-import { PROCESSOR_DEFINITIONS } from '@gpumon/cli/components';
+import { PROCESSOR_LAYOUTS, consumerStages, type ProcessorLayout } from '@gpumon/cli/components';
 import { migrate } from '@gpumon/migrations/migrate';
 import { scratchDatabase } from '@gpumon/migrations/scratch-database';
-import { loadConfig } from '@gpumon/runtime/config';
-import { createPool, withClient } from '@gpumon/runtime/database';
+import { loadConfig, parse } from '@gpumon/runtime/config';
+import { createPool } from '@gpumon/runtime/database';
 import { createKafka } from '@gpumon/runtime/kafka';
 import { createLogger } from '@gpumon/runtime/log';
 import { pipelineOptions, type PipelineSettings } from '@gpumon/runtime/pipeline';
@@ -28,9 +29,8 @@ import { describeMachine } from './machine.js';
 import { copyCeiling } from './sink.js';
 import { table } from './measure.js';
 
-/** Seconds of load per step of the search, and of each latency run. */
+/** Seconds of load per step of the search by default; each latency run takes 1.5 times as long. */
 const STEP_TICKS = 20;
-const LATENCY_TICKS = 30;
 /** A step is sustained when every sample is fully written and the p99 stays under this. */
 const SUSTAINED_P99_MS = 2000;
 /** How long a step's last samples may take to be fully written before it counts as not sustained. */
@@ -39,7 +39,6 @@ const FIRST_RATE = 500;
 const MAX_RATE = 32_000;
 const BISECTIONS = 2;
 const TARGETS = { samples_per_s: 10_000, p99_ms_at_25pct: 500, peak_rss_mb: 300 };
-const PROCESSORS = PROCESSOR_DEFINITIONS.map((p) => p.name);
 const TABLES = Object.values(TABLE_NAMES);
 const RESULTS = fileURLToPath(new URL('../results/', import.meta.url));
 
@@ -132,12 +131,12 @@ async function runStep(run: Run, rate: number, ticks: number): Promise<Step> {
 }
 
 /** Doubles the rate until a step is not sustained, then bisects between the last two. */
-async function findSustainedMax(run: Run): Promise<{ max: Step | undefined; steps: Step[] }> {
+async function findSustainedMax(run: Run, stepTicks: number): Promise<{ max: Step | undefined; steps: Step[] }> {
   const steps: Step[] = [];
   let pass: Step | undefined;
   let fail: Step | undefined;
   for (let rate = FIRST_RATE; rate <= MAX_RATE && fail === undefined; rate *= 2) {
-    const step = await runStep(run, rate, STEP_TICKS);
+    const step = await runStep(run, rate, stepTicks);
     steps.push(step);
     if (step.sustained) pass = step;
     else fail = step;
@@ -145,7 +144,7 @@ async function findSustainedMax(run: Run): Promise<{ max: Step | undefined; step
   for (let i = 0; i < BISECTIONS && fail !== undefined; i++) {
     const rate = Math.round(((pass?.rate ?? 0) + fail.rate) / 2 / 8) * 8;
     if (rate === pass?.rate || rate < 8) break;
-    const step = await runStep(run, rate, STEP_TICKS);
+    const step = await runStep(run, rate, stepTicks);
     steps.push(step);
     if (step.sustained) pass = step;
     else fail = step;
@@ -171,10 +170,10 @@ function sampleRecords(): { records: Array<Record<string, unknown>>; bytes: numb
   return { records, bytes: Math.round(bytes) };
 }
 
-function markdown(r: Headline, steps: Step[], rss: Record<string, number>, cpu: Record<string, number>): string {
+function markdown(r: Headline, steps: Step[], rss: Record<string, number>, cpu: Record<string, number>, stepTicks: number): string {
   const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '–');
   const lines = [
-    `# End-to-end benchmark (${r.date})`,
+    `# End-to-end benchmark (${r.date}), processors ${String((r as ModeResult).processors)}`,
     '',
     `Machine: ${JSON.stringify(r.machine)}. Broker, registry, PostgreSQL, the simulator and every gpumon process share it.`,
     '',
@@ -186,7 +185,7 @@ function markdown(r: Headline, steps: Step[], rss: Record<string, number>, cpu: 
     `| latency at 50 % (${r.rate_50pct}/s): p50 / p95 / p99 ms | ${r.p50_ms_at_50pct} / ${r.p95_ms_at_50pct} / ${r.p99_ms_at_50pct} | | | |`,
     `| peak resident memory, largest process | ${Math.max(...Object.values(rss))} MB | | | < ${TARGETS.peak_rss_mb} MB |`,
     '',
-    'Search for the sustained maximum (each step 20 s of load; sustained: every sample fully written within 10 s of the last reading, p99 ≤ 2 s):',
+    `Search for the sustained maximum (each step ${stepTicks} s of load; sustained: every sample fully written within 10 s of the last reading, p99 ≤ 2 s):`,
     '',
     '| samples/s | sent | fully written | p50 ms | p95 ms | p99 ms | drained ms | sustained |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
@@ -208,89 +207,80 @@ function markdown(r: Headline, steps: Step[], rss: Record<string, number>, cpu: 
   return lines.join('\n');
 }
 
+/** The figures of one layout of the processors. */
+type ModeResult = Headline & Record<string, unknown>;
+
+interface Ceilings {
+  kafka: { producer_per_s: number; consumer_per_s: number };
+  copy: number;
+  bytes: number;
+}
+
 /**
- * The whole pipeline on this machine: Kafka's and COPY's own ceilings, the highest sample rate
- * that the four processors and the sink carry with every enrichment written, the latency from a
- * sample's time to its last row at 25 % and 50 % of that rate, and each process's peak memory.
+ * One layout of the processors, from scratch: its own topics, consumer groups and scratch
+ * database, the search for the sustained maximum, then the latency at 25 % and 50 % of it.
  */
-export async function runE2eBench(): Promise<Record<string, unknown>> {
-  const id = randomBytes(3).toString('hex');
-  const prefix = `bench-e2e-${id}.`;
+async function runMode(id: string, layout: ProcessorLayout, ceilings: Ceilings, stepTicks: number): Promise<ModeResult> {
+  const prefix = `bench-e2e-${id}-${layout}.`;
   const settings = loadConfig(pipelineOptions, { topicPrefix: prefix });
   const scratch = scratchDatabase('bench');
-  const kafka = createKafka(settings, 'bench-e2e');
-  const admin = kafka.admin();
   await scratch.create();
   const pool = createPool(scratch.settings, 1);
   const stages: Stage[] = [];
   try {
     await migrate(scratch.settings, createLogger('bench-migrate'));
-    const { records, bytes } = sampleRecords();
-    const copy = await copyCeiling(scratch.settings, records);
-    console.log(`COPY ceiling: ${copy} rows/s (${records.length} samples into gpu_samples)`);
-    await withClient(scratch.settings, (c) => c.query('TRUNCATE gpu_samples, gpu_devices'));
-    await admin.connect();
-    const perfTopic = `${prefix}perf`;
-    await admin.createTopics({ topics: [{ topic: perfTopic, numPartitions: settings.topicPartitions, replicationFactor: settings.topicReplicationFactor }], waitForLeaders: true });
-    const ceiling = measureKafkaCeiling(settings.kafkaBrokers.join(','), perfTopic, 500_000, bytes);
-    console.log(`Kafka ceiling (${bytes}-byte records): produce ${ceiling.producer_per_s}/s, consume ${ceiling.consumer_per_s}/s`);
-
     const client = await pool.connect();
     try {
       await addIngestClock(client);
       const env = { GPUMON_TOPIC_PREFIX: prefix, DATABASE_URL: scratch.settings.databaseUrl };
       const topics = startStage('topics', ['topics'], env);
       if ((await topics.exited) !== 0) throw new Error(`gpumon topics failed:\n${topics.output()}`);
-      stages.push(startStage('sink', ['sink', '--group', `bench-e2e-${id}-sink`], env));
-      for (const name of PROCESSORS) stages.push(startStage(name, ['process', name, '--group', `bench-e2e-${id}-${name}`], env));
+      for (const stage of consumerStages(layout)) stages.push(startStage(stage.name, [...stage.args, '--group', `bench-e2e-${id}-${stage.name}`], env));
       const run: Run = { settings, hostPrefix: `bench-e2e-${id}`, client, stages };
       // Every process joined its group and warm: a small load, fully written.
-      console.log('warming up');
+      console.log(`${layout}: warming up`);
       await runStep(run, 200, 10);
 
-      const { max, steps } = await findSustainedMax(run);
+      const { max, steps } = await findSustainedMax(run, stepTicks);
       const rate = max?.rate ?? 0;
-      const quarter = await runStep(run, Math.max(8, rate / 4), LATENCY_TICKS);
-      const half = await runStep(run, Math.max(8, rate / 2), LATENCY_TICKS);
+      const latencyTicks = Math.round(stepTicks * 1.5);
+      const quarter = await runStep(run, Math.max(8, rate / 4), latencyTicks);
+      const half = await runStep(run, Math.max(8, rate / 2), latencyTicks);
       const rss = Object.fromEntries(stages.map((s) => [s.name, peakRssMb(s.child.pid!)]));
       const cpu = max?.cpu_us_per_sample ?? {};
       const dbRowsPerSample = await rowsPerSample(client);
-      const result: Headline & Record<string, unknown> = {
+      const result: ModeResult = {
         date: new Date().toISOString(),
         machine: describeMachine(),
+        processors: layout,
         samples_per_s: rate,
-        kafka_ceiling_per_s: Math.min(ceiling.producer_per_s, ceiling.consumer_per_s),
-        kafka_producer_per_s: ceiling.producer_per_s,
-        kafka_consumer_per_s: ceiling.consumer_per_s,
-        record_bytes: bytes,
-        copy_ceiling_rows_per_s: copy,
+        kafka_ceiling_per_s: Math.min(ceilings.kafka.producer_per_s, ceilings.kafka.consumer_per_s),
+        kafka_producer_per_s: ceilings.kafka.producer_per_s,
+        kafka_consumer_per_s: ceilings.kafka.consumer_per_s,
+        record_bytes: ceilings.bytes,
+        copy_ceiling_rows_per_s: ceilings.copy,
         db_rows_per_s: Math.round(rate * dbRowsPerSample),
         rate_25pct: quarter.rate, p50_ms_at_25pct: quarter.p50_ms, p95_ms_at_25pct: quarter.p95_ms, p99_ms_at_25pct: quarter.p99_ms,
         rate_50pct: half.rate, p50_ms_at_50pct: half.p50_ms, p95_ms_at_50pct: half.p95_ms, p99_ms_at_50pct: half.p99_ms,
         peak_rss_mb: rss,
         cpu_us_per_sample_at_max: cpu,
+        cpu_us_per_sample_total: Object.values(cpu).reduce((a, b) => a + b, 0),
         targets: TARGETS,
         // The CDFs are in the plot; the JSON keeps each step's figures.
         steps: [...steps, quarter, half].map((step) => ({ ...step, cdf_ms: undefined })),
       };
 
-      const dir = `${RESULTS}e2e-${result.date.replace(/[:.]/g, '-')}`;
+      const dir = `${RESULTS}e2e-${result.date.replace(/[:.]/g, '-')}-${layout}`;
       mkdirSync(dir, { recursive: true });
-      const svg = latencySvg(`gpumon end to end: sample time to its last row (${result.machine.cpus} CPUs)`, [
+      const svg = latencySvg(`gpumon end to end, processors ${layout}: sample time to its last row (${result.machine.cpus} CPUs)`, [
         { label: `25 % load, ${quarter.rate} samples/s`, color: '#1f77b4', cdfMs: quarter.cdf_ms },
         { label: `50 % load, ${half.rate} samples/s`, color: '#d62728', cdfMs: half.cdf_ms },
       ]);
       writeFileSync(`${dir}/latency.svg`, svg);
       writeFileSync(`${dir}/latency.png`, svgToPng(svg));
       writeFileSync(`${dir}/result.json`, `${JSON.stringify(result, null, 2)}\n`);
-      writeFileSync(`${dir}/result.md`, markdown(result, steps, rss, cpu));
-      table([{
-        samples_per_s: rate, kafka_ceiling_per_s: result.kafka_ceiling_per_s, ratio_to_kafka: Math.round((rate / result.kafka_ceiling_per_s) * 1000) / 1000,
-        db_rows_per_s: result.db_rows_per_s, copy_ceiling_rows_per_s: copy, ratio_to_copy: Math.round((result.db_rows_per_s / copy) * 100) / 100,
-        p99_ms_at_25pct: quarter.p99_ms, p99_ms_at_50pct: half.p99_ms, max_rss_mb: Math.max(...Object.values(rss)),
-      }]);
-      table(Object.entries(rss).map(([process, mb]) => ({ process, peak_rss_mb: mb, cpu_us_per_sample_at_max: cpu[process] ?? '' })));
-      console.log(`wrote ${dir}/result.json, result.md, latency.png`);
+      writeFileSync(`${dir}/result.md`, markdown(result, steps, rss, cpu, stepTicks));
+      console.log(`${layout}: wrote ${dir}/result.json, result.md, latency.png`);
       return result;
     } finally {
       client.release();
@@ -298,8 +288,67 @@ export async function runE2eBench(): Promise<Record<string, unknown>> {
   } finally {
     await stopStages(stages);
     await pool.end();
+    await scratch.drop();
+    await removeTopics(createKafka(settings, 'bench-e2e'), createRegistryClient(settings), prefix);
+  }
+}
+
+/** Kafka's own ceiling with records the size of a sample, and COPY's into an empty `gpu_samples`. */
+async function measureCeilings(id: string): Promise<Ceilings> {
+  const prefix = `bench-e2e-${id}.`;
+  const settings = loadConfig(pipelineOptions, { topicPrefix: prefix });
+  const scratch = scratchDatabase('bench');
+  const kafka = createKafka(settings, 'bench-e2e');
+  const admin = kafka.admin();
+  await scratch.create();
+  try {
+    await migrate(scratch.settings, createLogger('bench-migrate'));
+    const { records, bytes } = sampleRecords();
+    const copy = await copyCeiling(scratch.settings, records);
+    console.log(`COPY ceiling: ${copy} rows/s (${records.length} samples into gpu_samples)`);
+    await admin.connect();
+    const perfTopic = `${prefix}perf`;
+    await admin.createTopics({ topics: [{ topic: perfTopic, numPartitions: settings.topicPartitions, replicationFactor: settings.topicReplicationFactor }], waitForLeaders: true });
+    const kafkaCeiling = measureKafkaCeiling(settings.kafkaBrokers.join(','), perfTopic, 500_000, bytes);
+    console.log(`Kafka ceiling (${bytes}-byte records): produce ${kafkaCeiling.producer_per_s}/s, consume ${kafkaCeiling.consumer_per_s}/s`);
+    return { kafka: kafkaCeiling, copy, bytes };
+  } finally {
     await admin.disconnect();
     await scratch.drop();
     await removeTopics(kafka, createRegistryClient(settings), prefix);
   }
+}
+
+/**
+ * The whole pipeline on this machine: Kafka's and COPY's own ceilings, then for each layout of the
+ * processors (`--modes co-located,split`; co-located by default) the highest sample rate that the
+ * processors and the sink carry with every enrichment written, the latency from a sample's time to
+ * its last row at 25 % and 50 % of that rate, CPU per sample of every process, and each process's
+ * peak memory. `--step-seconds` (default 20) shortens or lengthens each step of load.
+ */
+export async function runE2eBench(args: string[]): Promise<Record<string, unknown>> {
+  const { values } = parseArgs({ args, options: { modes: { type: 'string', default: 'co-located' }, 'step-seconds': { type: 'string', default: String(STEP_TICKS) }, json: { type: 'string' } } });
+  const { modes, stepSeconds } = loadConfig({
+    modes: { env: 'GPUMON_BENCH_MODES', flag: 'modes', example: 'co-located,split', description: 'Layouts of the processors to measure, in order.', schema: parse.someOf(PROCESSOR_LAYOUTS) },
+    stepSeconds: { env: 'GPUMON_BENCH_STEP_SECONDS', flag: 'step-seconds', example: '10', description: 'Seconds of load per step of the search.', schema: parse.int(5, 600) },
+  }, { modes: values.modes, stepSeconds: values['step-seconds'] });
+  const id = randomBytes(3).toString('hex');
+  const ceilings = await measureCeilings(id);
+  const results: Partial<Record<ProcessorLayout, ModeResult>> = {};
+  for (const mode of modes) results[mode] = await runMode(id, mode, ceilings, stepSeconds);
+  const figures = modes.map((mode) => results[mode]!);
+  table(figures.map((r) => ({
+    processors: r.processors as string, samples_per_s: r.samples_per_s, kafka_ceiling_per_s: r.kafka_ceiling_per_s,
+    db_rows_per_s: r.db_rows_per_s, copy_ceiling_rows_per_s: r.copy_ceiling_rows_per_s,
+    p99_ms_at_25pct: r.p99_ms_at_25pct, p99_ms_at_50pct: r.p99_ms_at_50pct,
+    max_rss_mb: Math.max(...Object.values(r.peak_rss_mb as Record<string, number>)), cpu_us_per_sample: r.cpu_us_per_sample_total as number,
+  })));
+  // Per process, a column per mode: CPU µs per sample at that mode's maximum and peak memory.
+  const processes = [...new Set(figures.flatMap((r) => [...Object.keys(r.cpu_us_per_sample_at_max as object), ...Object.keys(r.peak_rss_mb as object)]))];
+  table(processes.map((process) => Object.fromEntries([['process', process], ...figures.flatMap((r) => [
+    [`${r.processors as string} cpu_us_per_sample`, (r.cpu_us_per_sample_at_max as Record<string, number>)[process] ?? ''],
+    [`${r.processors as string} peak_rss_mb`, (r.peak_rss_mb as Record<string, number>)[process] ?? ''],
+  ])])));
+  // The first mode's figures lead (as before --modes), every mode's under `modes`.
+  return { ...figures[0]!, modes: results };
 }
