@@ -44,6 +44,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig(spec, { to: ' , ' })).toThrow(/at least one URL/);
   });
 
+  it('parses some of a list of names, comma-separated, each once, and names the one it does not know', () => {
+    const spec = { p: { env: 'P', flag: 'p', example: 'a,b', description: 'd', schema: parse.someOf(['a', 'b', 'c']) } };
+    expect(loadConfig(spec, { p: 'c, a,c' }).p).toEqual(['c', 'a']);
+    expect(() => loadConfig(spec, { p: 'a,d' })).toThrow(/each must be one of a, b, c; got "a,d"/);
+    expect(() => loadConfig(spec, { p: ' , ' })).toThrow(/at least one/);
+  });
+
   it('parses durations into milliseconds', () => {
     const spec = { d: { env: 'D', flag: 'd', example: '1s', description: 'd', schema: parse.durationMs() } };
     expect(loadConfig(spec, {}, { D: '500ms' }).d).toBe(500);

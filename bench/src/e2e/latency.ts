@@ -8,7 +8,9 @@ import { TABLE_NAMES } from '@gpumon/sink-timescaledb/tables';
  */
 export async function addIngestClock(client: pg.ClientBase): Promise<void> {
   for (const table of Object.values(TABLE_NAMES)) {
-    await client.query(`ALTER TABLE ${table} ADD COLUMN ingested_at timestamptz NOT NULL DEFAULT clock_timestamp()`);
+    // In two steps: TimescaleDB refuses a column with a volatile default on a hypertable with the columnstore on (0015).
+    await client.query(`ALTER TABLE ${table} ADD COLUMN ingested_at timestamptz`);
+    await client.query(`ALTER TABLE ${table} ALTER COLUMN ingested_at SET DEFAULT clock_timestamp()`);
   }
 }
 
