@@ -21,6 +21,17 @@ describe('the one list of components', () => {
     expect(CONSUMER_STAGES.map((s) => s.name)).toEqual(['sink', 'processors', ...PROCESSORS.map((p) => p.name)]);
   });
 
+  it('lets `gpumon process all` merge every processor\'s settings: no key or variable names two different settings', () => {
+    const seen = new Map<string, unknown>();
+    for (const { options } of PROCESSORS) {
+      for (const [key, option] of Object.entries(options)) {
+        const other = seen.get(key) ?? [...seen.values()].find((o) => (o as { env: string }).env === option.env);
+        if (other !== undefined) expect(other, `${key} (${option.env})`).toBe(option);
+        seen.set(key, option);
+      }
+    }
+  });
+
   it('describes both layouts of the processors: all on one consumer, or each on its own', () => {
     expect(consumerStages('co-located').map((s) => [s.args.join(' '), s.group])).toEqual([['sink', 'gpumon-sink-timescaledb'], ['process all', 'gpumon-processors']]);
     expect(consumerStages('split').map((s) => s.args.join(' '))).toEqual(['sink', ...PROCESSORS.map((p) => `process ${p.name}`)]);
