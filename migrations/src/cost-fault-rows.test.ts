@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withClient } from '@gpumon/runtime/database';
@@ -168,5 +170,38 @@ describe.each([
     expect(before).toEqual([]);
     expect(after).toEqual([]);
     expect(late).toBe(3);
+  });
+});
+
+describe('a database with costs older than the refresh window, moved to 0016', () => {
+  const db = scratchDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'gpumon-migrations-'));
+  afterAll(async () => {
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps that history in the daily cost views after the refresh policy has run (community edition)', async (context) => {
+    await db.create();
+    const skip = communityOnlyReason(await withClient(db.settings, readTimescaleEdition));
+    if (skip !== undefined) context.skip(skip);
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+    for (const later of readdirSync(dir).filter((file) => file > '0016')) rmSync(join(dir, later));
+    const log = createLogger('cost-fault-rows-test');
+    await migrate(db.settings, log, `${dir}/`);
+    await db.holdPolicyJobs();
+    await withClient(db.settings, (c) => c.query(COSTS.replace(`INTERVAL '2 days'`, `INTERVAL '10 days'`)));
+    expect((await migrate(db.settings, log)).map((m) => m.name)).toEqual(['0016_cost_rollup_fault_rows']);
+    const { days, mismatches } = await withClient(db.settings, async (c) => {
+      const { rows: [job] } = await c.query(`SELECT job_id FROM timescaledb_information.jobs
+                                              WHERE hypertable_name = 'gpu_workload_costs_1h' AND proc_name = 'policy_refresh_continuous_aggregate'`);
+      await c.query(`CALL run_job($1)`, [job.job_id]);
+      return {
+        days: (await c.query(`SELECT count(DISTINCT bucket)::int AS n FROM gpu_team_cost_daily`)).rows[0].n as number,
+        mismatches: await costMismatches(c),
+      };
+    });
+    expect(days).toBe(11);
+    expect(mismatches).toEqual([]);
   });
 });
