@@ -47,6 +47,9 @@ async function appliedNames(client: pg.Client): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
+/** How often materializeHistory tries an aggregate its policy job is refreshing (about 14 s in all). */
+const MAX_REFRESH_ATTEMPTS = 10;
+
 /** How often a migration run that met another database's concurrent migration is tried in all. */
 const MAX_ATTEMPTS = 5;
 
@@ -107,7 +110,21 @@ async function materializeHistory(client: pg.Client, log: Logger): Promise<void>
       ORDER BY 1`);
   for (const { view, end_offset } of rows) {
     const started = performance.now();
-    await client.query(`CALL refresh_continuous_aggregate($1::regclass, NULL, now() - $2::interval)`, [view, end_offset]);
+    const refresh = `CALL refresh_continuous_aggregate('${view}', NULL, now() - INTERVAL '${end_offset}')`;
+    // The aggregate's policy job may be refreshing it at this moment (it starts when created): wait for it.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await client.query(`CALL refresh_continuous_aggregate($1::regclass, NULL, now() - $2::interval)`, [view, end_offset]);
+        break;
+      } catch (error) {
+        if (!/concurrent refresh/.test(errorMessage(error))) throw error;
+        if (attempt === MAX_REFRESH_ATTEMPTS) {
+          log.warn('a continuous aggregate stayed busy with its policy: materialize its history by hand', { view, run: refresh });
+          break;
+        }
+        await sleep(250 * attempt);
+      }
+    }
     const seconds = (performance.now() - started) / 1000;
     if (seconds > 1) log.info('materialized a continuous aggregate over the history', { view, seconds: Math.round(seconds) });
   }
