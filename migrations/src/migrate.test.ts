@@ -17,7 +17,7 @@ const log = createLogger('migrate-test');
 const ALL = [
   '0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key',
   '0007_chunks_retention', '0008_devices', '0009_views', '0010_roles', '0011_model_registry',
-  '0012_slowdown_margin', '0013_attribution', '0014_lean_rows', '0015_rollups',
+  '0012_slowdown_margin', '0013_attribution', '0014_lean_rows', '0015_rollups', '0016_cost_rollup_fault_rows',
 ];
 
 /** Sample fields stored nowhere (0014): the rolling-window features, a function of the readings. */
@@ -193,7 +193,7 @@ describe('migrations', () => {
                        VALUES ('GPU-1', 'S-GPU-1', 'NVIDIA H100', 'h2', '560', now() - INTERVAL '2 hours', now() - INTERVAL '1 hour'),
                               ('GPU-2', 'S-GPU-2', 'NVIDIA H100', 'h1', '550', now() - INTERVAL '2 hours', now() - INTERVAL '1 hour')`);
       });
-      expect((await migrate(old.settings, log)).map((m) => m.name)).toEqual(['0014_lean_rows', '0015_rollups']);
+      expect((await migrate(old.settings, log)).map((m) => m.name)).toEqual(['0014_lean_rows', '0015_rollups', '0016_cost_rollup_fault_rows']);
       await withClient(old.settings, async (c) => {
         const samples = await c.query(`SELECT gpu_uuid, extract(minute FROM time)::int AS minute, utilization_gpu_pct FROM gpu_samples ORDER BY 1, 2`);
         expect(samples.rows).toEqual([

@@ -47,6 +47,9 @@ async function appliedNames(client: pg.Client): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
+/** How often materializeHistory tries an aggregate its policy job is refreshing (about 14 s in all). */
+const MAX_REFRESH_ATTEMPTS = 10;
+
 /** How often a migration run that met another database's concurrent migration is tried in all. */
 const MAX_ATTEMPTS = 5;
 
@@ -91,6 +94,43 @@ async function applyPending(client: pg.Client, dir: string, log: Logger): Promis
 }
 
 /**
+ * Materializes each continuous aggregate up to where its refresh policy stops (end_offset), the
+ * whole history included. A migration that creates an aggregate over a table with history cannot
+ * do it itself (a refresh runs outside a transaction), and the policy re-reads only its window
+ * (start_offset): once it has run, the aggregate shows materialized buckets and the newest ones
+ * computed in real time, so the older history would drop out of it. Where nothing is left to
+ * materialize this costs a catalog read.
+ */
+async function materializeHistory(client: pg.Client, log: Logger): Promise<void> {
+  const { rows } = await client.query<{ view: string; end_offset: string }>(
+    `SELECT format('%I.%I', a.view_schema, a.view_name) AS view, j.config ->> 'end_offset' AS end_offset
+       FROM timescaledb_information.continuous_aggregates a
+       JOIN timescaledb_information.jobs j
+         ON j.hypertable_schema = a.view_schema AND j.hypertable_name = a.view_name AND j.proc_name = 'policy_refresh_continuous_aggregate'
+      ORDER BY 1`);
+  for (const { view, end_offset } of rows) {
+    const started = performance.now();
+    const refresh = `CALL refresh_continuous_aggregate('${view}', NULL, now() - INTERVAL '${end_offset}')`;
+    // The aggregate's policy job may be refreshing it at this moment (it starts when created): wait for it.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await client.query(`CALL refresh_continuous_aggregate($1::regclass, NULL, now() - $2::interval)`, [view, end_offset]);
+        break;
+      } catch (error) {
+        if (!/concurrent refresh/.test(errorMessage(error))) throw error;
+        if (attempt === MAX_REFRESH_ATTEMPTS) {
+          log.warn('a continuous aggregate stayed busy with its policy: materialize its history by hand', { view, run: refresh });
+          break;
+        }
+        await sleep(250 * attempt);
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (seconds > 1) log.info('materialized a continuous aggregate over the history', { view, seconds: Math.round(seconds) });
+  }
+}
+
+/**
  * Applies the pending migrations in `dir`, each in its own transaction, so a failing file rolls
  * back whole and the error names the file and its statement. Running it again is a no-op.
  */
@@ -114,8 +154,9 @@ export async function migrate(settings: DatabaseSettings, log: Logger, dir = MIG
         before = new Set(await appliedNames(client));
       }
       await applyPending(client, dir, log);
-      const applied = await appliedNames(client);
-      return applied.filter((name) => !before!.has(name)).map((name) => ({ name }));
+      const applied = (await appliedNames(client)).filter((name) => !before!.has(name)).map((name) => ({ name }));
+      if (applied.length > 0 && (await readTimescaleEdition(client)).name === 'community') await materializeHistory(client, log);
+      return applied;
     } catch (error) {
       // PostgreSQL's race on its shared catalogs (grants to the same role, a continuous aggregate's
       // job dropped) when two databases of one server migrate at once: the file was rolled back

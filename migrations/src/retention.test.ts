@@ -27,7 +27,7 @@ describe('retention', () => {
       // Continuous aggregates (community edition) keep their own hypertables in TimescaleDB's schema.
       `SELECT hypertable_name, time_interval FROM timescaledb_information.dimensions WHERE hypertable_schema = 'public' ORDER BY hypertable_name`));
     expect(Object.fromEntries(rows.map((r) => [r.hypertable_name, r.time_interval]))).toEqual({
-      gpu_alerts: { days: 7 }, gpu_anomalies: { days: 7 }, gpu_economics: { days: 1 }, gpu_health: { days: 1 },
+      gpu_alerts: { days: 7 }, gpu_anomalies: { days: 7 }, gpu_economics: { days: 1 }, gpu_faults: { days: 7 }, gpu_health: { days: 1 },
       gpu_predictions: { days: 1 }, gpu_samples: { hours: 6 }, gpu_workload_costs: { days: 1 }, gpu_workload_samples: { days: 1 },
     });
   });
@@ -40,7 +40,7 @@ describe('retention', () => {
                                    AND hypertable_name NOT IN (SELECT view_name FROM timescaledb_information.continuous_aggregates)
                                  ORDER BY 1, 2`)).rows,
     }));
-    const tables = ['gpu_alerts', 'gpu_anomalies', 'gpu_economics', 'gpu_health', 'gpu_predictions', 'gpu_samples',
+    const tables = ['gpu_alerts', 'gpu_anomalies', 'gpu_economics', 'gpu_faults', 'gpu_health', 'gpu_predictions', 'gpu_samples',
       'gpu_workload_costs', 'gpu_workload_samples'];
     expect(policies).toEqual(license === 'apache' ? [] : ['policy_compression', 'policy_retention'].flatMap(
       (proc_name) => tables.map((hypertable_name) => ({ proc_name, hypertable_name }))));

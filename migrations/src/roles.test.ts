@@ -64,7 +64,7 @@ describe('roles', () => {
       const staged = await c.query(`INSERT INTO gpu_workload_samples SELECT * FROM gpu_stage_workload_samples ON CONFLICT DO NOTHING`);
       await c.query('COMMIT');
       expect(staged.rowCount).toBe(1);
-      expect((await c.query(`SELECT count(*)::int AS n FROM gpu_retention`)).rows[0].n).toBe(8);
+      expect((await c.query(`SELECT count(*)::int AS n FROM gpu_retention`)).rows[0].n).toBe(9);
     });
   });
 

@@ -32,8 +32,8 @@ const VIEWS_DOC = fileURLToPath(new URL('../../../docs/views.md', import.meta.ur
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** The attribution views, checked on rows the test writes itself (hosts of their own, so the pipeline's rollups leave them out). */
-const ATTRIBUTION_VIEWS = ['gpu_workload_cost_daily', 'gpu_team_cost_daily', 'gpu_namespace_cost_daily', 'gpu_fault_events',
-  'gpu_fault_workloads', 'gpu_at_risk_workloads'];
+const ATTRIBUTION_VIEWS = ['gpu_workload_costs_1h', 'gpu_workload_cost_daily', 'gpu_team_cost_daily', 'gpu_namespace_cost_daily',
+  'gpu_fault_events', 'gpu_fault_workloads', 'gpu_at_risk_workloads'];
 const attrPrefix = `e2a-${run}`;
 
 const main = loadConfig(databaseOptions);
@@ -436,6 +436,8 @@ describe('the attribution views on rows written for the purpose', () => {
   /** Ten-second ticks that all fall on today (UTC) and in this week, whenever the test runs. */
   const base = Math.max(now - 5 * 60_000, floorTo(now, DAY));
   const at = (tick: number): number => base + tick * 10_000;
+  /** The team's cost parts, as written. */
+  const teamParts: Array<{ n: number; tick: number; workloadId: string | null; share: number; allocated: number; used: number }> = [];
 
   beforeAll(async () => {
     const sample = async (n: number, tick: number, readings: { xid?: number[]; dbe?: number; remapFailure?: boolean; thermal?: boolean }, workloads: Row[]): Promise<void> => {
@@ -456,9 +458,11 @@ describe('the attribution views on rows written for the purpose', () => {
         await pool.query(`INSERT INTO gpu_workload_samples VALUES ($1, $2, $3, NULL, NULL, '[4242]', 1024)`, [new Date(at(tick)), gpu(n), w.workload_id]);
       }
     };
-    const cost = (n: number, tick: number, workloadId: string | null, partTeam: string, share: number, allocated: number, used: number): Promise<unknown> =>
-      pool.query(`INSERT INTO gpu_workload_costs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'USD', 10)`,
+    const cost = (n: number, tick: number, workloadId: string | null, partTeam: string, share: number, allocated: number, used: number): Promise<unknown> => {
+      if (partTeam === team) teamParts.push({ n, tick, workloadId, share, allocated, used });
+      return pool.query(`INSERT INTO gpu_workload_costs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'USD', 10)`,
         [new Date(at(tick)), gpu(n), workloadId, partTeam, share, share * 0.002, allocated, used, allocated - used]);
+    };
 
     // GPU 1: Xid 48 (and an Xid 13, not critical) with two Slurm jobs on it.
     await sample(1, 0, {}, [jobA, jobB]);
@@ -508,6 +512,18 @@ describe('the attribution views on rows written for the purpose', () => {
       const named = (w: Row): Row => ({
         workload_id: w.workload_id, kind: w.kind, namespace: w.namespace ?? null, pod: w.pod ?? null, job_id: w.job_id ?? null, job_user: w.job_user ?? null,
       });
+      // The hourly rollup: the team's parts added up per hour, GPU and workload (ticks 0 and 1 may fall in two hours).
+      const hourly = new Map<string, Row>();
+      for (const p of teamParts) {
+        const bucket = floorTo(at(p.tick), HOUR);
+        const key = `${bucket}|${gpu(p.n)}|${String(p.workloadId)}`;
+        const row = hourly.get(key) ?? { bucket, gpu_uuid: gpu(p.n), workload_id: p.workloadId, team, currency: 'USD', parts: 0, gpu_hours: 0,
+          allocated_cost_micros: 0, idle_cost_micros: 0 };
+        hourly.set(key, { ...row, parts: num(row.parts) + 1, gpu_hours: num(row.gpu_hours) + gpuHours(p.share * 10),
+          allocated_cost_micros: num(row.allocated_cost_micros) + p.allocated, idle_cost_micros: num(row.idle_cost_micros) + p.allocated - p.used });
+      }
+      expectAnswer(await answer('gpu_workload_costs_1h'), [...hourly.values()], ['bucket', 'gpu_uuid', 'workload_id']);
+
       expectAnswer(await answer('gpu_workload_cost_daily'), [
         { bucket: today, ...named(podP), team, currency: 'USD', gpus: 2, gpu_hours: gpuHours(15),
           allocated_cost_micros: 3000, used_cost_micros: 1100, idle_cost_micros: 1900, efficiency: 1100 / 3000 },
