@@ -43,7 +43,14 @@ const QUERIES: Array<{ name: string; raw: string; aggregates: string | null }> =
                         power_draw_sum / nullif(power_draw_n, 0), temperature_gpu_max_c
                    FROM gpu_samples_5m WHERE gpu_uuid = $1 AND bucket > now() - INTERVAL '24 hours' ORDER BY 1`,
   },
-  { name: 'cost per team per day, whole range', raw: `SELECT * FROM gpu_team_cost_daily ORDER BY bucket, team`, aggregates: null },
+  {
+    // gpu_team_cost_daily reads the hourly cost rollup (migration 0016); the raw query is what it computed before.
+    name: 'cost per team per day, whole range',
+    raw: `SELECT time_bucket(INTERVAL '1 day', time) AS bucket, team, currency, count(DISTINCT workload_id), count(DISTINCT gpu_uuid),
+                 sum(share * interval_s) / 3600, sum(energy_kwh), sum(allocated_cost_micros), sum(used_cost_micros), sum(idle_cost_micros)
+            FROM gpu_workload_costs GROUP BY 1, 2, 3 ORDER BY 1, 2`,
+    aggregates: `SELECT * FROM gpu_team_cost_daily ORDER BY bucket, team`,
+  },
   {
     name: 'hourly usage by GPU model',
     raw: `SELECT time_bucket(INTERVAL '1 hour', s.time) AS bucket, d.product_name, count(DISTINCT s.gpu_uuid) AS gpus,
