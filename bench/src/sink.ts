@@ -17,7 +17,7 @@ import { pipelineOptions, type PipelineSettings } from '@gpumon/runtime/pipeline
 import { createRegistryClient } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { topicName } from '@gpumon/schemas/topics';
-import { copyText } from '@gpumon/sink-timescaledb/copy-text';
+import { columnEncoding, columnTypes, copyBinary } from '@gpumon/sink-timescaledb/copy-binary';
 import { tableOf } from '@gpumon/sink-timescaledb/tables';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
@@ -50,15 +50,18 @@ async function readAll(settings: PipelineSettings, codec: TopicCodec<'samples'>,
   return records;
 }
 
-/** The ceiling: the rows already in COPY text, streamed into the empty hypertable in one transaction. */
+/** The ceiling: the rows already encoded as the sink encodes them (binary COPY), streamed into the empty hypertable in one transaction. */
 export async function copyCeiling(settings: DatabaseSettings, records: ReadonlyArray<Record<string, unknown>>): Promise<number> {
   const columns = tableOf('samples').columns;
-  const chunks: string[] = [];
-  for (let i = 0; i < records.length; i += COPY_CHUNK_ROWS) chunks.push(copyText(records.slice(i, i + COPY_CHUNK_ROWS), columns));
   return withClient(settings, async (client) => {
+    const encoding = columnEncoding(columns, await columnTypes(client, 'gpu_samples', columns));
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < records.length; i += COPY_CHUNK_ROWS) chunks.push(copyBinary(records.slice(i, i + COPY_CHUNK_ROWS), encoding));
     const started = performance.now();
     await client.query('BEGIN');
-    await pipeline(Readable.from(chunks), client.query(copyFrom(`COPY gpu_samples (${columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN`)));
+    for (const chunk of chunks) {
+      await pipeline(Readable.from([chunk]), client.query(copyFrom(`COPY gpu_samples (${columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN (FORMAT binary)`)));
+    }
     await client.query('COMMIT');
     return Math.round(records.length / ((performance.now() - started) / 1000));
   });
