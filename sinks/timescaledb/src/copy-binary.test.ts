@@ -58,6 +58,13 @@ describe('COPY binary encoding', () => {
     expect(stored.rows).toEqual([{ n: 5000, i2: (4999 * 5000) / 2, i8: String((4999 * 5000 / 2) * 1e9), d: true }]);
   });
 
+  it('leaves a missing column to the COPY (42703, a pause) and pauses on a column type it does not write', async () => {
+    expect(await columnTypes(client, 'gpu_copy_probe', [{ name: 'no_such_column', kind: 'scalar' }])).toEqual(['text']);
+    await client.query('CREATE TEMP TABLE gpu_copy_numeric (n numeric)');
+    await expect(columnTypes(client, 'gpu_copy_numeric', [{ name: 'n', kind: 'scalar' }])).rejects
+      .toMatchObject({ code: 'database_unavailable', retriable: true, reason: 'database_schema', message: 'gpu_copy_numeric.n is numeric, a type the sink does not COPY' });
+  });
+
   it('refuses, before the server sees the rows, a value the column would refuse in text format', async () => {
     const row = { time: 0, name: 'x', list: [], r: 1, d: 1, b: true, i2: 1, i4: 1, i8: 1 };
     const refusals: Array<[Record<string, unknown>, RegExp]> = [
