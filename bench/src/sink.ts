@@ -17,10 +17,11 @@ import { pipelineOptions, type PipelineSettings } from '@gpumon/runtime/pipeline
 import { createRegistryClient } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { topicName } from '@gpumon/schemas/topics';
-import { copyText } from '@gpumon/sink-timescaledb/copy-text';
+import { columnEncoding, columnTypes, copyBinary } from '@gpumon/sink-timescaledb/copy-binary';
 import { tableOf } from '@gpumon/sink-timescaledb/tables';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
+import { cpuSeconds } from './e2e/cpu.js';
 import { peakRssMb } from './e2e/stages.js';
 import { table } from './measure.js';
 import { provisionTopics } from './topics.js';
@@ -30,6 +31,8 @@ const TARGET_RATIO = 0.7;
 const HOSTS = 1250;
 const TICKS = 10;
 const COPY_CHUNK_ROWS = 5000;
+/** How often the sink's PostgreSQL backends are looked up (their CPU is read on every poll). */
+const BACKEND_LOOKUP_MS = 500;
 
 /** Every record of the topic, decoded, in no particular order: the rows both runs load. */
 async function readAll(settings: PipelineSettings, codec: TopicCodec<'samples'>, count: number): Promise<Array<Record<string, unknown>>> {
@@ -47,15 +50,18 @@ async function readAll(settings: PipelineSettings, codec: TopicCodec<'samples'>,
   return records;
 }
 
-/** The ceiling: the rows already in COPY text, streamed into the empty hypertable in one transaction. */
+/** The ceiling: the rows already encoded as the sink encodes them (binary COPY), streamed into the empty hypertable in one transaction. */
 export async function copyCeiling(settings: DatabaseSettings, records: ReadonlyArray<Record<string, unknown>>): Promise<number> {
   const columns = tableOf('samples').columns;
-  const chunks: string[] = [];
-  for (let i = 0; i < records.length; i += COPY_CHUNK_ROWS) chunks.push(copyText(records.slice(i, i + COPY_CHUNK_ROWS), columns));
   return withClient(settings, async (client) => {
+    const encoding = columnEncoding(columns, await columnTypes(client, 'gpu_samples', columns));
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < records.length; i += COPY_CHUNK_ROWS) chunks.push(copyBinary(records.slice(i, i + COPY_CHUNK_ROWS), encoding));
     const started = performance.now();
     await client.query('BEGIN');
-    await pipeline(Readable.from(chunks), client.query(copyFrom(`COPY gpu_samples (${columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN`)));
+    for (const chunk of chunks) {
+      await pipeline(Readable.from([chunk]), client.query(copyFrom(`COPY gpu_samples (${columns.map((c) => `"${c.name}"`).join(', ')}) FROM STDIN (FORMAT binary)`)));
+    }
     await client.query('COMMIT');
     return Math.round(records.length / ((performance.now() - started) / 1000));
   });
@@ -63,12 +69,49 @@ export async function copyCeiling(settings: DatabaseSettings, records: ReadonlyA
 
 const CLI = fileURLToPath(new URL('../../cli/bin/gpumon.js', import.meta.url));
 
+/** CPU seconds of the backends serving `database`, by pid, as far as this poll has seen them. */
+class BackendCpu {
+  private readonly latest = new Map<number, number>();
+  private lookedUp = 0;
+
+  constructor(private readonly settings: DatabaseSettings, private readonly database: string) {}
+
+  async poll(): Promise<void> {
+    if (performance.now() - this.lookedUp >= BACKEND_LOOKUP_MS) {
+      this.lookedUp = performance.now();
+      const pids = await withClient(this.settings, (c) => c.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()", [this.database],
+      ));
+      for (const { pid } of pids.rows) if (!this.latest.has(pid)) this.latest.set(pid, 0);
+    }
+    // A backend gone keeps the last reading: its CPU up to then still counts.
+    for (const pid of this.latest.keys()) this.latest.set(pid, Math.max(this.latest.get(pid)!, cpuSeconds(pid)));
+  }
+
+  /** Their CPU seconds so far, keyed by backend, so a later total subtracts only what each had then. */
+  snapshot(): Map<number, number> {
+    return new Map(this.latest);
+  }
+
+  since(earlier: ReadonlyMap<number, number>): number {
+    return [...this.latest].reduce((sum, [pid, seconds]) => sum + seconds - (earlier.get(pid) ?? 0), 0);
+  }
+}
+
+interface SinkRun {
+  perS: number;
+  rssMb: number;
+  /** CPU µs per row of the sink process (every thread) and of the PostgreSQL backends it used, first commit to last. */
+  sinkCpuUs: number;
+  postgresCpuUs: number;
+}
+
 /**
  * `gpumon sink` as its own process, as it runs in production (with the heap limit of docs/scaling.md), in a fresh group from the oldest
- * record: rows/s from its first commit to its last, and its peak memory alone.
+ * record: rows/s from its first commit to its last, the CPU it and its database backends used meanwhile, and its peak memory alone.
  * GPUMON_BENCH_SINK_NODE_ARGS gives it node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
  */
-async function sinkRate(settings: PipelineSettings & DatabaseSettings, count: number): Promise<{ perS: number; rssMb: number }> {
+async function sinkRate(settings: PipelineSettings & DatabaseSettings, databaseName: string, count: number): Promise<SinkRun> {
   const groupId = `bench-sink-${randomBytes(3).toString('hex')}`;
   const nodeArgs = process.env.GPUMON_BENCH_SINK_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
   const sink = spawn(process.execPath, [...NODE_HEAP_ARGS, ...nodeArgs, CLI, 'sink', '--streams', 'samples', '--group', groupId], {
@@ -83,20 +126,29 @@ async function sinkRate(settings: PipelineSettings & DatabaseSettings, count: nu
     const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
     return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
   };
+  const backends = new BackendCpu(settings, databaseName);
   try {
-    let first: { at: number; done: number } | undefined;
+    let first: { at: number; done: number; cpu: number; backends: Map<number, number> } | undefined;
     let done = 0;
     let rssMb = 0;
     while (done < count) {
       if (sink.exitCode !== null) throw new Error(`gpumon sink exited with code ${sink.exitCode}`);
       done = await committed();
-      if (first === undefined && done > 0) first = { at: performance.now(), done };
+      await backends.poll();
+      if (first === undefined && done > 0) first = { at: performance.now(), done, cpu: cpuSeconds(sink.pid as number), backends: backends.snapshot() };
       rssMb = Math.max(rssMb, peakRssMb(sink.pid as number));
       await sleep(20);
     }
     // From the first commit seen, so the group's join time is not counted, nor what that commit covered.
     const seconds = (performance.now() - first!.at) / 1000;
-    return { perS: Math.round((count - first!.done) / Math.max(seconds, 0.001)), rssMb };
+    const rows = count - first!.done;
+    const perRowUs = (cpu: number): number => Math.round((cpu / Math.max(rows, 1)) * 1e6);
+    return {
+      perS: Math.round(rows / Math.max(seconds, 0.001)),
+      rssMb,
+      sinkCpuUs: perRowUs(cpuSeconds(sink.pid as number) - first!.cpu),
+      postgresCpuUs: perRowUs(backends.since(first!.backends)),
+    };
   } finally {
     await admin.disconnect();
     sink.kill('SIGTERM');
@@ -129,10 +181,11 @@ export async function runSinkBench(): Promise<Record<string, unknown>> {
     await codec.register();
     const copy = await copyCeiling(database, await readAll(input, codec, rows));
     await withClient(database, (c) => c.query('TRUNCATE gpu_samples, gpu_devices'));
-    const sink = await sinkRate({ ...input, ...database }, rows);
+    const sink = await sinkRate({ ...input, ...database }, scratch.name, rows);
     const ratio = Math.round((sink.perS / copy) * 100) / 100;
-    table([{ rows, copy_rows_per_s: copy, sink_rows_per_s: sink.perS, ratio, target: TARGET_RATIO, peak_rss_mb: sink.rssMb }]);
-    return { sink_rows_per_s: sink.perS, copy_rows_per_s: copy, ratio, target_ratio: TARGET_RATIO, peak_rss_mb: sink.rssMb, rows };
+    const cpu = { sink_cpu_us_per_row: sink.sinkCpuUs, postgres_cpu_us_per_row: sink.postgresCpuUs };
+    table([{ rows, copy_rows_per_s: copy, sink_rows_per_s: sink.perS, ratio, target: TARGET_RATIO, ...cpu, peak_rss_mb: sink.rssMb }]);
+    return { sink_rows_per_s: sink.perS, copy_rows_per_s: copy, ratio, target_ratio: TARGET_RATIO, ...cpu, peak_rss_mb: sink.rssMb, rows };
   } finally {
     await scratch.drop();
     await removeTopics(createKafka(input, 'bench'), createRegistryClient(input), prefix);

@@ -47,6 +47,8 @@ describe('database errors, by what fixes them', () => {
     expect(classifyDatabaseError(badPassword)).toEqual({ kind: 'wait', reason: 'database_auth' });
     expect(classifyDatabaseError(sent('28000'))).toEqual({ kind: 'wait', reason: 'database_auth' });
     expect(classifyDatabaseError(sent('42501'))).toEqual({ kind: 'wait', reason: 'database_privilege' });
+    // A binary COPY field of the wrong size for its column: the table changed under the sink, not the row.
+    expect(classifyDatabaseError(sent('22P03'))).toEqual({ kind: 'wait', reason: 'database_schema' });
     expect(classify(readOnly, 'gpu_samples')).toMatchObject({ code: 'database_unavailable', retriable: true, reason: 'database_read_only' });
   });
 

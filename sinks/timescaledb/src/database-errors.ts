@@ -27,6 +27,8 @@ const WAIT_REASONS: Readonly<Record<string, WaitReason>> = {
   '42501': 'database_privilege',
   // A table, column, type, schema or database the writer expects is missing: the migrations are behind.
   '42P01': 'database_schema', '42703': 'database_schema', '42704': 'database_schema', '3F000': 'database_schema', '3D000': 'database_schema',
+  // A binary COPY field of the wrong size: a column's type changed under a running sink; a new session reads the types again.
+  '22P03': 'database_schema',
   '55P03': 'database_timeout', '57014': 'database_timeout',
   '08': 'database_unreachable', '57': 'database_unreachable',
   '28': 'database_auth',
@@ -46,8 +48,10 @@ export function classifyDatabaseError(error: unknown): DatabaseVerdict {
   const state = sqlState(error);
   if (state !== undefined) {
     const stateClass = state.slice(0, 2);
+    const exact = WAIT_REASONS[state];
+    if (exact !== undefined) return { kind: 'wait', reason: exact };
     if (ROW_CLASSES.has(stateClass) || ROW_STATES.has(state)) return { kind: 'row' };
-    return { kind: 'wait', reason: WAIT_REASONS[state] ?? WAIT_REASONS[stateClass] ?? 'database_unknown' };
+    return { kind: 'wait', reason: WAIT_REASONS[stateClass] ?? 'database_unknown' };
   }
   // A Node system error (ECONNREFUSED, EPIPE, ENETUNREACH, EHOSTDOWN...): the network, not the row.
   const code = (error as { code?: unknown } | null)?.code;

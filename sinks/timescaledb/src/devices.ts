@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import {
-  insertMissingStatement, latestPerKey, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionRow, type DimensionTable,
-  type Sighting,
+  arrayLiteral, insertMissingStatement, latestPerKey, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionRow, type DimensionTable,
+  type Sighting, type SightingOf,
 } from './dimension.js';
 
 /**
@@ -38,15 +38,24 @@ SELECT b.* FROM unnest($1::text[], $2::timestamptz[], ${DEVICE_FIELDS.map((f, i)
     WHERE (${DEVICE_FIELDS.map((f) => `in_effect.${f}`).join(', ')}) IS NOT DISTINCT FROM (${DEVICE_FIELDS.map((f) => `b.${f}`).join(', ')}))
 ON CONFLICT (gpu_uuid, valid_from) DO NOTHING`;
 
-function sightingOf(sample: Record<string, unknown>): Sighting {
-  return {
-    key: sample.gpu_uuid as string,
-    time: sample.time as number,
-    attributes: Object.fromEntries(DEVICE_FIELDS.map((field) => [field, (sample[field] as AttributeValue | undefined) ?? null])),
-  };
+type Sample = Record<string, unknown>;
+
+/** Every device field, null: each attributes object starts as a copy, so all share one shape and none grows field by field. */
+const NO_ATTRIBUTES: Readonly<Record<string, AttributeValue>> = Object.fromEntries(DEVICE_FIELDS.map((field) => [field, null]));
+
+function attributesOf(sample: Sample): Record<string, AttributeValue> {
+  const attributes = { ...NO_ATTRIBUTES };
+  for (const field of DEVICE_FIELDS) attributes[field] = (sample[field] as AttributeValue | undefined) ?? null;
+  return attributes;
 }
 
-const sameAttributes = (a: Sighting, b: Sighting): boolean => DEVICE_FIELDS.every((f) => a.attributes[f] === b.attributes[f]);
+const SAMPLE_SIGHTING: SightingOf<Sample> = { key: (s) => s.gpu_uuid as string, time: (s) => s.time as number, attributes: attributesOf };
+
+/** Whether two samples describe their GPU alike (a field one lacks counts as null). */
+function sameDevice(a: Sample, b: Sample): boolean {
+  for (const field of DEVICE_FIELDS) if ((a[field] ?? null) !== (b[field] ?? null)) return false;
+  return true;
+}
 
 /**
  * The inventory facts of a batch of samples, one row per GPU in UUID order. A lost sample repeats
@@ -54,10 +63,10 @@ const sameAttributes = (a: Sighting, b: Sighting): boolean => DEVICE_FIELDS.ever
  * ignores its lost ones, and one known only from lost samples goes to `lost`, which never moves
  * the first or last seen of a row already there.
  */
-export function sightings(samples: ReadonlyArray<Record<string, unknown>>): { seen: DimensionRow[]; lost: DimensionRow[] } {
-  const seen = latestPerKey(samples.filter((s) => s.gpu_lost !== true).map(sightingOf));
+export function sightings(samples: readonly Sample[]): { seen: DimensionRow[]; lost: DimensionRow[] } {
+  const seen = latestPerKey(samples.filter((s) => s.gpu_lost !== true), SAMPLE_SIGHTING);
   const seenGpus = new Set(seen.map((row) => row.key));
-  const lost = latestPerKey(samples.filter((s) => s.gpu_lost === true && !seenGpus.has(s.gpu_uuid as string)).map(sightingOf));
+  const lost = latestPerKey(samples.filter((s) => s.gpu_lost === true && !seenGpus.has(s.gpu_uuid as string)), SAMPLE_SIGHTING);
   return { seen, lost };
 }
 
@@ -66,20 +75,30 @@ export function sightings(samples: ReadonlyArray<Record<string, unknown>>): { se
  * and each later one that describes the GPU otherwise than the sample before it. Whether the first
  * is new is the database's to say (INSERT_CHANGES).
  */
-export function configChanges(samples: ReadonlyArray<Record<string, unknown>>): Sighting[] {
-  const real = samples.filter((s) => s.gpu_lost !== true).map(sightingOf)
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.time - b.time));
-  return real.filter((s, i) => i === 0 || real[i - 1]!.key !== s.key || !sameAttributes(real[i - 1]!, s));
+export function configChanges(samples: readonly Sample[]): Sighting[] {
+  const real = samples.filter((s) => s.gpu_lost !== true).sort((a, b) => {
+    const [ka, kb] = [a.gpu_uuid as string, b.gpu_uuid as string];
+    return ka < kb ? -1 : ka > kb ? 1 : (a.time as number) - (b.time as number);
+  });
+  const changes: Sighting[] = [];
+  for (let i = 0; i < real.length; i++) {
+    const sample = real[i]!;
+    const before = real[i - 1];
+    if (before !== undefined && before.gpu_uuid === sample.gpu_uuid && sameDevice(before, sample)) continue;
+    changes.push({ key: sample.gpu_uuid as string, time: sample.time as number, attributes: attributesOf(sample) });
+  }
+  return changes;
 }
 
 /** Brings gpu_devices and gpu_device_configs up to date with a batch of samples, in the caller's transaction. */
-export async function upsertDevices(client: pg.PoolClient, samples: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+export async function upsertDevices(client: pg.PoolClient, samples: readonly Sample[]): Promise<void> {
   const { seen, lost } = sightings(samples);
   await writeDimensionRows(client, DEVICES, UPSERT_SEEN, seen);
   await writeDimensionRows(client, DEVICES, INSERT_LOST, lost);
   const changes = configChanges(samples);
   if (changes.length === 0) return;
   await client.query(INSERT_CHANGES, [
-    changes.map((c) => c.key), changes.map((c) => new Date(c.time)), ...DEVICE_FIELDS.map((f) => changes.map((c) => c.attributes[f])),
+    arrayLiteral(changes.map((c) => c.key)), arrayLiteral(changes.map((c) => new Date(c.time).toISOString())),
+    ...DEVICE_FIELDS.map((f) => arrayLiteral(changes.map((c) => c.attributes[f]))),
   ]);
 }

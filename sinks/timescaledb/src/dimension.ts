@@ -29,23 +29,33 @@ export interface DimensionRow {
   last_seen: number;
 }
 
+/** How latestPerKey reads an item; `attributes` is asked only of each key's latest item, so the others cost no object. */
+export interface SightingOf<T> {
+  key(item: T): string;
+  time(item: T): number;
+  attributes(item: T): Readonly<Record<string, AttributeValue>>;
+}
+
 /**
  * One row per key, ordered by key so that concurrent writers lock rows in one order. The latest
  * sighting gives the attributes (on a tie, the later one in the batch).
  */
-export function latestPerKey(sightings: Iterable<Sighting>): DimensionRow[] {
-  const byKey = new Map<string, DimensionRow>();
-  for (const { key, time, attributes } of sightings) {
+export function latestPerKey<T>(items: Iterable<T>, of: SightingOf<T>): DimensionRow[] {
+  const byKey = new Map<string, { latest: T; first_seen: number; last_seen: number }>();
+  for (const item of items) {
+    const key = of.key(item);
+    const time = of.time(item);
     const known = byKey.get(key);
     if (known === undefined) {
-      byKey.set(key, { key, attributes, first_seen: time, last_seen: time });
+      byKey.set(key, { latest: item, first_seen: time, last_seen: time });
       continue;
     }
-    if (time >= known.last_seen) known.attributes = attributes;
-    known.first_seen = Math.min(known.first_seen, time);
-    known.last_seen = Math.max(known.last_seen, time);
+    if (time >= known.last_seen) known.latest = item;
+    if (time < known.first_seen) known.first_seen = time;
+    if (time > known.last_seen) known.last_seen = time;
   }
-  return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, { latest, first_seen, last_seen }]) => ({ key, attributes: of.attributes(latest), first_seen, last_seen }));
 }
 
 const columnsOf = (table: DimensionTable): string[] => [table.key, ...table.attributes, 'first_seen', 'last_seen'];
@@ -54,6 +64,24 @@ function insertRows(table: DimensionTable): string {
   const columns = columnsOf(table);
   const types = columns.map((c, i) => `$${i + 1}::${c === 'first_seen' || c === 'last_seen' ? 'timestamptz' : table.types?.[c] ?? 'text'}[]`);
   return `INSERT INTO ${table.name} (${columns.map((c) => `"${c}"`).join(', ')}) SELECT * FROM unnest(${types.join(', ')})`;
+}
+
+const NEEDS_ESCAPE = /[\\"]/;
+
+/**
+ * A one-dimensional array parameter in PostgreSQL's text form, built here rather than by
+ * node-postgres, which quotes and escapes every element with two regular-expression replaces:
+ * the dimension writes pass a few thousand elements per column per batch.
+ */
+export function arrayLiteral(values: ReadonlyArray<AttributeValue | undefined>): string {
+  const elements = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    elements[i] = value === null || value === undefined ? 'NULL'
+      : typeof value === 'number' ? String(value)
+      : `"${NEEDS_ESCAPE.test(value) ? value.replace(/[\\"]/g, '\\$&') : value}"`;
+  }
+  return `{${elements.join(',')}}`;
 }
 
 /**
@@ -80,9 +108,9 @@ export async function writeDimensionRows(
 ): Promise<void> {
   if (rows.length === 0) return;
   await client.query(statement, [
-    rows.map((r) => r.key),
-    ...table.attributes.map((a) => rows.map((r) => r.attributes[a] ?? null)),
-    rows.map((r) => new Date(r.first_seen)),
-    rows.map((r) => new Date(r.last_seen)),
+    arrayLiteral(rows.map((r) => r.key)),
+    ...table.attributes.map((a) => arrayLiteral(rows.map((r) => r.attributes[a]))),
+    arrayLiteral(rows.map((r) => new Date(r.first_seen).toISOString())),
+    arrayLiteral(rows.map((r) => new Date(r.last_seen).toISOString())),
   ]);
 }

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { GpumonError } from '@gpumon/runtime/errors';
-import { copyText } from './copy-text.js';
+import { columnEncoding, columnTypes, copyBinary, sessionBuffer } from './copy-binary.js';
 import { classify, sqlState } from './database-errors.js';
 import type { Column, Table } from './tables.js';
 
@@ -36,25 +36,27 @@ const UNIQUE_VIOLATION = '23505';
  * is already there. Returns the rows inserted.
  */
 export async function copyOnce(client: pg.PoolClient, target: CopyTarget, rows: ReadonlyArray<Record<string, unknown>>): Promise<number> {
-  const text = copyText(rows, target.columns);
+  const encoding = columnEncoding(target.columns, await columnTypes(client, target.name, target.columns));
+  // The session's buffer: this COPY (and the staging one) are done with it when copyOnce returns.
+  const data = copyBinary(rows, encoding, sessionBuffer(client));
   const columnList = target.columns.map((c) => `"${c.name}"`).join(', ');
   try {
     await client.query('SAVEPOINT fast');
-    return await copy(client, target.name, columnList, text);
+    return await copy(client, target.name, columnList, data);
   } catch (error) {
     if (sqlState(error) !== UNIQUE_VIOLATION) throw error;
     await client.query('ROLLBACK TO SAVEPOINT fast');
   }
   const stage = `gpu_stage_${target.name.replace(/^gpu_/, '')}`;
   await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${target.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
-  await copy(client, stage, columnList, text);
+  await copy(client, stage, columnList, data);
   const insert = await client.query(`INSERT INTO ${target.name} (${columnList}) SELECT ${columnList} FROM ${stage} ON CONFLICT DO NOTHING`);
   return insert.rowCount ?? 0;
 }
 
-async function copy(client: pg.PoolClient, table: string, columnList: string, text: string): Promise<number> {
-  const stream = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN`));
-  await pipeline(Readable.from([text]), stream);
+async function copy(client: pg.PoolClient, table: string, columnList: string, data: Buffer): Promise<number> {
+  const stream = client.query(copyFrom(`COPY ${table} (${columnList}) FROM STDIN (FORMAT binary)`));
+  await pipeline(Readable.from([data]), stream);
   return stream.rowCount;
 }
 
