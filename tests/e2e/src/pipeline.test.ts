@@ -13,6 +13,7 @@ import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
 import { SAMPLE_CONSUMERS, expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
 import { TABLES, ofHosts, rowToRecord, storedRecord } from './records.js';
+import { refreshRollups } from './rollups.js';
 
 /**
  * simulate → gpu.samples.v1 → score-health, detect-anomalies, price-usage, predict-failure (co-located,
@@ -122,7 +123,8 @@ describe('the whole pipeline, end to end', () => {
     const { rows: dimension } = await pool.query<{ workload_id: string }>('SELECT workload_id FROM gpu_workloads WHERE workload_id = ANY($1) ORDER BY workload_id', [workloadIds]);
     expect(dimension.map((r) => r.workload_id)).toEqual(workloadIds);
 
-    // Cost per workload: the view's sums are the economics parts of the run, summed.
+    // Cost per workload: the view's sums are the economics parts of the run, summed (the run's days ago: late data to the cost rollup).
+    await refreshRollups(pool);
     const want = new Map<string, number>();
     for (const part of (produced.get('economics') as GpuEconomics[]).flatMap((e) => e.workloads)) {
       if (part.workload_id !== null) want.set(part.workload_id, (want.get(part.workload_id) ?? 0) + part.allocated_cost_micros);

@@ -8,8 +8,8 @@ import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import { communityOnlyReason, readTimescaleEdition } from '@gpumon/runtime/timescale-edition';
 import { eventually, provisionTopics, type CliProcess } from './cli-process.js';
+import { refreshRollups } from './rollups.js';
 import { ofHosts } from './records.js';
 import { expectedRecords, startWholePipeline, type PipelineRun } from './whole-pipeline.js';
 
@@ -258,14 +258,7 @@ describe('the analysts’ views on what the pipeline wrote', () => {
         `INSERT INTO gpu_predictions VALUES ($1, $2, $3, 'hazard', '1.0.0', 24, $4::float8, $5::float8, $4::float8 >= $5::float8)`,
         [new Date(time), gpus[gpu].gpu_uuid, gpus[gpu].hostname, probability, threshold]);
     }
-    // The run's rows are stamped hours ago: late data to a rollup whose refresh policy already ran
-    // on this database. Its next scheduled refresh (every 5 or 30 minutes) takes them in; the test
-    // runs that refresh now instead of waiting for it.
-    if (communityOnlyReason(await readTimescaleEdition(pool)) === undefined) {
-      for (const source of ['samples', 'health', 'economics', 'anomalies']) {
-        for (const width of ['5m', '1h']) await pool.query(`CALL refresh_continuous_aggregate('gpu_${source}_${width}', NULL, NULL)`);
-      }
-    }
+    await refreshRollups(pool);
   }, 240_000);
 
   it('answer every example query of docs/views.md with the values the raw rows give', async () => {
@@ -494,6 +487,8 @@ describe('the attribution views on rows written for the purpose', () => {
     await cost(2, 1, podP.workload_id, team, 1, 2000, 500);
     await cost(4, 1, jobA.workload_id, team, 0.5, 1000, 600);
     await cost(4, 1, podP.workload_id, team, 0.5, 1000, 600);
+    // Minutes old, they may already sit below the cost rollup's watermark (a test before refreshed it).
+    await refreshRollups(pool);
   });
 
   it('answer the example queries of docs/views.md: costs per workload, team and namespace, faults with their jobs, risk per job', async () => {
