@@ -198,6 +198,7 @@ export async function runConsumer<I extends Stream, O extends Stream>(
 
   const running = await startConsumerLoop({
     registry,
+    pauses,
     kafka: pipeline.kafka,
     groupId: settings.groupId ?? `gpumon-${definition.component}`,
     topics: [...inputs.keys()],
