@@ -3,10 +3,9 @@ import type { Stream } from '@gpumon/schemas/topics';
 import type { StreamRecords } from '@gpumon/schemas/types.generated';
 import type { ConfigOf, ConfigSpec } from './config.js';
 import { consumerOptions, runConsumer, type ConsumedMessage, type ConsumerDefinition, type ConsumerSettings, type RunningConsumer } from './consumer.js';
-import type { OutgoingMessage } from './dead-letter.js';
 import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
-import { letterGroups, refuseNoLetter, sendIsolating, type SendGroup } from './send.js';
+import { letterGroups, refuseNoLetter, sendIsolating, type OutgoingMessage, type SendGroup } from './send.js';
 
 export type EnrichedStream = Exclude<Stream, 'samples' | 'dlq'>;
 
