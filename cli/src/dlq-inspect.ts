@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
 import type { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { parse } from '@gpumon/runtime/config';
+import type { Pipeline } from '@gpumon/runtime/pipeline';
+import { readFromStart } from '@gpumon/runtime/read-topic';
 import type { DeadLetter } from '@gpumon/schemas/types.generated';
 
 export const dlqInspectOptions = {
@@ -35,32 +35,14 @@ export function formatDeadLetter(letter: DeadLetter): string {
  * Prints the dead letters that are on the topic now (or, with `follow`, also those still to come),
  * oldest first per partition, reading with a throw-away consumer group that commits nothing.
  */
-export async function inspectDeadLetters(kafka: Kafka, codec: TopicCodec<'dlq'>, options: { follow: boolean; limit: number }, signal: AbortSignal): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(codec.topic)).map((o) => [o.partition, Number(o.high)]));
-  await admin.disconnect();
-  const pending = new Set([...ends].filter(([, high]) => high > 0).map(([partition]) => partition));
-  if (pending.size === 0 && !options.follow) return 0;
-
-  const consumer = kafka.consumer({ groupId: `gpumon-dlq-inspect-${randomBytes(4).toString('hex')}` });
+export async function inspectDeadLetters(pipeline: Pick<Pipeline<never>, 'kafka'>, codec: TopicCodec<'dlq'>, options: { follow: boolean; limit: number }, signal: AbortSignal): Promise<number> {
   let shown = 0;
-  await consumer.connect();
-  await consumer.subscribe({ topic: codec.topic, fromBeginning: true });
-  await new Promise<void>((resolve, reject) => {
-    signal.addEventListener('abort', () => resolve(), { once: true });
-    consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        if (shown < options.limit) {
-          console.log(formatDeadLetter(await codec.decode(message.value)));
-          shown++;
-        }
-        if (Number(message.offset) + 1 >= (ends.get(partition) ?? 0)) pending.delete(partition);
-        if ((!options.follow && pending.size === 0) || shown >= options.limit) resolve();
-      },
-    }).catch(reject);
+  await readFromStart(pipeline, codec.topic, { groupPrefix: 'gpumon-dlq-inspect', follow: options.follow, signal }, async (value) => {
+    if (shown < options.limit) {
+      console.log(formatDeadLetter(await codec.decode(value)));
+      shown++;
+    }
+    return shown < options.limit;
   });
-  await consumer.disconnect();
   return shown;
 }

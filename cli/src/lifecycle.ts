@@ -24,7 +24,13 @@ export async function runUntilSignal(start: () => Promise<Stoppable>, log: Logge
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  await component.done;
+  await component.done.catch((error: unknown) => {
+    // Failed for good: its metrics server and broker connections would keep the process up,
+    // answering and doing nothing, where its supervisor should restart it. The exit comes once the
+    // command has reported the error (a timer runs after the promise callbacks that report it).
+    setTimeout(() => process.exit(), 0).unref();
+    throw error;
+  });
   if (stopping === undefined) return;
   await stopping;
   // Stopped cleanly: everything handled is committed. A broker connection that kafkajs orphaned in

@@ -1,5 +1,5 @@
-import type { Admin } from 'kafkajs';
 import type pg from 'pg';
+import type { OffsetsAdmin } from '@gpumon/runtime/kafka';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { COLOCATED_PROCESSORS, CONSUMER_STAGES, SINK, SPLIT_PROCESSORS, processorStages, type ProcessorLayout } from './components.js';
 
@@ -18,12 +18,12 @@ export interface StatusSnapshot {
   atRiskGpus: number | null;
 }
 
-async function endOffsets(admin: Admin, topic: string): Promise<Map<number, number>> {
+async function endOffsets(admin: OffsetsAdmin, topic: string): Promise<Map<number, number>> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
 }
 
-export async function readStatus(admin: Admin, pool: pg.Pool | null, prefix: string, streams: readonly Stream[]): Promise<StatusSnapshot> {
+export async function readStatus(admin: OffsetsAdmin, pool: pg.Pool | null, prefix: string, streams: readonly Stream[]): Promise<StatusSnapshot> {
   const ends = new Map<string, Map<number, number>>();
   const written: Partial<Record<Stream, number>> = {};
   for (const stream of streams) {

@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs, { type Batch, type Consumer, type Kafka } from 'kafkajs';
+import kafkajs, { type Batch, type Consumer, type ConsumerRunConfig, type Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { GpumonError, errorMessage } from './errors.js';
+import { classifyConsumeError } from './kafka-errors.js';
 import type { Logger } from './log.js';
+import type { Pauses } from './pauses.js';
+import { DEFAULT_BACKOFF, backoffDelayMs } from './retry.js';
 
 /** How often a batch waiting for earlier ones to become durable tells the group it is alive. */
 const HEARTBEAT_MS = 3000;
@@ -37,6 +40,11 @@ export interface ConsumerLoopOptions {
    */
   registry: Registry;
   /**
+   * Where the loop shows that it waits on an operator: a missing ACL on its topics or group, a topic
+   * that is gone. It pauses, restarts the consumer with capped backoff, and resumes once a fetch succeeds.
+   */
+  pauses: Pauses;
+  /**
    * Handles every message of one partition's batch; offsets are committed only after it resolves,
    * or, when it returns a DeferredCommit, once that is durable, while the loop fetches on. The loop
    * heartbeats after the commit: one before it, finding the group rebalancing, would fail the batch
@@ -67,7 +75,7 @@ export interface RunningConsumer {
   committed(): number;
   /** Finishes the batches in hand, commits what became durable, leaves the group. */
   stop(): Promise<void>;
-  /** Settles when the consumer stops for good (after stop(), or a crash it could not recover from). */
+  /** Settles when the consumer stops for good (after stop(), or a crash that neither time nor an operator fixes). */
   done: Promise<void>;
 }
 
@@ -134,7 +142,8 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     groupId, allowAutoTopicCreation: false, maxBytesPerPartition: 1024 * 1024,
     sessionTimeout, heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)), ...options.consumer,
     // kafkajs restarts a crashed consumer on a timer that stop() may not reach: none once stopping.
-    retry: { restartOnFailure: () => Promise.resolve(!stopping) },
+    // What an operator fixes it would retry every 300 ms: the restart below waits that out with backoff.
+    retry: { restartOnFailure: (error) => Promise.resolve(!stopping && classifyConsumeError(error) === undefined) },
   });
   // A rebalance that moved a partition away: its lag is its new owner's to report, or sums would count it twice.
   consumer.on(consumer.events.GROUP_JOIN, (event) => lag.keepOnly(event.payload.memberAssignment));
@@ -142,11 +151,34 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
   const done = new Promise<void>((resolve, reject) => {
     settle = (error) => (error === undefined ? resolve() : reject(error));
   });
+
+  // Waiting on an operator: kafkajs gives a refused ACL up for good, so the loop restarts the
+  // consumer itself, from the last commit, until a fetch succeeds.
+  const paused = options.pauses.hold();
+  const consuming = `consuming ${topics.join(', ')} in group ${groupId}`;
+  let attempt = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  let restarting: Promise<void> | undefined;
+  // A fetch answered: whatever stopped the consumer is fixed.
+  consumer.on(consumer.events.FETCH, () => {
+    attempt = 0;
+    paused.release(true);
+  });
   // Not settled on kafkajs's STOP event: it sends that on every crash too, the ones it restarts from included.
   consumer.on(consumer.events.CRASH, (event) => {
-    if (!event.payload.restart && !stopping) {
+    if (event.payload.restart || stopping) return;
+    const fixable = classifyConsumeError(event.payload.error);
+    if (fixable === undefined) {
       settle(new GpumonError('service_unreachable', `consumer group ${groupId} crashed: ${errorMessage(event.payload.error)}`));
+      return;
     }
+    paused.waitOn(fixable.reason, consuming, new Error(`${consuming}: ${fixable.said}`));
+    const delay = backoffDelayMs(attempt++, DEFAULT_BACKOFF);
+    log.debug(`${consuming} failed, restarting the consumer in ${delay} ms`, { attempt, error: fixable.said });
+    restartTimer = setTimeout(() => {
+      // It rejoins from the last commit; a refusal again comes back as the next CRASH event.
+      if (!stopping) restarting = consumer.run(run).catch((error: unknown) => settle(error));
+    }, delay);
   });
 
   const commit = async (batch: Batch): Promise<void> => {
@@ -217,9 +249,7 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
     deferCommit(batch, handled);
   };
 
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
-  await consumer.run({
+  const run: ConsumerRunConfig = {
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
@@ -243,7 +273,10 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
         await heartbeat();
       }
     },
-  });
+  };
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
+  await consumer.run(run);
   log.info('consuming', { group: groupId, topics: topics.join(',') });
 
   return {
@@ -255,6 +288,10 @@ export async function startConsumerLoop(options: ConsumerLoopOptions): Promise<R
       // durable writes commit while this member still owns their partitions, and only then leave.
       // kafkajs's stop() leaves the group at once once its handlers return, failing deferred commits.
       stopping = true;
+      clearTimeout(restartTimer);
+      // A restart joining the group now: once it has, the stop below reaches it.
+      await restarting;
+      paused.release(false);
       try {
         consumer.pause(topics.map((topic) => ({ topic })));
       } catch {

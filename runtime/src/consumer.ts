@@ -5,13 +5,13 @@ import type { StreamRecords } from '@gpumon/schemas/types.generated';
 import { parse, type ConfigOf } from './config.js';
 import { startConsumerLoop, type ConsumerLoopOptions, type DeferredCommit, type FetchShape } from './consumer-loop.js';
 import { Counters } from './counters.js';
-import { DeadLetters, decodeMessages, type OutgoingMessage } from './dead-letter.js';
+import { DeadLetters, decodeMessages } from './dead-letter.js';
 import type { Logger } from './log.js';
 import { defaultMetricsPort, metricsOptions, startMetricsServer } from './metrics.js';
 import { openPipeline, type Pipeline, type PipelineSettings } from './pipeline.js';
 import { Pauses } from './pauses.js';
 import { validateRecord } from './sample-validation.js';
-import { sendDeadLetters, type SendContext } from './send.js';
+import { sendDeadLetters, type OutgoingMessage, type SendContext } from './send.js';
 
 export type { DeferredCommit } from './consumer-loop.js';
 
@@ -72,7 +72,8 @@ export type ConsumerSettings = PipelineSettings & ConfigOf<ReturnType<typeof con
 
 /** What the shell lends a stage once the pipeline is open. */
 export interface ConsumerContext<S extends Stream> {
-  pipeline: Pipeline<S>;
+  /** The codecs of its topics and the dead-letter size limit; the Kafka clients stay with the shell. */
+  pipeline: Pick<Pipeline<S>, 'codecs' | 'deadLetterMaxBytes'>;
   registry: Registry;
   counters: Counters;
   pauses: Pauses;
@@ -198,6 +199,7 @@ export async function runConsumer<I extends Stream, O extends Stream>(
 
   const running = await startConsumerLoop({
     registry,
+    pauses,
     kafka: pipeline.kafka,
     groupId: settings.groupId ?? `gpumon-${definition.component}`,
     topics: [...inputs.keys()],

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { Message } from 'kafkajs';
 import type { DlqHeader } from '@gpumon/schemas/dlq-headers';
 import type { DeadLetter } from '@gpumon/schemas/types.generated';
 import type { TopicCodec } from './avro-codec.js';
@@ -9,9 +8,8 @@ import { GpumonError, errorMessage } from './errors.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './kafka.js';
 import type { Logger } from './log.js';
 import { retryWhileRetriable } from './retry.js';
+import type { OutgoingMessage } from './send.js';
 
-/** A message to send, in runtime's terms (a dead letter, an output record). */
-export type OutgoingMessage = Message;
 
 export const isRetriable = (error: unknown): boolean => error instanceof GpumonError && error.retriable;
 

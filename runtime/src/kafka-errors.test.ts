@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import kafkajs from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { classifySendError, isRetriableSend } from './kafka-errors.js';
+import { classifyConsumeError, classifySendError, isRetriableSend } from './kafka-errors.js';
 
 /** kafkajs's own constructor of what a broker's error code becomes, so the tests see the shapes a send really throws. */
 const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error };
-const CODES = { UNKNOWN_TOPIC_OR_PARTITION: 3, NOT_LEADER_FOR_PARTITION: 6, REQUEST_TIMED_OUT: 7, MESSAGE_TOO_LARGE: 10, RECORD_LIST_TOO_LARGE: 18, NOT_ENOUGH_REPLICAS: 19, TOPIC_AUTHORIZATION_FAILED: 29, CLUSTER_AUTHORIZATION_FAILED: 31, SASL_AUTHENTICATION_FAILED: 58, INVALID_RECORD: 87 };
+const CODES = { UNKNOWN_TOPIC_OR_PARTITION: 3, NOT_LEADER_FOR_PARTITION: 6, REQUEST_TIMED_OUT: 7, MESSAGE_TOO_LARGE: 10, RECORD_LIST_TOO_LARGE: 18, NOT_ENOUGH_REPLICAS: 19, TOPIC_AUTHORIZATION_FAILED: 29, GROUP_AUTHORIZATION_FAILED: 30, CLUSTER_AUTHORIZATION_FAILED: 31, SASL_AUTHENTICATION_FAILED: 58, INVALID_RECORD: 87 };
 /** As a send with `retries: 0` rejects: kafkajs wraps a retriable error in NumberOfRetriesExceeded, bails with the rest as they are. */
 const asSent = (code: number): Error => {
   const error = createErrorFromCode(code);
@@ -37,5 +37,29 @@ describe('classifySendError', () => {
     expect(classifySendError(new kafkajs.KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092', { broker: 'localhost:9092', code: 'ECONNREFUSED' })).kind).toBe('wait');
     expect(classifySendError(new kafkajs.KafkaJSRequestTimeoutError('Request Produce(key: 0, version: 7) timed out')).kind).toBe('wait');
     expect(classifySendError(new Error('something no one has seen'))).toEqual({ kind: 'wait', reason: 'kafka_unreachable' });
+  });
+});
+
+describe('classifyConsumeError', () => {
+  it('names what an operator fixes, as kafkajs crashes a consumer on it', () => {
+    // A refused fetch: given up at once, wrapped as kafkajs's retry wraps it (its types declare no options).
+    const NonRetriable = kafkajs.KafkaJSNonRetriableError as unknown as new (error: Error, options: { cause: Error }) => Error;
+    const refused = createErrorFromCode(CODES.TOPIC_AUTHORIZATION_FAILED);
+    const fetchRefused = new NonRetriable(refused, { cause: refused });
+    expect(classifyConsumeError(fetchRefused)).toEqual({ reason: 'kafka_authorization', said: 'TOPIC_AUTHORIZATION_FAILED: Not authorized to access topics: [Topic authorization failed]' });
+    expect(classifyConsumeError(createErrorFromCode(CODES.GROUP_AUTHORIZATION_FAILED))?.reason).toBe('kafka_authorization');
+    // A refused group: kafkajs drops the broker's answer and says only this.
+    const CoordinatorNotFound = kafkajs.KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => Error;
+    const group = classifyConsumeError(new CoordinatorNotFound('Failed to find group coordinator'));
+    expect(group?.reason).toBe('kafka_authorization');
+    expect(group?.said).toMatch(/^Failed to find group coordinator: .*GROUP_AUTHORIZATION_FAILED/);
+    // A deleted topic: retried by kafkajs until it gives up.
+    expect(classifyConsumeError(asSent(CODES.UNKNOWN_TOPIC_OR_PARTITION))).toEqual({ reason: 'kafka_unknown_topic', said: 'UNKNOWN_TOPIC_OR_PARTITION: This server does not host this topic-partition' });
+  });
+
+  it('leaves the rest to kafkajs or to the loop: lost connections, leader moves, a handler\'s own error', () => {
+    expect(classifyConsumeError(asSent(CODES.NOT_LEADER_FOR_PARTITION))).toBeUndefined();
+    expect(classifyConsumeError(new kafkajs.KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092', { broker: 'localhost:9092', code: 'ECONNREFUSED' }))).toBeUndefined();
+    expect(classifyConsumeError(new Error('the database refused the write for good'))).toBeUndefined();
   });
 });

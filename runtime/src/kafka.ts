@@ -127,6 +127,15 @@ export async function connectAdmin(settings: KafkaSettings, clientId: string): P
   return admin;
 }
 
+/**
+ * What gpumon reads of a cluster's offsets outside runtime (the status line, the demo): each
+ * partition's end, a group's commits. Runtime's seam: the admin client of connectAdmin is one.
+ */
+export interface OffsetsAdmin {
+  fetchTopicOffsets(topic: string): Promise<Array<{ partition: number; high: string; low: string }>>;
+  fetchOffsets(options: { groupId: string; topics: string[] }): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
+}
+
 /** Kafka's default max.message.bytes. */
 export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 

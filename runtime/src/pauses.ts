@@ -20,7 +20,7 @@ export interface PauseHold {
 
 /**
  * Whether a component is paused, and on what: while any of its operations waits out something an
- * operator or time fixes (a read-only database, a missing ACL, a broker away), it is. The state is
+ * operator or time fixes (a read-only database, a missing ACL, a broker away, a deleted topic), it is. The state is
  * the gauge `gpumon_paused{component,reason}` (1 while some operation waits on that reason) and
  * what /healthz answers; the log gets a line when a reason starts and when the component resumes,
  * never one per attempt, however long the outage.
@@ -32,7 +32,7 @@ export class Pauses {
 
   constructor(registry: Registry, private readonly component: string, private readonly log: Logger) {
     this.gauge = new Gauge({
-      name: 'gpumon_paused', help: 'Whether the component is paused (1) waiting on this reason: its writes or sends are being retried until fixed.',
+      name: 'gpumon_paused', help: 'Whether the component is paused (1) waiting on this reason: its writes, sends or consumption are being retried until fixed.',
       labelNames: ['component', 'reason'], registers: [registry],
     });
   }

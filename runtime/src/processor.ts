@@ -4,10 +4,10 @@ import type { StreamRecords } from '@gpumon/schemas/types.generated';
 import type { ConfigOf, ConfigSpec } from './config.js';
 import { consumerOptions, runConsumer, type ConsumedMessage, type ConsumerDefinition, type ConsumerSettings, type RunningConsumer } from './consumer.js';
 import { Counters } from './counters.js';
-import { DeadLetters, type OutgoingMessage } from './dead-letter.js';
+import { DeadLetters } from './dead-letter.js';
 import { GpumonError, errorMessage } from './errors.js';
 import type { Logger } from './log.js';
-import { letterGroups, refuseNoLetter, sendIsolating, type SendGroup } from './send.js';
+import { letterGroups, refuseNoLetter, sendIsolating, type OutgoingMessage, type SendGroup } from './send.js';
 
 export type EnrichedStream = Exclude<Stream, 'samples' | 'dlq'>;
 

@@ -1,18 +1,29 @@
-import type { Message, Producer } from 'kafkajs';
 import { GpumonError, errorMessage } from './errors.js';
 import { classifySendError, isRetriableSend } from './kafka-errors.js';
 import type { Logger } from './log.js';
 import type { Pauses } from './pauses.js';
 import { DEFAULT_BACKOFF, retryWhileRetriable } from './retry.js';
 
+/** A message to send, in runtime's terms (a dead letter, an output record, a sample): what gpumon sets of a Kafka record. */
+export interface OutgoingMessage {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined>;
+}
+
 /** Messages that are sent together or not at all: one input record's outputs, one dead letter. */
 export interface SendGroup<T> {
   item: T;
-  messages: Array<{ topic: string; message: Message }>;
+  messages: Array<{ topic: string; message: OutgoingMessage }>;
+}
+
+/** What a send asks of a producer (runtime's seam: createProducer's kafkajs producer is one). */
+export interface BatchProducer {
+  sendBatch(batch: { topicMessages: Array<{ topic: string; messages: OutgoingMessage[] }>; acks: number }): Promise<unknown>;
 }
 
 export interface SendContext {
-  producer: Producer;
+  producer: BatchProducer;
   log: Logger;
   signal: AbortSignal;
   pauses: Pauses;
@@ -26,7 +37,7 @@ export interface SendContext {
  * refusal may repeat records another partition already took: the delivery is at least once.
  */
 export async function sendIsolating<T>(what: string, groups: ReadonlyArray<SendGroup<T>>, context: SendContext): Promise<Array<SendGroup<T> & { error: unknown }>> {
-  const byTopic = new Map<string, Message[]>();
+  const byTopic = new Map<string, OutgoingMessage[]>();
   for (const { topic, message } of groups.flatMap((g) => g.messages)) {
     const list = byTopic.get(topic) ?? [];
     list.push(message);
@@ -46,7 +57,7 @@ export async function sendIsolating<T>(what: string, groups: ReadonlyArray<SendG
 }
 
 /** Dead letters as send groups, one each: a letter is cut to fit its topic, so none is refused while the topic's limit stands. */
-export function letterGroups(topic: string, letters: readonly Message[]): Array<SendGroup<null>> {
+export function letterGroups(topic: string, letters: readonly OutgoingMessage[]): Array<SendGroup<null>> {
   return letters.map((message) => ({ item: null, messages: [{ topic, message }] }));
 }
 
@@ -60,6 +71,6 @@ export function refuseNoLetter(topic: string, refused: ReadonlyArray<{ item: unk
 }
 
 /** Sends dead letters, each cut to fit: retried while time or an operator can fix the send. */
-export async function sendDeadLetters(topic: string, letters: readonly Message[], context: SendContext): Promise<void> {
+export async function sendDeadLetters(topic: string, letters: readonly OutgoingMessage[], context: SendContext): Promise<void> {
   refuseNoLetter(topic, await sendIsolating(`sending ${letters.length} dead letters`, letterGroups(topic, letters), context));
 }

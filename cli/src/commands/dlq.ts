@@ -16,7 +16,7 @@ export function define(command: Command): void {
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     try {
-      const shown = await inspectDeadLetters(pipeline.kafka, pipeline.codecs.dlq, settings, stop.signal);
+      const shown = await inspectDeadLetters(pipeline, pipeline.codecs.dlq, settings, stop.signal);
       console.error(`${shown} dead letter${shown === 1 ? '' : 's'} on ${pipeline.codecs.dlq.topic}`);
     } finally {
       await pipeline.close();

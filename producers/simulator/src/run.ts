@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Message } from 'kafkajs';
 import type { ConfigOf } from '@gpumon/runtime/config';
 import { Counters } from '@gpumon/runtime/counters';
 import { DeadLetters } from '@gpumon/runtime/dead-letter';
@@ -8,7 +7,7 @@ import type { Logger } from '@gpumon/runtime/log';
 import { Registry } from '@gpumon/runtime/metrics';
 import { Pauses } from '@gpumon/runtime/pauses';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
-import { sendDeadLetters, sendIsolating } from '@gpumon/runtime/send';
+import { sendDeadLetters, sendIsolating, type OutgoingMessage } from '@gpumon/runtime/send';
 import { tickMessages } from './encoded-tick.js';
 import { FleetWorkers } from './fleet-workers.js';
 import { defaultWorkers, type simulatorOptions } from './options.js';
@@ -42,7 +41,7 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
   const registry = new Registry();
   const context = { producer: pipeline.producer, log, signal, pauses: new Pauses(registry, 'simulator', log) };
   const deadLetters = new DeadLetters('simulator', pipeline.codecs.dlq, new Counters(registry, 'simulator'), log, pipeline.deadLetterMaxBytes);
-  const send = (messages: Message[]): Promise<void> => {
+  const send = (messages: OutgoingMessage[]): Promise<void> => {
     const groups = messages.map((message) => ({ item: message, messages: [{ topic: codec.topic, message }] }));
     const request = sendIsolating(`sending ${messages.length} samples`, groups, context)
       .then(async (refused) => {

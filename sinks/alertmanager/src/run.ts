@@ -1,10 +1,11 @@
 import type { ConfigOf } from '@gpumon/runtime/config';
 import { runConsumer, type ConsumedMessage, type RunningConsumer, type SinkDefinition } from '@gpumon/runtime/consumer';
-import { isRetriable, type OutgoingMessage } from '@gpumon/runtime/dead-letter';
+import { isRetriable } from '@gpumon/runtime/dead-letter';
 import { GpumonError, errorMessage } from '@gpumon/runtime/errors';
 import type { Logger } from '@gpumon/runtime/log';
 import type { PipelineSettings } from '@gpumon/runtime/pipeline';
 import { DEFAULT_BACKOFF, retryWhileRetriable } from '@gpumon/runtime/retry';
+import type { OutgoingMessage } from '@gpumon/runtime/send';
 import { postAlerts } from './alertmanager-client.js';
 import { toPostableAlert, type PostableAlert } from './alertmanager-payload.js';
 import { alertmanagerTarget, type AlertmanagerTarget } from './alertmanager-target.js';

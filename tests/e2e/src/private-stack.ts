@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -52,8 +53,8 @@ function lifecycle(home: string, script: (action: string) => Promise<string>): P
   };
 }
 
-function privateService(service: 'postgres' | 'kafka', ports: Record<string, number>): PrivateService {
-  const { home, script } = privateScript('stack.sh', service, ports, { GPUMON_STACK_SERVICES: service });
+function privateService(service: 'postgres' | 'kafka', ports: Record<string, number>, env: Record<string, string> = {}): PrivateService {
+  const { home, script } = privateScript('stack.sh', service, ports, { ...env, GPUMON_STACK_SERVICES: service });
   // PostgreSQL runs as its own user, which must reach the data directory.
   chmodSync(home, 0o755);
   return lifecycle(home, script);
@@ -69,6 +70,35 @@ export async function privatePostgres(): Promise<PrivateService & { url: string 
 export async function privateKafka(): Promise<PrivateService & { brokers: string }> {
   const [port, controllerPort] = [await freePort(), await freePort()];
   return { ...privateService('kafka', { KAFKA_PORT: port, KAFKA_CONTROLLER_PORT: controllerPort }), brokers: `localhost:${port}` };
+}
+
+/** A private Kafka that lets in only its users (SASL/PLAIN) and grants each only what ACLs say. */
+export interface PrivateSecuredKafka extends PrivateService {
+  brokers: string;
+  /** The environment of a gpumon command (KAFKA_BROKERS, KAFKA_SASL_*) logged in as `user`. */
+  login(user: string): Record<string, string>;
+}
+
+/**
+ * A private single-node Kafka with SASL/PLAIN and the StandardAuthorizer (not started yet): each
+ * of `users` gets a random password; the first is the super user, the others hold no ACL yet.
+ */
+export async function privateSecuredKafka(users: readonly [string, ...string[]]): Promise<PrivateSecuredKafka> {
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const passwords = new Map(users.map((user) => [user, randomBytes(12).toString('hex')]));
+  const brokers = `localhost:${port}`;
+  const service = privateService('kafka', { KAFKA_PORT: port, KAFKA_CONTROLLER_PORT: controllerPort }, {
+    KAFKA_SASL_USERS: [...passwords].map(([user, password]) => `${user}:${password}`).join(' '),
+  });
+  return {
+    ...service,
+    brokers,
+    login: (user) => {
+      const password = passwords.get(user);
+      if (password === undefined) throw new Error(`the private Kafka has no user ${user} (it has ${users.join(', ')})`);
+      return { KAFKA_BROKERS: brokers, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: user, KAFKA_SASL_PASSWORD: password };
+    },
+  };
 }
 
 /** A private Kafka cluster (infra/stack/kafka-cluster.sh): three KRaft nodes, replication factor 3, min.insync.replicas=2. */
