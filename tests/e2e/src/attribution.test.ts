@@ -13,6 +13,7 @@ import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
+import { refreshRollups } from './rollups.js';
 import { ofHosts } from './records.js';
 
 /**
@@ -166,6 +167,7 @@ describe('attribution from the agent to the SQL views', () => {
     const team = `ml-platform-${run}`;
     const sum = (rows: typeof parts, field: 'allocated' | 'idle'): number => rows.reduce((total, p) => total + Number(p[field]), 0);
     const ofTeam = parts.filter((p) => p.team === team);
+    await refreshRollups(pool);
     const { rows: [byTeam] } = await pool.query<{ allocated: string; idle: string; gpus: string }>(
       'SELECT sum(allocated_cost_micros) AS allocated, sum(idle_cost_micros) AS idle, max(gpus) AS gpus FROM gpu_team_cost_daily WHERE team = $1', [team]);
     expect({ allocated: Number(byTeam!.allocated), idle: Number(byTeam!.idle), gpus: Number(byTeam!.gpus) }).toEqual({ allocated: sum(ofTeam, 'allocated'), idle: sum(ofTeam, 'idle'), gpus: 1 });

@@ -123,7 +123,7 @@ describe('the whole pipeline, end to end', () => {
     const { rows: dimension } = await pool.query<{ workload_id: string }>('SELECT workload_id FROM gpu_workloads WHERE workload_id = ANY($1) ORDER BY workload_id', [workloadIds]);
     expect(dimension.map((r) => r.workload_id)).toEqual(workloadIds);
 
-    // Cost per workload: the view's sums are the economics parts of the run, summed (the run's days ago: late data to the cost rollup).
+    // Cost per workload: the view's sums are the economics parts of the run, summed.
     await refreshRollups(pool);
     const want = new Map<string, number>();
     for (const part of (produced.get('economics') as GpuEconomics[]).flatMap((e) => e.workloads)) {

@@ -487,7 +487,6 @@ describe('the attribution views on rows written for the purpose', () => {
     await cost(2, 1, podP.workload_id, team, 1, 2000, 500);
     await cost(4, 1, jobA.workload_id, team, 0.5, 1000, 600);
     await cost(4, 1, podP.workload_id, team, 0.5, 1000, 600);
-    // Minutes old, they may already sit below the cost rollup's watermark (a test before refreshed it).
     await refreshRollups(pool);
   });
 
