@@ -27,6 +27,9 @@ export interface StepLatency {
   p99_ms: number;
   /** The same for gpu_samples alone. */
   samples_p99_ms: number;
+  /** p99 of each GPU's first reading (a GPU the pipeline had not seen: new inventory rows, new per-GPU state), and of the later ones. */
+  first_readings_p99_ms: number;
+  later_readings_p99_ms: number;
   /** Latency at each whole percentile 0..100, for the plot. */
   cdf_ms: number[];
 }
@@ -35,10 +38,11 @@ const PERCENTILES = Array.from({ length: 101 }, (_, i) => i / 100);
 
 /** Latency of every sample whose time falls in [from, to), through to its last enrichment's row. */
 export async function stepLatency(client: pg.ClientBase, from: Date, to: Date): Promise<StepLatency> {
-  const result = await client.query<{ samples: string; complete: string; cdf: number[] | null; alone: number | null }>(
+  const result = await client.query<{ samples: string; complete: string; cdf: number[] | null; alone: number | null; first_p99: number | null; later_p99: number | null }>(
     `WITH step AS (
        SELECT extract(epoch FROM greatest(s.ingested_at, h.ingested_at, e.ingested_at, p.ingested_at) - s.time) * 1000 AS ms,
               extract(epoch FROM s.ingested_at - s.time) * 1000 AS alone_ms,
+              s.interval_s IS NULL AS first,
               h.time IS NOT NULL AND (e.time IS NOT NULL OR s.interval_s IS NULL) AND (p.time IS NOT NULL OR s.gpu_lost) AS complete
        FROM gpu_samples s
        LEFT JOIN gpu_health h ON h.gpu_uuid = s.gpu_uuid AND h.time = s.time
@@ -47,7 +51,9 @@ export async function stepLatency(client: pg.ClientBase, from: Date, to: Date): 
        WHERE s.time >= $1 AND s.time < $2)
      SELECT count(*) AS samples, count(*) FILTER (WHERE complete) AS complete,
             percentile_cont($3::float8[]) WITHIN GROUP (ORDER BY ms) AS cdf,
-            percentile_cont(0.99) WITHIN GROUP (ORDER BY alone_ms) AS alone
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY alone_ms) AS alone,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE first) AS first_p99,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE NOT first) AS later_p99
      FROM step`,
     [from, to, PERCENTILES],
   );
@@ -60,6 +66,8 @@ export async function stepLatency(client: pg.ClientBase, from: Date, to: Date): 
     p95_ms: cdf[95] ?? NaN,
     p99_ms: cdf[99] ?? NaN,
     samples_p99_ms: Math.round(row.alone ?? NaN),
+    first_readings_p99_ms: Math.round(row.first_p99 ?? NaN),
+    later_readings_p99_ms: Math.round(row.later_p99 ?? NaN),
     cdf_ms: cdf,
   };
 }
