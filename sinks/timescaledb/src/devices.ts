@@ -1,8 +1,9 @@
-import type pg from 'pg';
 import {
   arrayLiteral, insertMissingStatement, latestPerKey, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionRow, type DimensionTable,
   type Sighting, type SightingOf,
 } from './dimension.js';
+import type { Alongside } from './table-writer.js';
+import { EXISTS, mergeDimension, WrittenRows, type Merge } from './written-rows.js';
 
 /**
  * What a sample says about its GPU rather than about its reading, with the SQL type of each: columns
@@ -90,15 +91,52 @@ export function configChanges(samples: readonly Sample[]): Sighting[] {
   return changes;
 }
 
-/** Brings gpu_devices and gpu_device_configs up to date with a batch of samples, in the caller's transaction. */
-export async function upsertDevices(client: pg.PoolClient, samples: readonly Sample[]): Promise<void> {
-  const { seen, lost } = sightings(samples);
-  await writeDimensionRows(client, DEVICES, UPSERT_SEEN, seen);
-  await writeDimensionRows(client, DEVICES, INSERT_LOST, lost);
-  const changes = configChanges(samples);
-  if (changes.length === 0) return;
-  await client.query(INSERT_CHANGES, [
-    arrayLiteral(changes.map((c) => c.key)), arrayLiteral(changes.map((c) => new Date(c.time).toISOString())),
-    ...DEVICE_FIELDS.map((f) => arrayLiteral(changes.map((c) => c.attributes[f]))),
-  ]);
+/**
+ * A configuration confirmed in effect at `wrote.to` (inserted, or found in effect there): the one
+ * known extends its span; another starts a span of its own; an earlier confirmation adds nothing.
+ */
+const mergeConfig: Merge = (known, wrote) => {
+  if (known === undefined) return wrote;
+  if (wrote.to < known.to) return known;
+  return sameDevice(known.attributes!, wrote.attributes!) ? { ...known, to: wrote.to } : wrote;
+};
+
+/**
+ * The configuration changes the database still has to judge: a GPU's first one in the batch is
+ * left out when this sink confirmed that same configuration in effect over a span reaching its time
+ * (within LAST_SEEN_LAG_MS of that span's end); a change within the batch always goes.
+ */
+function unconfirmed(changes: readonly Sighting[], configs: WrittenRows): Sighting[] {
+  return changes.filter((change, i) => changes[i - 1]?.key === change.key || !configs.covers(change.key, change.attributes, change.time, change.time));
+}
+
+/**
+ * Brings gpu_devices and gpu_device_configs up to date with each batch of samples, in the batch's
+ * transaction, leaving out rows and checks that would change nothing this sink knows of (WrittenRows).
+ */
+export function deviceInventory(): Alongside {
+  const devices = new WrittenRows(DEVICE_FIELDS, mergeDimension);
+  const configs = new WrittenRows(DEVICE_FIELDS, mergeConfig);
+  return async (client, samples) => {
+    const { seen, lost } = sightings(samples);
+    const seenNow = devices.unwritten(seen);
+    const lostNow = lost.filter((row) => !devices.knows(row.key));
+    await writeDimensionRows(client, DEVICES, UPSERT_SEEN, seenNow);
+    await writeDimensionRows(client, DEVICES, INSERT_LOST, lostNow);
+    const changes = unconfirmed(configChanges(samples), configs);
+    if (changes.length > 0) {
+      await client.query(INSERT_CHANGES, [
+        arrayLiteral(changes.map((c) => c.key)), arrayLiteral(changes.map((c) => new Date(c.time).toISOString())),
+        ...DEVICE_FIELDS.map((f) => arrayLiteral(changes.map((c) => c.attributes[f]))),
+      ]);
+    }
+    return () => {
+      devices.rememberRows(seenNow);
+      for (const row of lostNow) devices.remember(row.key, EXISTS);
+      // Each GPU's last change is the configuration in effect from its time on.
+      changes.forEach((change, i) => {
+        if (changes[i + 1]?.key !== change.key) configs.remember(change.key, { attributes: change.attributes, from: change.time, to: change.time });
+      });
+    };
+  };
 }
