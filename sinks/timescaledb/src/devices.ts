@@ -27,13 +27,17 @@ const UPSERT_SEEN = upsertStatement(DEVICES);
 const INSERT_LOST = insertMissingStatement(DEVICES);
 
 /**
- * A configuration row unless the one in effect at its time (the latest from at or before it) says
- * the same: a replay or late data adds nothing, and rows of one batch with the same key, once.
+ * A configuration row, ON CONFLICT DO NOTHING (a replay adds nothing). A GPU's first row of the
+ * batch ($3 judged) only unless the one in effect at its time (the latest from at or before it)
+ * says the same, so late data inside a configuration adds nothing; a later row of the batch is a
+ * change from the sample before it, whatever the table held: the statement does not see its own
+ * rows, so judging it would drop a change back to the configuration in effect before the batch.
  */
 const INSERT_CHANGES = `INSERT INTO gpu_device_configs (gpu_uuid, valid_from, ${DEVICE_FIELDS.join(', ')})
-SELECT b.* FROM unnest($1::text[], $2::timestamptz[], ${DEVICE_FIELDS.map((f, i) => `$${i + 3}::${DEVICE_TYPES[f]}[]`).join(', ')})
-  AS b (gpu_uuid, valid_from, ${DEVICE_FIELDS.join(', ')})
- WHERE NOT EXISTS (
+SELECT b.gpu_uuid, b.valid_from, ${DEVICE_FIELDS.map((f) => `b.${f}`).join(', ')}
+  FROM unnest($1::text[], $2::timestamptz[], $3::boolean[], ${DEVICE_FIELDS.map((f, i) => `$${i + 4}::${DEVICE_TYPES[f]}[]`).join(', ')})
+  AS b (gpu_uuid, valid_from, judged, ${DEVICE_FIELDS.join(', ')})
+ WHERE NOT b.judged OR NOT EXISTS (
    SELECT FROM (SELECT * FROM gpu_device_configs c WHERE c.gpu_uuid = b.gpu_uuid AND c.valid_from <= b.valid_from
                  ORDER BY c.valid_from DESC LIMIT 1) AS in_effect
     WHERE (${DEVICE_FIELDS.map((f) => `in_effect.${f}`).join(', ')}) IS NOT DISTINCT FROM (${DEVICE_FIELDS.map((f) => `b.${f}`).join(', ')}))
@@ -127,6 +131,8 @@ export function deviceInventory(): Alongside {
     if (changes.length > 0) {
       await client.query(INSERT_CHANGES, [
         arrayLiteral(changes.map((c) => c.key)), arrayLiteral(changes.map((c) => new Date(c.time).toISOString())),
+        // Each GPU's first change here is judged; where the batch's first was left out (confirmed in effect), the next one differs from it and goes in unless another sink recorded it.
+        arrayLiteral(changes.map((c, i) => String(changes[i - 1]?.key !== c.key))),
         ...DEVICE_FIELDS.map((f) => arrayLiteral(changes.map((c) => c.attributes[f]))),
       ]);
     }
