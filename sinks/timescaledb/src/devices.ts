@@ -139,10 +139,8 @@ export function deviceInventory(): Alongside {
     return () => {
       devices.rememberRows(seenNow);
       for (const row of lostNow) devices.remember(row.key, EXISTS);
-      // Each GPU's last change is the configuration in effect from its time on.
-      changes.forEach((change, i) => {
-        if (changes[i + 1]?.key !== change.key) configs.remember(change.key, { attributes: change.attributes, from: change.time, to: change.time });
-      });
+      // Every one, in time order: a configuration the batch left and came back to starts a span of its own.
+      for (const change of changes) configs.remember(change.key, { attributes: change.attributes, from: change.time, to: change.time });
     };
   };
 }

@@ -242,13 +242,19 @@ describe('TableWriter', () => {
     expect(await history()).toEqual([{ from_s: 400, hostname: 'h1' }, { from_s: 401, hostname: 'elsewhere' }, { from_s: 460, hostname: 'h1' }]);
   });
 
-  it('records a configuration that changes back within one batch, to the one in effect before the batch', async () => {
+  it('records a configuration that changes back within one batch, to the one in effect before the batch, and judges late data in between', async () => {
     const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
     const upgraded = (time: number): Record<string, unknown> => ({ ...sample('GPU-back', time), driver_version: '560.1' });
     await writer.write([sample('GPU-back', 600_000)], (r) => r);
-    await writer.write([sample('GPU-back', 601_000), upgraded(602_000), sample('GPU-back', 603_000)], (r) => r);
-    const history = await pool.query(`SELECT extract(epoch FROM valid_from)::int AS from_s, driver_version FROM gpu_device_configs WHERE gpu_uuid = 'GPU-back' ORDER BY valid_from`);
-    expect(history.rows).toEqual([{ from_s: 600, driver_version: '550.54' }, { from_s: 602, driver_version: '560.1' }, { from_s: 603, driver_version: '550.54' }]);
+    await writer.write([sample('GPU-back', 601_000), upgraded(602_000), sample('GPU-back', 604_000)], (r) => r);
+    const history = async (): Promise<unknown[]> => (await pool.query(
+      `SELECT extract(epoch FROM valid_from)::int AS from_s, driver_version FROM gpu_device_configs WHERE gpu_uuid = 'GPU-back' ORDER BY valid_from`)).rows;
+    expect(await history()).toEqual([{ from_s: 600, driver_version: '550.54' }, { from_s: 602, driver_version: '560.1' }, { from_s: 604, driver_version: '550.54' }]);
+    // A late reading while the upgrade was in effect: the database judges it, though the sink confirmed the same configuration before and after.
+    await writer.write([sample('GPU-back', 603_000)], (r) => r);
+    expect(await history()).toEqual([
+      { from_s: 600, driver_version: '550.54' }, { from_s: 602, driver_version: '560.1' }, { from_s: 603, driver_version: '550.54' }, { from_s: 604, driver_version: '550.54' },
+    ]);
   });
 
   it('remembers dimension rows only once their transaction commits: after a batch the database refused, the next one writes them', async () => {
