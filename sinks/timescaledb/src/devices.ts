@@ -1,8 +1,9 @@
-import type pg from 'pg';
 import {
   arrayLiteral, insertMissingStatement, latestPerKey, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionRow, type DimensionTable,
   type Sighting, type SightingOf,
 } from './dimension.js';
+import type { Alongside } from './table-writer.js';
+import { EXISTS, mergeDimension, WrittenRows, type Merge } from './written-rows.js';
 
 /**
  * What a sample says about its GPU rather than about its reading, with the SQL type of each: columns
@@ -26,13 +27,17 @@ const UPSERT_SEEN = upsertStatement(DEVICES);
 const INSERT_LOST = insertMissingStatement(DEVICES);
 
 /**
- * A configuration row unless the one in effect at its time (the latest from at or before it) says
- * the same: a replay or late data adds nothing, and rows of one batch with the same key, once.
+ * A configuration row, ON CONFLICT DO NOTHING (a replay adds nothing). A GPU's first row of the
+ * batch ($3 judged) only unless the one in effect at its time (the latest from at or before it)
+ * says the same, so late data inside a configuration adds nothing; a later row of the batch is a
+ * change from the sample before it, whatever the table held: the statement does not see its own
+ * rows, so judging it would drop a change back to the configuration in effect before the batch.
  */
 const INSERT_CHANGES = `INSERT INTO gpu_device_configs (gpu_uuid, valid_from, ${DEVICE_FIELDS.join(', ')})
-SELECT b.* FROM unnest($1::text[], $2::timestamptz[], ${DEVICE_FIELDS.map((f, i) => `$${i + 3}::${DEVICE_TYPES[f]}[]`).join(', ')})
-  AS b (gpu_uuid, valid_from, ${DEVICE_FIELDS.join(', ')})
- WHERE NOT EXISTS (
+SELECT b.gpu_uuid, b.valid_from, ${DEVICE_FIELDS.map((f) => `b.${f}`).join(', ')}
+  FROM unnest($1::text[], $2::timestamptz[], $3::boolean[], ${DEVICE_FIELDS.map((f, i) => `$${i + 4}::${DEVICE_TYPES[f]}[]`).join(', ')})
+  AS b (gpu_uuid, valid_from, judged, ${DEVICE_FIELDS.join(', ')})
+ WHERE NOT b.judged OR NOT EXISTS (
    SELECT FROM (SELECT * FROM gpu_device_configs c WHERE c.gpu_uuid = b.gpu_uuid AND c.valid_from <= b.valid_from
                  ORDER BY c.valid_from DESC LIMIT 1) AS in_effect
     WHERE (${DEVICE_FIELDS.map((f) => `in_effect.${f}`).join(', ')}) IS NOT DISTINCT FROM (${DEVICE_FIELDS.map((f) => `b.${f}`).join(', ')}))
@@ -90,15 +95,52 @@ export function configChanges(samples: readonly Sample[]): Sighting[] {
   return changes;
 }
 
-/** Brings gpu_devices and gpu_device_configs up to date with a batch of samples, in the caller's transaction. */
-export async function upsertDevices(client: pg.PoolClient, samples: readonly Sample[]): Promise<void> {
-  const { seen, lost } = sightings(samples);
-  await writeDimensionRows(client, DEVICES, UPSERT_SEEN, seen);
-  await writeDimensionRows(client, DEVICES, INSERT_LOST, lost);
-  const changes = configChanges(samples);
-  if (changes.length === 0) return;
-  await client.query(INSERT_CHANGES, [
-    arrayLiteral(changes.map((c) => c.key)), arrayLiteral(changes.map((c) => new Date(c.time).toISOString())),
-    ...DEVICE_FIELDS.map((f) => arrayLiteral(changes.map((c) => c.attributes[f]))),
-  ]);
+/**
+ * A configuration confirmed in effect at `wrote.to` (inserted, or found in effect there): the one
+ * known extends its span; another starts a span of its own; an earlier confirmation adds nothing.
+ */
+const mergeConfig: Merge = (known, wrote) => {
+  if (known === undefined) return wrote;
+  if (wrote.to < known.to) return known;
+  return sameDevice(known.attributes!, wrote.attributes!) ? { ...known, to: wrote.to } : wrote;
+};
+
+/**
+ * The configuration changes the database still has to judge: a GPU's first one in the batch is
+ * left out when this sink confirmed that same configuration in effect over a span reaching its time
+ * (within LAST_SEEN_LAG_MS of that span's end); a change within the batch always goes.
+ */
+function unconfirmed(changes: readonly Sighting[], configs: WrittenRows): Sighting[] {
+  return changes.filter((change, i) => changes[i - 1]?.key === change.key || !configs.covers(change.key, change.attributes, change.time, change.time));
+}
+
+/**
+ * Brings gpu_devices and gpu_device_configs up to date with each batch of samples, in the batch's
+ * transaction, leaving out rows and checks that would change nothing this sink knows of (WrittenRows).
+ */
+export function deviceInventory(): Alongside {
+  const devices = new WrittenRows(DEVICE_FIELDS, mergeDimension);
+  const configs = new WrittenRows(DEVICE_FIELDS, mergeConfig);
+  return async (client, samples) => {
+    const { seen, lost } = sightings(samples);
+    const seenNow = devices.unwritten(seen);
+    const lostNow = lost.filter((row) => !devices.knows(row.key));
+    await writeDimensionRows(client, DEVICES, UPSERT_SEEN, seenNow);
+    await writeDimensionRows(client, DEVICES, INSERT_LOST, lostNow);
+    const changes = unconfirmed(configChanges(samples), configs);
+    if (changes.length > 0) {
+      await client.query(INSERT_CHANGES, [
+        arrayLiteral(changes.map((c) => c.key)), arrayLiteral(changes.map((c) => new Date(c.time).toISOString())),
+        // Each GPU's first change here is judged; where the batch's first was left out (confirmed in effect), the next one differs from it and goes in unless another sink recorded it.
+        arrayLiteral(changes.map((c, i) => String(changes[i - 1]?.key !== c.key))),
+        ...DEVICE_FIELDS.map((f) => arrayLiteral(changes.map((c) => c.attributes[f]))),
+      ]);
+    }
+    return () => {
+      devices.rememberRows(seenNow);
+      for (const row of lostNow) devices.remember(row.key, EXISTS);
+      // Every one, in time order: a configuration the batch left and came back to starts a span of its own.
+      for (const change of changes) configs.remember(change.key, { attributes: change.attributes, from: change.time, to: change.time });
+    };
+  };
 }

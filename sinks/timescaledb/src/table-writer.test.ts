@@ -8,6 +8,7 @@ import { communityOnlyReason, readTimescaleEdition } from '@gpumon/runtime/times
 import { alongsideOf } from './alongside.js';
 import { TableWriter } from './table-writer.js';
 import { tableOf } from './tables.js';
+import { LAST_SEEN_LAG_MS } from './written-rows.js';
 import type { Workload, WorkloadCost } from '@gpumon/schemas/types.generated';
 
 /** The writer on a real TimescaleDB: a scratch database of its own, migrated from zero, dropped after. */
@@ -206,6 +207,65 @@ describe('TableWriter', () => {
     expect(await count(`gpu_samples WHERE gpu_uuid = 'GPU-r1'`)).toBe(5);
     expect(await count(`gpu_workload_samples WHERE gpu_uuid = 'GPU-r1'`)).toBe(5);
     expect(await count(`gpu_workloads WHERE workload_id = 'slurm:94'`)).toBe(0);
+  });
+
+  it('leaves out dimension rows that would only move last_seen on by less than LAST_SEEN_LAG_MS, and writes a change at once', async () => {
+    const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
+    const at = 300_000;
+    const inventory = async (): Promise<unknown[]> => (await pool.query(
+      `SELECT d.driver_version, d.first_seen AS device_first, d.last_seen AS device_last, w.job_user, w.first_seen AS job_first, w.last_seen AS job_last
+         FROM gpu_devices d, gpu_workloads w WHERE d.gpu_uuid = 'GPU-lag' AND w.workload_id = 'slurm:lag'`)).rows;
+    const row = (driver: string, user: string, first: number, last: number): unknown => ({
+      driver_version: driver, device_first: new Date(first), device_last: new Date(last), job_user: user, job_first: new Date(first), job_last: new Date(last),
+    });
+    await writer.write([attributed('GPU-lag', at, [job('lag')])], (r) => r);
+    await writer.write([attributed('GPU-lag', at + LAST_SEEN_LAG_MS - 1000, [job('lag')])], (r) => r);
+    expect(await inventory()).toEqual([row('550.54', 'alice', at, at)]);
+    await writer.write([{ ...attributed('GPU-lag', at + 2000, [job('lag', { user: 'carol' })]), driver_version: '560.1' }], (r) => r);
+    expect(await inventory()).toEqual([row('560.1', 'carol', at, at + 2000)]);
+    await writer.write([{ ...attributed('GPU-lag', at + 2000 + LAST_SEEN_LAG_MS, [job('lag', { user: 'carol' })]), driver_version: '560.1' }], (r) => r);
+    expect(await inventory()).toEqual([row('560.1', 'carol', at, at + 2000 + LAST_SEEN_LAG_MS)]);
+    await writer.write([{ ...attributed('GPU-lag', at - 1000, [job('lag', { user: 'carol' })]), driver_version: '560.1' }], (r) => r);
+    expect(await inventory()).toEqual([row('560.1', 'carol', at - 1000, at + 2000 + LAST_SEEN_LAG_MS)]);
+  });
+
+  it('checks a configuration it confirmed again only after LAST_SEEN_LAG_MS of sample time: one another sink wrote meanwhile shows that long', async () => {
+    const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
+    const at = 400_000;
+    await writer.write([sample('GPU-cf', at)], (r) => r);
+    await pool.query(`INSERT INTO gpu_device_configs (gpu_uuid, valid_from, hostname) VALUES ('GPU-cf', $1, 'elsewhere')`, [new Date(at + 1000)]);
+    const history = async (): Promise<unknown[]> => (await pool.query(
+      `SELECT extract(epoch FROM valid_from)::int AS from_s, hostname FROM gpu_device_configs WHERE gpu_uuid = 'GPU-cf' ORDER BY valid_from`)).rows;
+    await writer.write([sample('GPU-cf', at + 2000)], (r) => r);
+    expect(await history()).toEqual([{ from_s: 400, hostname: 'h1' }, { from_s: 401, hostname: 'elsewhere' }]);
+    await writer.write([sample('GPU-cf', at + LAST_SEEN_LAG_MS)], (r) => r);
+    expect(await history()).toEqual([{ from_s: 400, hostname: 'h1' }, { from_s: 401, hostname: 'elsewhere' }, { from_s: 460, hostname: 'h1' }]);
+  });
+
+  it('records a configuration that changes back within one batch, to the one in effect before the batch, and judges late data in between', async () => {
+    const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
+    const upgraded = (time: number): Record<string, unknown> => ({ ...sample('GPU-back', time), driver_version: '560.1' });
+    await writer.write([sample('GPU-back', 600_000)], (r) => r);
+    await writer.write([sample('GPU-back', 601_000), upgraded(602_000), sample('GPU-back', 604_000)], (r) => r);
+    const history = async (): Promise<unknown[]> => (await pool.query(
+      `SELECT extract(epoch FROM valid_from)::int AS from_s, driver_version FROM gpu_device_configs WHERE gpu_uuid = 'GPU-back' ORDER BY valid_from`)).rows;
+    expect(await history()).toEqual([{ from_s: 600, driver_version: '550.54' }, { from_s: 602, driver_version: '560.1' }, { from_s: 604, driver_version: '550.54' }]);
+    // A late reading while the upgrade was in effect: the database judges it, though the sink confirmed the same configuration before and after.
+    await writer.write([sample('GPU-back', 603_000)], (r) => r);
+    expect(await history()).toEqual([
+      { from_s: 600, driver_version: '550.54' }, { from_s: 602, driver_version: '560.1' }, { from_s: 603, driver_version: '550.54' }, { from_s: 604, driver_version: '550.54' },
+    ]);
+  });
+
+  it('remembers dimension rows only once their transaction commits: after a batch the database refused, the next one writes them', async () => {
+    const writer = new TableWriter(pool, tableOf('samples'), alongsideOf('samples'));
+    const refused = await writer.write([attributed('GPU-rb', 500_000, [job('rb', { device_uuid: 'MIG-\u0000' })])], (r) => r);
+    expect(refused.rejected.map((r) => r.error.message)).toEqual([expect.stringMatching(/^gpu_workload_samples: SQLSTATE 22021: /)]);
+    expect(await count(`gpu_devices WHERE gpu_uuid = 'GPU-rb'`)).toBe(0);
+    await writer.write([attributed('GPU-rb', 501_000, [job('rb')])], (r) => r);
+    const written = await pool.query(`SELECT d.first_seen, d.last_seen, w.last_seen AS job_last, (SELECT count(*)::int FROM gpu_device_configs c WHERE c.gpu_uuid = d.gpu_uuid) AS configs
+                                        FROM gpu_devices d, gpu_workloads w WHERE d.gpu_uuid = 'GPU-rb' AND w.workload_id = 'slurm:rb'`);
+    expect(written.rows).toEqual([{ first_seen: new Date(501_000), last_seen: new Date(501_000), job_last: new Date(501_000), configs: 1 }]);
   });
 
   it('gives up a COPY blocked on a lock after the statement timeout, as a pause to retry, not as rows to dead-letter', async () => {

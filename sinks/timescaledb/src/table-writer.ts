@@ -18,8 +18,11 @@ export interface WriteResult<T> {
   rejected: Array<Rejected<T>>;
 }
 
+/** What a step does once its batch's transaction has committed, and never after a rollback: e.g. remember what it wrote. */
+export type AfterCommit = () => void;
+
 /** More work in the transaction of a batch's rows: the dimensions and child tables the records feed. */
-export type Alongside = (client: pg.PoolClient, records: ReadonlyArray<Record<string, unknown>>) => Promise<void>;
+export type Alongside = (client: pg.PoolClient, records: ReadonlyArray<Record<string, unknown>>) => Promise<AfterCommit | undefined>;
 
 /** A table COPY writes into: its name and the columns the rows give, in order. */
 export interface CopyTarget {
@@ -99,8 +102,13 @@ export class TableWriter {
     try {
       await client.query('BEGIN');
       const inserted = await copyOnce(client, this.table, records);
-      for (const step of this.alongside) await step(client, records);
+      const committed: AfterCommit[] = [];
+      for (const step of this.alongside) {
+        const after = await step(client, records);
+        if (after !== undefined) committed.push(after);
+      }
       await client.query('COMMIT');
+      for (const after of committed) after();
       return inserted;
     } catch (error) {
       // A session that met an outage is not reused: settings an operator fixes (a database made

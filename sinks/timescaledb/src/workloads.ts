@@ -1,6 +1,7 @@
-import type pg from 'pg';
 import type { Workload } from '@gpumon/schemas/types.generated';
 import { latestPerKey, upsertStatement, writeDimensionRows, type DimensionRow, type DimensionTable, type SightingOf } from './dimension.js';
+import type { Alongside } from './table-writer.js';
+import { mergeDimension, WrittenRows } from './written-rows.js';
 
 /** The Slurm user is job_user: a column named user would be SQL's USER wherever a query leaves it unqualified. */
 const WORKLOADS: DimensionTable = {
@@ -34,9 +35,15 @@ export function workloadRows(samples: ReadonlyArray<Record<string, unknown>>): D
 }
 
 /**
- * Brings gpu_workloads up to date with a batch of samples, in the caller's transaction. Called
- * after gpu_devices, and each upsert locks rows in key order, so concurrent sinks cannot deadlock.
+ * Brings gpu_workloads up to date with each batch of samples, in the batch's transaction, leaving
+ * out rows that would change nothing this sink knows of (WrittenRows). Runs after gpu_devices, and
+ * each upsert locks rows in key order, so concurrent sinks cannot deadlock.
  */
-export async function upsertWorkloads(client: pg.PoolClient, samples: ReadonlyArray<Record<string, unknown>>): Promise<void> {
-  await writeDimensionRows(client, WORKLOADS, UPSERT, workloadRows(samples));
+export function workloadInventory(): Alongside {
+  const workloads = new WrittenRows(WORKLOADS.attributes, mergeDimension);
+  return async (client, samples) => {
+    const rows = workloads.unwritten(workloadRows(samples));
+    await writeDimensionRows(client, WORKLOADS, UPSERT, rows);
+    return () => workloads.rememberRows(rows);
+  };
 }

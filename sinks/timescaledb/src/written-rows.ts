@@ -1,0 +1,99 @@
+import type { AttributeValue, DimensionRow } from './dimension.js';
+
+/**
+ * How far behind a dimension row's `last_seen` may be: a sighting that changes nothing but moves
+ * `last_seen` forward by less than this past what this sink last wrote is not written. Without it
+ * every batch rewrites one gpu_devices row (26 attributes) per GPU it holds, which cost PostgreSQL
+ * more than COPYing the samples. A new key, an attribute change or `first_seen` moving back is
+ * written at once. Likewise a GPU's configuration this sink confirmed in gpu_device_configs is
+ * checked again once this much sample time has passed.
+ */
+export const LAST_SEEN_LAG_MS = 60_000;
+
+/** Keys remembered per table; the least recently sighted are forgotten first (a forgotten key is written again, nothing worse). */
+export const REMEMBERED_KEYS = 50_000;
+
+export type Attributes = Readonly<Record<string, AttributeValue>>;
+
+/** What a committed write left in a row: its attributes (none for a row known only to exist) and the span of time it covers. */
+export interface Written {
+  attributes: Attributes | undefined;
+  from: number;
+  to: number;
+}
+
+/** How a committed write changes what the row holds: `known` is what earlier writes left, if anything. */
+export type Merge = (known: Written | undefined, wrote: Written) => Written;
+
+/**
+ * What this sink process committed to one table, per key, so that a write that would change
+ * nothing is left out. Only a committed write may be remembered (TableWriter's after-commit step):
+ * a rolled-back one must not be taken for written. Several sinks stay correct because the writes
+ * are monotone: one left out here only delays a row's `last_seen` (by under LAST_SEEN_LAG_MS).
+ */
+export class WrittenRows {
+  private readonly rows = new Map<string, Written>();
+
+  constructor(
+    private readonly attributeNames: readonly string[],
+    private readonly merge: Merge,
+    private readonly capacity = REMEMBERED_KEYS,
+  ) {}
+
+  /**
+   * Whether a write of `attributes` over [from, to] would change nothing that must be current: the
+   * same attributes were written, over a span starting at or before `from`, ending less than
+   * LAST_SEEN_LAG_MS before `to`.
+   */
+  covers(key: string, attributes: Attributes, from: number, to: number): boolean {
+    const known = this.touch(key);
+    return known?.attributes !== undefined && from >= known.from && to < known.to + LAST_SEEN_LAG_MS
+      && this.attributeNames.every((name) => known.attributes![name] === attributes[name]);
+  }
+
+  /** The rows of a batch a write still needs: those whose write `covers` does not say would change nothing. */
+  unwritten(rows: readonly DimensionRow[]): DimensionRow[] {
+    return rows.filter((row) => !this.covers(row.key, row.attributes, row.first_seen, row.last_seen));
+  }
+
+  /** Remembers committed dimension rows. */
+  rememberRows(rows: readonly DimensionRow[]): void {
+    for (const row of rows) this.remember(row.key, { attributes: row.attributes, from: row.first_seen, to: row.last_seen });
+  }
+
+  /** Whether a row of `key` was written (it exists in the table). */
+  knows(key: string): boolean {
+    return this.touch(key) !== undefined;
+  }
+
+  /** Remembers a committed write. */
+  remember(key: string, wrote: Written): void {
+    const known = this.rows.get(key);
+    this.rows.delete(key);
+    this.rows.set(key, this.merge(known, wrote));
+    if (this.rows.size > this.capacity) this.rows.delete(this.rows.keys().next().value!);
+  }
+
+  /** The entry of `key`, moved to the most recently sighted end. */
+  private touch(key: string): Written | undefined {
+    const known = this.rows.get(key);
+    if (known !== undefined) {
+      this.rows.delete(key);
+      this.rows.set(key, known);
+    }
+    return known;
+  }
+}
+
+/**
+ * A dimension row's upsert (upsertStatement): first_seen only moves back, last_seen only forward,
+ * the attributes are those of the later side; an insert of a row known only to exist leaves it as it is.
+ */
+export const mergeDimension: Merge = (known, wrote) => known === undefined ? wrote : {
+  attributes: wrote.to >= known.to ? wrote.attributes : known.attributes,
+  from: Math.min(known.from, wrote.from),
+  to: Math.max(known.to, wrote.to),
+};
+
+/** A row written only if missing: it exists, nothing more is known of it. */
+export const EXISTS: Written = { attributes: undefined, from: Infinity, to: -Infinity };
