@@ -219,30 +219,37 @@ export const RECORD_BOUNDS: Readonly<Record<BoundedStream, Readonly<Record<strin
 export const SAMPLE_MAX_AGE_MS = 395 * 86_400_000;
 export const SAMPLE_MAX_SKEW_MS = 86_400_000;
 
-/** Per stream and path, the steps to its values: a field name, or '[]' for each item of an array. */
-const STEPS = Object.fromEntries(Object.entries(RECORD_BOUNDS).map(([stream, bounds]) => [
-  stream, Object.entries(bounds).map(([path, b]) => ({ path, b, steps: path.split(/\.|(?=\[\])/) })),
-])) as Record<BoundedStream, Array<{ path: string; b: Bound; steps: string[] }>>;
+/** Reports each value at one path of a record that lies outside its bound, into `problems`. */
+type Check = (value: unknown, problems: string[]) => void;
 
-function visit(value: unknown, steps: string[], from: number, found: (v: unknown) => void): void {
-  if (value === null || value === undefined) return;
-  if (from === steps.length) return found(value);
-  const step = steps[from]!;
-  if (step === '[]') {
-    if (Array.isArray(value)) for (const item of value) visit(item, steps, from + 1, found);
-  } else {
-    visit((value as Record<string, unknown>)[step], steps, from + 1, found);
-  }
+/**
+ * The check of `path`, built once: a chain of closures, one per step (a field name, or '[]' for
+ * each item of an array). Every consumer runs the checks of every record, about 120 of a sample:
+ * walking the steps and allocating a callback per path and record cost 12 µs of a sample.
+ */
+function checkOf(path: string, b: Bound): Check {
+  const outside: Check = (value, problems) => {
+    if (!(typeof value === 'number' && value >= b.min && value <= b.max)) problems.push(`${path}=${String(value)} outside [${b.min}, ${b.max}]`);
+  };
+  return path.split(/\.|(?=\[\])/).reduceRight<Check>((next, step) => step === '[]'
+    ? (value, problems) => {
+        if (Array.isArray(value)) for (const item of value as unknown[]) if (item !== null && item !== undefined) next(item, problems);
+      }
+    : (value, problems) => {
+        const field = (value as Record<string, unknown>)[step];
+        if (field !== null && field !== undefined) next(field, problems);
+      }, outside);
 }
+
+/** Per stream, the check of each of its paths, in the table's order. */
+const CHECKS = Object.fromEntries(Object.entries(RECORD_BOUNDS).map(([stream, bounds]) => [
+  stream, Object.entries(bounds).map(([path, b]) => checkOf(path, b)),
+])) as Record<BoundedStream, Check[]>;
 
 /** What is impossible about a decoded record of `stream`, one line each (none: it may be true). */
 export function recordProblems(stream: BoundedStream, record: { time: number }, messageTimestampMs: number): string[] {
   const problems: string[] = [];
-  for (const { path, b, steps } of STEPS[stream]) {
-    visit(record, steps, 0, (value) => {
-      if (!(typeof value === 'number' && value >= b.min && value <= b.max)) problems.push(`${path}=${String(value)} outside [${b.min}, ${b.max}]`);
-    });
-  }
+  for (const check of CHECKS[stream]) check(record, problems);
   const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms));
   if (record.time > messageTimestampMs + SAMPLE_MAX_SKEW_MS) {
     problems.push(`time ${iso(record.time)} is more than a day after the message was written (${iso(messageTimestampMs)})`);
