@@ -219,37 +219,47 @@ export const RECORD_BOUNDS: Readonly<Record<BoundedStream, Readonly<Record<strin
 export const SAMPLE_MAX_AGE_MS = 395 * 86_400_000;
 export const SAMPLE_MAX_SKEW_MS = 86_400_000;
 
-/** Reports each value at one path of a record that lies outside its bound, into `problems`. */
-type Check = (value: unknown, problems: string[]) => void;
+/** Reports every value of a record that lies outside its bound into `problems`, in the table's order. */
+type Check = (record: unknown, problems: string[]) => void;
 
 /**
- * The check of `path`, built once: a chain of closures, one per step (a field name, or '[]' for
- * each item of an array). Every consumer runs the checks of every record, about 120 of a sample:
- * walking the steps and allocating a callback per path and record cost 12 µs of a sample.
+ * The code that checks one path (a field name per step, '[]' for each item of an array), reading
+ * from `from`; `depth` names the variables of nested steps apart. Missing values (null, absent)
+ * have nothing to check.
  */
-function checkOf(path: string, b: Bound): Check {
-  const outside: Check = (value, problems) => {
-    if (!(typeof value === 'number' && value >= b.min && value <= b.max)) problems.push(`${path}=${String(value)} outside [${b.min}, ${b.max}]`);
-  };
-  return path.split(/\.|(?=\[\])/).reduceRight<Check>((next, step) => step === '[]'
-    ? (value, problems) => {
-        if (Array.isArray(value)) for (const item of value as unknown[]) if (item !== null && item !== undefined) next(item, problems);
-      }
-    : (value, problems) => {
-        const field = (value as Record<string, unknown>)[step];
-        if (field !== null && field !== undefined) next(field, problems);
-      }, outside);
+function pathCode(steps: readonly string[], from: string, index: number, depth = 0): string {
+  const step = steps[0];
+  if (step === undefined) return `report(${index}, ${from}, problems);`;
+  const item = `v${depth}`;
+  return step === '[]'
+    ? `if (Array.isArray(${from})) for (const ${item} of ${from}) if (${item} !== null && ${item} !== undefined) { ${pathCode(steps.slice(1), item, index, depth + 1)} }`
+    : `{ const ${item} = ${from}[${JSON.stringify(step)}]; if (${item} !== null && ${item} !== undefined) { ${pathCode(steps.slice(1), item, index, depth + 1)} } }`;
 }
 
-/** Per stream, the check of each of its paths, in the table's order. */
-const CHECKS = Object.fromEntries(Object.entries(RECORD_BOUNDS).map(([stream, bounds]) => [
-  stream, Object.entries(bounds).map(([path, b]) => checkOf(path, b)),
-])) as Record<BoundedStream, Check[]>;
+/**
+ * The checks of one stream as one function, generated once from the table above (its paths, never
+ * a record's content, make the code). Every consumer checks every record, 113 paths of a sample: a
+ * walk over the steps took 6–11 µs a sample, this takes about 1, its property reads each seeing one
+ * record shape.
+ */
+function checksOf(bounds: Readonly<Record<string, Bound>>): Check {
+  const paths = Object.entries(bounds);
+  const report = (index: number, value: unknown, problems: string[]): void => {
+    const [path, b] = paths[index]!;
+    if (!(typeof value === 'number' && value >= b.min && value <= b.max)) problems.push(`${path}=${String(value)} outside [${b.min}, ${b.max}]`);
+  };
+  const body = paths.map(([path], index) => pathCode(path.split(/\.|(?=\[\])/), 'record', index)).join('\n');
+  // Code generated from the bounds table, as avsc generates its readers from a schema.
+  return new Function('report', `return (record, problems) => {\nif (record === null || record === undefined) return;\n${body}\n};`)(report) as Check;
+}
+
+/** Per stream, the check of its records. */
+const CHECKS = Object.fromEntries(Object.entries(RECORD_BOUNDS).map(([stream, bounds]) => [stream, checksOf(bounds)])) as Record<BoundedStream, Check>;
 
 /** What is impossible about a decoded record of `stream`, one line each (none: it may be true). */
 export function recordProblems(stream: BoundedStream, record: { time: number }, messageTimestampMs: number): string[] {
   const problems: string[] = [];
-  for (const check of CHECKS[stream]) check(record, problems);
+  CHECKS[stream](record, problems);
   const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms));
   if (record.time > messageTimestampMs + SAMPLE_MAX_SKEW_MS) {
     problems.push(`time ${iso(record.time)} is more than a day after the message was written (${iso(messageTimestampMs)})`);
