@@ -75,7 +75,7 @@ export async function runInferenceBench(): Promise<Record<string, unknown>> {
   await model.release();
 
   const { prefix, records, remove } = await benchInput();
-  const processor = await measureThroughBroker(predictFailureProcessor as unknown as ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>, prefix, records);
+  const processor = await measureThroughBroker({ name: predictFailureProcessor.name, definitions: [predictFailureProcessor as unknown as ProcessorDefinition<'samples', EnrichedStream, ConfigSpec>] }, prefix, records);
   table([{ processor: 'predict-failure', records, ...processor }]);
   await remove();
 

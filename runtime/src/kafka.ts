@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs, { Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, type Producer, type SASLOptions, type LogEntry } from 'kafkajs';
+import kafkajs, { Kafka, logLevel, type Admin, type KafkaConfig, type Producer, type SASLOptions, type LogEntry } from 'kafkajs';
 import { parse, type ConfigOf } from './config.js';
 import { GpumonError, errorMessage } from './errors.js';
+import { keyPartitioner } from './key-partitioner.js';
 import { createLogger } from './log.js';
 import './kafkajs-timer-warning.js';
 
@@ -93,8 +94,7 @@ export function createKafka(settings: KafkaSettings, clientId: string, failFast 
   return new Kafka(config);
 }
 
-/** Java-client-compatible murmur2 on the key, so a GPU's records land in one partition whatever client wrote them. */
-export const keyPartitioner = Partitioners.DefaultPartitioner;
+export { keyPartitioner } from './key-partitioner.js';
 
 /**
  * A producer that makes one attempt per send; callers retry the whole send. kafkajs 2.2.4's own

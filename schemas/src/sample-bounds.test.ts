@@ -86,6 +86,25 @@ describe('RECORD_BOUNDS', () => {
     }), { numRuns: 3000 });
   });
 
+  it('lists every problem of a record in the table\'s order, each item of a list in its order, and skips missing values', () => {
+    const sample = {
+      ...full,
+      gpu_index: -1,
+      temperature_gpu_c: null,
+      xid_events: [{ ...full.xid_events[0]!, code: 70_000 }, { ...full.xid_events[0]!, code: -2 }],
+      features: { ...full.features!, power_mean_5m: Number.NaN },
+      workloads: [{ ...full.workloads![0]!, pids: [-1, 7, 5_000_000] }],
+    };
+    expect(recordProblems('samples', sample, at(full))).toEqual([
+      'gpu_index=-1 outside [0, 1023]',
+      'xid_events[].code=70000 outside [0, 65535]',
+      'xid_events[].code=-2 outside [0, 65535]',
+      'features.power_mean_5m=NaN outside [0, 5000]',
+      'workloads[].pids[]=-1 outside [0, 4194304]',
+      'workloads[].pids[]=5000000 outside [0, 4194304]',
+    ]);
+  });
+
   it('passes any value within bounds, in every stream', () => {
     const paths = STREAMS.flatMap((stream) => Object.keys(RECORD_BOUNDS[stream]).filter((p) => p !== 'time').map((path) => [stream, path] as const));
     fc.assert(fc.property(fc.constantFrom(...paths), fc.double({ min: 0, max: 1, noNaN: true }), ([stream, path], share) => {

@@ -13,6 +13,13 @@ describe('exact arithmetic', () => {
     expect(() => exact(Number.NaN)).toThrow(/finite/);
   });
 
+  it('reads a whole number as the digits it prints as, over one', () => {
+    fc.assert(fc.property(fc.maxSafeInteger(), (x) => {
+      expect(exact(x)).toEqual({ num: BigInt(String(x)), den: 1n });
+    }));
+    expect(exact(-0)).toEqual({ num: 0n, den: 1n });
+  });
+
   it('floors toward minus infinity and rounds ties to even', () => {
     expect([floor({ num: 7n, den: 2n }), floor({ num: -7n, den: 2n }), floor({ num: -6n, den: 2n })]).toEqual([3n, -4n, -3n]);
     const round = (num: bigint, den: bigint) => roundHalfEven({ num, den });

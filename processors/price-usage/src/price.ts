@@ -12,8 +12,6 @@ import { UNATTRIBUTED, teamOf, type Teams } from './teams.js';
 export const MAX_INTERVAL_S = 86_400;
 const PER_HOUR_MS = { num: 1n, den: 3_600_000n };
 const PER_HUNDRED = { num: 1n, den: 100n };
-/** W × ms × PUE × currency/kWh ÷ 3600 = currency micro-units (1 kWh = 3.6e9 W·ms, 1 unit = 1e6 micros). */
-const MICROS_PER_W_MS_KWH_PRICE = { num: 1n, den: 3600n };
 const W_MS_PER_KWH = 3.6e9;
 
 /**
@@ -55,9 +53,7 @@ export function priceUsage(sample: GpuSample, pricing: Pricing, teams: Teams): G
   const allocated = allocatedUpTo(model.hourlyMicros, sample.time) - allocatedUpTo(model.hourlyMicros, sample.time - intervalMs);
   const busyShare = times(exact(utilizationPct), PER_HUNDRED);
   const used = roundHalfEven(times(busyShare, allocated));
-  const energyCost = roundHalfEven(
-    times(exact(powerW), BigInt(intervalMs), exact(model.pue), exact(model.electricityPerKwh), MICROS_PER_W_MS_KWH_PRICE),
-  );
+  const energyCost = roundHalfEven(times(exact(powerW), BigInt(intervalMs), model.energyMicrosPerWMs));
   const energyKwh = (powerW * intervalMs * model.pue) / W_MS_PER_KWH;
   return {
     time: sample.time,

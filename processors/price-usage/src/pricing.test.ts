@@ -54,7 +54,7 @@ describe('pricing file', () => {
     }, 'inline');
     expect(pricing.currency).toBe('EUR');
     expect(pricing.models[0]?.hourlyMicros).toEqual({ num: 15000n * 1_000_000n, den: 4n * 8760n });
-    expect(pricing.models[1]).toEqual({ match: 'H100', hourlyMicros: { num: 299n * 1_000_000n, den: 100n }, electricityPerKwh: 0.08, pue: 1.2, carbonKgPerKwh: 0.39 });
+    expect(pricing.models[1]).toEqual({ match: 'H100', hourlyMicros: { num: 299n * 1_000_000n, den: 100n }, pue: 1.2, energyMicrosPerWMs: { num: 12n * 8n, den: 10n * 100n * 3600n }, carbonKgPerKwh: 0.39 });
   });
 
   it('matches case-insensitive substrings, first entry first, and only the catch-all matches no product name', () => {

@@ -7,6 +7,8 @@ export const CATCH_ALL = '*';
 /** Amortization spreads a purchase over years of 365 days. */
 const HOURS_PER_YEAR = 8760n;
 const MICROS = 1_000_000n;
+/** W × ms × PUE × currency/kWh ÷ 3600 = currency micro-units (1 kWh = 3.6e9 W·ms, 1 unit = 1e6 micros). */
+const MICROS_PER_W_MS_KWH_PRICE = { num: 1n, den: 3600n };
 const WHAT = 'pricing file';
 /** Errors name a models entry by its match. */
 const MODELS: EntryList = {
@@ -73,10 +75,10 @@ export interface ModelPrice {
   match: string;
   /** Allocated cost of one GPU-hour (currency micro-units per hour, exact: amortized prices do not end). */
   hourlyMicros: Ratio;
-  /** Price of a kWh at the facility meter (currency units). */
-  electricityPerKwh: number;
   /** Power usage effectiveness: facility energy ÷ IT energy (≥ 1). */
   pue: number;
+  /** What a W·ms of board power costs at the facility meter's price per kWh, PUE included (currency micro-units, exact): once here, not per sample. */
+  energyMicrosPerWMs: Ratio;
   /** Grid carbon intensity (kg CO2e per kWh). */
   carbonKgPerKwh: number;
 }
@@ -97,15 +99,19 @@ export function parsePricing(raw: unknown, source: string): Pricing {
   return {
     source,
     currency,
-    models: models.map((model) => ({
-      match: model.match,
-      hourlyMicros: model.amortized === undefined
-        ? times(exact(model.hourly_price as number), MICROS)
-        : dividedBy(times(exact(model.amortized.purchase_price), MICROS), times(exact(model.amortized.years), HOURS_PER_YEAR)),
-      electricityPerKwh: (model.electricity_per_kwh ?? defaults.electricity_per_kwh) as number,
-      pue: (model.pue ?? defaults.pue) as number,
-      carbonKgPerKwh: (model.carbon_kg_per_kwh ?? defaults.carbon_kg_per_kwh) as number,
-    })),
+    models: models.map((model) => {
+      const electricityPerKwh = (model.electricity_per_kwh ?? defaults.electricity_per_kwh) as number;
+      const pue = (model.pue ?? defaults.pue) as number;
+      return {
+        match: model.match,
+        hourlyMicros: model.amortized === undefined
+          ? times(exact(model.hourly_price as number), MICROS)
+          : dividedBy(times(exact(model.amortized.purchase_price), MICROS), times(exact(model.amortized.years), HOURS_PER_YEAR)),
+        pue,
+        energyMicrosPerWMs: times(exact(pue), exact(electricityPerKwh), MICROS_PER_W_MS_KWH_PRICE),
+        carbonKgPerKwh: (model.carbon_kg_per_kwh ?? defaults.carbon_kg_per_kwh) as number,
+      };
+    }),
   };
 }
 
