@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import kafkajs, { Kafka, Partitioners, logLevel, type Admin, type KafkaConfig, type Producer, type SASLOptions, type LogEntry } from 'kafkajs';
+import kafkajs, { Kafka, Partitioners, logLevel, type Admin, type ICustomPartitioner, type KafkaConfig, type Producer, type SASLOptions, type LogEntry } from 'kafkajs';
 import { parse, type ConfigOf } from './config.js';
 import { GpumonError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
@@ -93,8 +93,32 @@ export function createKafka(settings: KafkaSettings, clientId: string, failFast 
   return new Kafka(config);
 }
 
-/** Java-client-compatible murmur2 on the key, so a GPU's records land in one partition whatever client wrote them. */
-export const keyPartitioner = Partitioners.DefaultPartitioner;
+/** String keys whose partition one producer remembers per partition count before it starts over: a large fleet's GPUs fit many times. */
+const REMEMBERED_KEYS = 100_000;
+
+/**
+ * Java-client-compatible murmur2 on the key, so a GPU's records land in one partition whatever
+ * client wrote them. kafkajs hashes every record's key again, over Long objects (a tenth of the
+ * simulator's sending thread); a key's partition under one partition count never changes, so it is
+ * remembered.
+ */
+export const keyPartitioner: ICustomPartitioner = () => {
+  const hashed = Partitioners.DefaultPartitioner();
+  const remembered = new Map<number, Map<string, number>>();
+  return (args) => {
+    const { partitionMetadata, message } = args;
+    if (typeof message.key !== 'string' || message.partition !== undefined) return hashed(args);
+    let partitions = remembered.get(partitionMetadata.length);
+    if (partitions === undefined) remembered.set(partitionMetadata.length, (partitions = new Map()));
+    let partition = partitions.get(message.key);
+    if (partition === undefined) {
+      if (partitions.size >= REMEMBERED_KEYS) partitions.clear();
+      partition = hashed(args);
+      partitions.set(message.key, partition);
+    }
+    return partition;
+  };
+};
 
 /**
  * A producer that makes one attempt per send; callers retry the whole send. kafkajs 2.2.4's own
