@@ -2,7 +2,7 @@ import type { TopicCodec } from '@gpumon/runtime/avro-codec';
 import type { SimulatedFleet } from './fleet.js';
 
 /**
- * One tick of a slice of the fleet, Avro-encoded: the records' values back to back in one
+ * One tick of a run of the fleet's GPUs, Avro-encoded: the records' values back to back in one
  * ArrayBuffer, so that a worker thread hands them to the sending thread without a copy.
  */
 export interface EncodedTick {
@@ -13,9 +13,9 @@ export interface EncodedTick {
   ends: Uint32Array;
 }
 
-/** Reads every GPU of `fleet` at `timeMs` and encodes the samples with `codec`. */
-export function encodeTick(fleet: SimulatedFleet, codec: TopicCodec<'samples'>, timeMs: number): EncodedTick {
-  const samples = fleet.sample(timeMs);
+/** Reads the GPUs [from, to) of `fleet` at `timeMs` and encodes the samples with `codec`. */
+export function encodeTick(fleet: SimulatedFleet, codec: TopicCodec<'samples'>, timeMs: number, from: number, to: number): EncodedTick {
+  const samples = fleet.sample(timeMs, from, to);
   const encoded = samples.map((sample) => codec.encode(sample));
   const ends = new Uint32Array(encoded.length);
   let total = 0;

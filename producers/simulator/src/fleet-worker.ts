@@ -7,13 +7,17 @@ import type { FleetSlice } from './fleet-workers.js';
 
 /**
  * A simulator worker thread: owns a slice of the fleet's GPUs (their models and feature windows),
- * and answers each tick time with that slice's encoded records, their buffer transferred.
+ * and answers each tick time with that slice's encoded records, `part` GPUs a message, each
+ * message's buffer transferred as soon as it is encoded, so that the sending thread sends the
+ * first part while the thread encodes the next.
  */
-const { fleet: options, registry, topicPrefix, schemaId } = workerData as FleetSlice;
+const { fleet: options, registry, topicPrefix, schemaId, part } = workerData as FleetSlice;
 const fleet = new SimulatedFleet(options);
 const codec = new TopicCodec(createRegistryClient(registry), 'samples', topicPrefix);
 codec.assumeRegistered(schemaId);
 parentPort?.on('message', (timeMs: number) => {
-  const tick = encodeTick(fleet, codec, timeMs);
-  parentPort?.postMessage(tick, [tick.values]);
+  for (let from = 0; from < fleet.gpus.length; from += part) {
+    const tick = encodeTick(fleet, codec, timeMs, from, Math.min(from + part, fleet.gpus.length));
+    parentPort?.postMessage(tick, [tick.values]);
+  }
 });

@@ -3,12 +3,18 @@ import type { RegistrySettings } from '@gpumon/runtime/registry';
 import type { EncodedTick } from './encoded-tick.js';
 import type { FleetOptions } from './fleet.js';
 
-/** What a worker thread is given: the whole fleet's options with its slice, and how to encode. */
+/** What a worker thread is given: the whole fleet's options with its slice, how to encode, and how many GPUs a message holds. */
 export interface FleetSlice {
   fleet: FleetOptions & { slice: { from: number; to: number } };
   registry: RegistrySettings;
   topicPrefix: string | undefined;
   schemaId: number;
+  part: number;
+}
+
+interface Waiter {
+  resolve: (part: EncodedTick) => void;
+  reject: (error: Error) => void;
 }
 
 /**
@@ -17,7 +23,7 @@ export interface FleetSlice {
  * their order are those of the fleet simulated in one thread.
  */
 export class FleetWorkers {
-  private readonly workers: Array<{ worker: Worker; waiting: Array<{ resolve: (tick: EncodedTick) => void; reject: (error: Error) => void }> }>;
+  private readonly workers: Array<{ worker: Worker; parts: number; waiting: Waiter[] }>;
   private failure: Error | undefined;
 
   constructor(fleet: FleetOptions, count: number, encoding: Omit<FleetSlice, 'fleet'>) {
@@ -26,12 +32,12 @@ export class FleetWorkers {
     this.workers = Array.from({ length: threads }, (_, k) => {
       const slice = { from: Math.floor((k * gpus) / threads), to: Math.floor(((k + 1) * gpus) / threads) };
       const worker = new Worker(new URL('./fleet-worker.js', import.meta.url), { workerData: { ...encoding, fleet: { ...fleet, slice } } satisfies FleetSlice });
-      const entry = { worker, waiting: [] as Array<{ resolve: (tick: EncodedTick) => void; reject: (error: Error) => void }> };
+      const entry = { worker, parts: Math.ceil((slice.to - slice.from) / encoding.part), waiting: [] as Waiter[] };
       const fail = (error: Error) => {
         this.failure ??= error;
         for (const waiter of entry.waiting.splice(0)) waiter.reject(error);
       };
-      worker.on('message', (tick: EncodedTick) => entry.waiting.shift()?.resolve(tick));
+      worker.on('message', (part: EncodedTick) => entry.waiting.shift()?.resolve(part));
       worker.on('error', fail);
       worker.on('exit', (code) => fail(new Error(`simulator worker for GPUs ${slice.from}–${slice.to - 1} exited with code ${code}`)));
       return entry;
@@ -42,16 +48,28 @@ export class FleetWorkers {
     return this.workers.length;
   }
 
-  /** Every slice's encoded records at `timeMs`, in fleet order. */
-  sample(timeMs: number): Promise<EncodedTick[]> {
-    const tick = Promise.all(this.workers.map((entry) => new Promise<EncodedTick>((resolve, reject) => {
-      if (this.failure !== undefined) return reject(this.failure);
-      entry.waiting.push({ resolve, reject });
-      entry.worker.postMessage(timeMs);
-    })));
-    // A tick asked for ahead and never awaited (the run stopped) must not be an unhandled rejection.
-    tick.catch(() => undefined);
-    return tick;
+  /**
+   * The encoded records at `timeMs`, in fleet order, one promise per part of a slice: each
+   * resolves when its worker has encoded it. Every tick is cut into the same parts, so a part
+   * holds the same GPUs at every tick.
+   */
+  sample(timeMs: number): Array<Promise<EncodedTick>> {
+    const parts = this.workers.flatMap((entry) => {
+      const waiters: Waiter[] = [];
+      const promises = Array.from({ length: entry.parts }, () => new Promise<EncodedTick>((resolve, reject) => {
+        waiters.push({ resolve, reject });
+      }));
+      if (this.failure !== undefined) {
+        for (const waiter of waiters) waiter.reject(this.failure);
+      } else {
+        entry.waiting.push(...waiters);
+        entry.worker.postMessage(timeMs);
+      }
+      return promises;
+    });
+    // A part asked for ahead and never awaited (the run stopped) must not be an unhandled rejection.
+    for (const part of parts) part.catch(() => undefined);
+    return parts;
   }
 
   async close(): Promise<void> {

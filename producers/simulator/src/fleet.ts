@@ -178,7 +178,8 @@ export class SimulatedGpu {
       pci_bus_id: this.pciBusId,
       product_name: m.productName,
       architecture: m.architecture,
-      ...DRIVER,
+      driver_version: DRIVER.driver_version,
+      cuda_version: DRIVER.cuda_version,
       vbios_version: '96.00.99.00.01',
       nvsmi_schema: null,
       utilization_gpu_pct: util,
@@ -316,13 +317,13 @@ export class SimulatedFleet {
     }
   }
 
-  /** Every board's reading at `timeMs`; the first call is the simulation's start. */
-  sample(timeMs: number): GpuSample[] {
-    const samples = new Array<GpuSample>(this.gpus.length);
-    for (let i = 0; i < this.gpus.length; i++) {
+  /** The readings at `timeMs` of the boards [from, to) (default: every board); a board's first reading is its simulation's start. */
+  sample(timeMs: number, from = 0, to = this.gpus.length): GpuSample[] {
+    const samples = new Array<GpuSample>(to - from);
+    for (let i = from; i < to; i++) {
       const sample = (this.gpus[i] as SimulatedGpu).sample(timeMs);
       sample.features = this.features.update(sample);
-      samples[i] = sample;
+      samples[i - from] = sample;
     }
     return samples;
   }

@@ -8,14 +8,18 @@ import { Registry } from '@gpumon/runtime/metrics';
 import { Pauses } from '@gpumon/runtime/pauses';
 import { openPipeline, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { sendDeadLetters, sendIsolating, type OutgoingMessage } from '@gpumon/runtime/send';
-import { tickMessages } from './encoded-tick.js';
+import { tickMessages, type EncodedTick } from './encoded-tick.js';
 import { FleetWorkers } from './fleet-workers.js';
 import { defaultWorkers, type simulatorOptions } from './options.js';
 import { loadScenario } from './scenario.js';
 
 export type SimulatorSettings = PipelineSettings & ConfigOf<typeof simulatorOptions>;
 
-/** Records per produce request, and requests in flight at once within a tick (each request a different set of GPUs): enough to keep the broker busy while the next request is built. */
+/**
+ * GPUs a worker hands over at once, so records per produce request (a slice's last part may be
+ * smaller), and requests in flight at once within a tick (each request a different set of GPUs):
+ * enough to keep the broker busy while the next request is built.
+ */
 const SEND_SLICE = 2000;
 const MAX_IN_FLIGHT = 4;
 
@@ -30,7 +34,7 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
     faultRateScale: settings.faultRateScale, scenario,
   };
   const fleet = new FleetWorkers(fleetOptions, settings.workers ?? defaultWorkers(), {
-    registry: settings, topicPrefix: settings.topicPrefix, schemaId: codec.schemaId as number,
+    registry: settings, topicPrefix: settings.topicPrefix, schemaId: codec.schemaId as number, part: SEND_SLICE,
   });
   let time = settings.clock === 'simulated' && settings.start !== undefined ? Date.parse(settings.start) : Date.now();
   let sent = 0;
@@ -68,16 +72,16 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
   try {
     const more = (tick: number) => settings.ticks === undefined || tick < settings.ticks;
     let next = fleet.sample(time);
-    /** Per slice of a tick (every tick holds the fleet's GPUs in the same order), its request of the last tick. */
-    const lastOfSlice: Array<Promise<void>> = [];
+    /** Per part of a tick (every tick is cut into the same parts of the fleet's GPUs), its request of the last tick. */
+    const lastOfPart: Array<Promise<void>> = [];
     for (let tick = 0; more(tick); tick++) {
       if (signal.aborted) break;
-      const samples = (await next).flatMap(tickMessages);
-      // With the simulated clock the next tick's time is known: the workers model it while this one is sent.
+      const parts = next;
+      // With the simulated clock the next tick's time is known: the workers model it right after this one, while this one is sent.
       if (settings.clock === 'simulated' && more(tick + 1)) next = fleet.sample(time + settings.interval);
-      for (let i = 0; i < samples.length && !signal.aborted; i += SEND_SLICE) {
-        const messages = samples.slice(i, i + SEND_SLICE);
-        const slice = i / SEND_SLICE;
+      for (let part = 0; part < parts.length && !signal.aborted; part++) {
+        // Each part is sent as soon as its worker has encoded it, while the worker encodes the next.
+        const messages = tickMessages(await (parts[part] as Promise<EncodedTick>));
         if (settings.rate !== undefined) {
           const due = started + (queued / settings.rate) * 1000;
           await sleep(Math.max(0, due - performance.now()), undefined, { signal }).catch(() => undefined);
@@ -85,8 +89,8 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
         while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
         // The same GPUs' records of the last tick are acknowledged first: two requests in flight may
         // be written in either order (one retried, one waiting for metadata).
-        await lastOfSlice[slice];
-        lastOfSlice[slice] = send(messages);
+        await lastOfPart[part];
+        lastOfPart[part] = send(messages);
         queued += messages.length;
       }
       if (settings.clock === 'simulated') {
