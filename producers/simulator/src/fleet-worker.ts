@@ -3,7 +3,7 @@ import { TopicCodec } from '@gpumon/runtime/avro-codec';
 import { createRegistryClient } from '@gpumon/runtime/registry';
 import { encodeTick } from './encoded-tick.js';
 import { SimulatedFleet } from './fleet.js';
-import type { FleetSlice } from './fleet-workers.js';
+import { READY, type FleetSlice } from './fleet-workers.js';
 
 /**
  * A simulator worker thread: owns a slice of the fleet's GPUs (their models and feature windows),
@@ -15,6 +15,7 @@ const { fleet: options, registry, topicPrefix, schemaId, part } = workerData as 
 const fleet = new SimulatedFleet(options);
 const codec = new TopicCodec(createRegistryClient(registry), 'samples', topicPrefix);
 codec.assumeRegistered(schemaId);
+parentPort?.postMessage(READY);
 parentPort?.on('message', (timeMs: number) => {
   for (let from = 0; from < fleet.gpus.length; from += part) {
     const tick = encodeTick(fleet, codec, timeMs, from, Math.min(from + part, fleet.gpus.length));

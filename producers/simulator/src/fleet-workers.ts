@@ -12,6 +12,9 @@ export interface FleetSlice {
   part: number;
 }
 
+/** A worker's first message: its slice of the fleet is built and its codec loaded. */
+export const READY = 'ready';
+
 interface Waiter {
   resolve: (part: EncodedTick) => void;
   reject: (error: Error) => void;
@@ -25,23 +28,37 @@ interface Waiter {
 export class FleetWorkers {
   private readonly workers: Array<{ worker: Worker; parts: number; waiting: Waiter[] }>;
   private failure: Error | undefined;
+  /**
+   * Settles when every worker has built its slice: a wall-clock run stamps its first tick after
+   * this, so that starting the threads (hundreds of ms) does not count as its readings' age.
+   */
+  readonly ready: Promise<void>;
 
   constructor(fleet: FleetOptions, count: number, encoding: Omit<FleetSlice, 'fleet'>) {
     const gpus = fleet.hosts * fleet.gpusPerHost;
     const threads = Math.max(1, Math.min(count, gpus));
+    const started: Array<Promise<void>> = [];
     this.workers = Array.from({ length: threads }, (_, k) => {
       const slice = { from: Math.floor((k * gpus) / threads), to: Math.floor(((k + 1) * gpus) / threads) };
       const worker = new Worker(new URL('./fleet-worker.js', import.meta.url), { workerData: { ...encoding, fleet: { ...fleet, slice } } satisfies FleetSlice });
       const entry = { worker, parts: Math.ceil((slice.to - slice.from) / encoding.part), waiting: [] as Waiter[] };
+      let readiness!: Waiter;
+      started.push(new Promise<void>((resolve, reject) => {
+        readiness = { resolve: () => resolve(), reject };
+      }));
       const fail = (error: Error) => {
         this.failure ??= error;
+        readiness.reject(error);
         for (const waiter of entry.waiting.splice(0)) waiter.reject(error);
       };
-      worker.on('message', (part: EncodedTick) => entry.waiting.shift()?.resolve(part));
+      worker.on('message', (part: EncodedTick | typeof READY) => (part === READY ? readiness.resolve : entry.waiting.shift()?.resolve)?.(part as EncodedTick));
       worker.on('error', fail);
       worker.on('exit', (code) => fail(new Error(`simulator worker for GPUs ${slice.from}–${slice.to - 1} exited with code ${code}`)));
       return entry;
     });
+    this.ready = Promise.all(started).then(() => undefined);
+    // A run that fails before awaiting it reports the worker's error through sample() instead.
+    this.ready.catch(() => undefined);
   }
 
   get threads(): number {

@@ -70,6 +70,9 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
     rate: settings.rate ?? 'unpaced', scenario: settings.scenario ?? 'none', fault_rate_scale: settings.faultRateScale, topic: codec.topic,
   });
   try {
+    await fleet.ready;
+    // A reading's time is when it is taken: a run without a given start begins once the workers are up.
+    if (settings.clock !== 'simulated' || settings.start === undefined) time = Date.now();
     const more = (tick: number) => settings.ticks === undefined || tick < settings.ticks;
     let next = fleet.sample(time);
     /** Per part of a tick (every tick is cut into the same parts of the fleet's GPUs), its request of the last tick. */
