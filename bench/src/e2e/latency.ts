@@ -36,19 +36,27 @@ export interface StepLatency {
 
 const PERCENTILES = Array.from({ length: 101 }, (_, i) => i / 100);
 
+/** Each sample of [from, to) with its last row's ingest time, whether every enrichment is written, and whether it is its GPU's first reading. */
+const STEP_SAMPLES = `SELECT extract(epoch FROM greatest(s.ingested_at, h.ingested_at, e.ingested_at, p.ingested_at) - s.time) * 1000 AS ms,
+         extract(epoch FROM s.ingested_at - s.time) * 1000 AS alone_ms,
+         s.interval_s IS NULL AS first,
+         h.time IS NOT NULL AND (e.time IS NOT NULL OR s.interval_s IS NULL) AND (p.time IS NOT NULL OR s.gpu_lost) AS complete
+  FROM gpu_samples s
+  LEFT JOIN gpu_health h ON h.gpu_uuid = s.gpu_uuid AND h.time = s.time
+  LEFT JOIN gpu_economics e ON e.gpu_uuid = s.gpu_uuid AND e.time = s.time
+  LEFT JOIN gpu_predictions p ON p.gpu_uuid = s.gpu_uuid AND p.time = s.time
+  WHERE s.time >= $1 AND s.time < $2`;
+
+/** Samples of [from, to) with every enrichment written: what the bench polls while a step drains, cheaper than the percentiles. */
+export async function completeSamples(client: pg.ClientBase, from: Date, to: Date): Promise<number> {
+  const result = await client.query<{ complete: string }>(`SELECT count(*) FILTER (WHERE complete) AS complete FROM (${STEP_SAMPLES}) AS step`, [from, to]);
+  return Number(result.rows[0]!.complete);
+}
+
 /** Latency of every sample whose time falls in [from, to), through to its last enrichment's row. */
 export async function stepLatency(client: pg.ClientBase, from: Date, to: Date): Promise<StepLatency> {
   const result = await client.query<{ samples: string; complete: string; cdf: number[] | null; alone: number | null; first_p99: number | null; later_p99: number | null }>(
-    `WITH step AS (
-       SELECT extract(epoch FROM greatest(s.ingested_at, h.ingested_at, e.ingested_at, p.ingested_at) - s.time) * 1000 AS ms,
-              extract(epoch FROM s.ingested_at - s.time) * 1000 AS alone_ms,
-              s.interval_s IS NULL AS first,
-              h.time IS NOT NULL AND (e.time IS NOT NULL OR s.interval_s IS NULL) AND (p.time IS NOT NULL OR s.gpu_lost) AS complete
-       FROM gpu_samples s
-       LEFT JOIN gpu_health h ON h.gpu_uuid = s.gpu_uuid AND h.time = s.time
-       LEFT JOIN gpu_economics e ON e.gpu_uuid = s.gpu_uuid AND e.time = s.time
-       LEFT JOIN gpu_predictions p ON p.gpu_uuid = s.gpu_uuid AND p.time = s.time
-       WHERE s.time >= $1 AND s.time < $2)
+    `WITH step AS (${STEP_SAMPLES})
      SELECT count(*) AS samples, count(*) FILTER (WHERE complete) AS complete,
             percentile_cont($3::float8[]) WITHIN GROUP (ORDER BY ms) AS cdf,
             percentile_cont(0.99) WITHIN GROUP (ORDER BY alone_ms) AS alone,
