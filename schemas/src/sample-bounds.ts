@@ -219,31 +219,39 @@ export const RECORD_BOUNDS: Readonly<Record<BoundedStream, Readonly<Record<strin
 export const SAMPLE_MAX_AGE_MS = 395 * 86_400_000;
 export const SAMPLE_MAX_SKEW_MS = 86_400_000;
 
-/** Per stream and path, the steps to its values: a field name, or '[]' for each item of an array. */
-const STEPS = Object.fromEntries(Object.entries(RECORD_BOUNDS).map(([stream, bounds]) => [
-  stream, Object.entries(bounds).map(([path, b]) => ({ path, b, steps: path.split(/\.|(?=\[\])/) })),
-])) as Record<BoundedStream, Array<{ path: string; b: Bound; steps: string[] }>>;
+/** One bound to check: a path, the steps to its values (a field name, or '[]' for each item of an array), and its range. */
+interface Rule {
+  path: string;
+  b: Bound;
+  steps: string[];
+}
 
-function visit(value: unknown, steps: string[], from: number, found: (v: unknown) => void): void {
+const RULES = Object.fromEntries(Object.entries(RECORD_BOUNDS).map(([stream, bounds]) => [
+  stream, Object.entries(bounds).map(([path, b]): Rule => ({ path, b, steps: path.split(/\.|(?=\[\])/) })),
+])) as Record<BoundedStream, Rule[]>;
+
+/** Adds to `problems` each value at the rule's path below `value` that is outside its bounds (every consumer runs this per record: no closure per path). */
+function check(value: unknown, rule: Rule, from: number, problems: string[]): void {
   if (value === null || value === undefined) return;
-  if (from === steps.length) return found(value);
+  const { steps, b } = rule;
+  if (from === steps.length) {
+    if (!(typeof value === 'number' && value >= b.min && value <= b.max)) problems.push(`${rule.path}=${String(value)} outside [${b.min}, ${b.max}]`);
+    return;
+  }
   const step = steps[from]!;
   if (step === '[]') {
-    if (Array.isArray(value)) for (const item of value) visit(item, steps, from + 1, found);
+    if (Array.isArray(value)) for (const item of value) check(item, rule, from + 1, problems);
   } else {
-    visit((value as Record<string, unknown>)[step], steps, from + 1, found);
+    check((value as Record<string, unknown>)[step], rule, from + 1, problems);
   }
 }
+
+const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms));
 
 /** What is impossible about a decoded record of `stream`, one line each (none: it may be true). */
 export function recordProblems(stream: BoundedStream, record: { time: number }, messageTimestampMs: number): string[] {
   const problems: string[] = [];
-  for (const { path, b, steps } of STEPS[stream]) {
-    visit(record, steps, 0, (value) => {
-      if (!(typeof value === 'number' && value >= b.min && value <= b.max)) problems.push(`${path}=${String(value)} outside [${b.min}, ${b.max}]`);
-    });
-  }
-  const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms));
+  for (const rule of RULES[stream]) check(record, rule, 0, problems);
   if (record.time > messageTimestampMs + SAMPLE_MAX_SKEW_MS) {
     problems.push(`time ${iso(record.time)} is more than a day after the message was written (${iso(messageTimestampMs)})`);
   }
