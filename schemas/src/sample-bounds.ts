@@ -226,32 +226,44 @@ interface Rule {
   steps: string[];
 }
 
-const RULES = Object.fromEntries(Object.entries(RECORD_BOUNDS).map(([stream, bounds]) => [
-  stream, Object.entries(bounds).map(([path, b]): Rule => ({ path, b, steps: path.split(/\.|(?=\[\])/) })),
-])) as Record<BoundedStream, Rule[]>;
+/** What a stream's check adds to `problems`: each value at a rule's path outside its bounds, rule by rule in table order. */
+type Check = (record: unknown, problems: string[]) => void;
 
-/** Adds to `problems` each value at the rule's path below `value` that is outside its bounds (every consumer runs this per record: no closure per path). */
-function check(value: unknown, rule: Rule, from: number, problems: string[]): void {
-  if (value === null || value === undefined) return;
-  const { steps, b } = rule;
-  if (from === steps.length) {
-    if (!(typeof value === 'number' && value >= b.min && value <= b.max)) problems.push(`${rule.path}=${String(value)} outside [${b.min}, ${b.max}]`);
-    return;
-  }
-  const step = steps[from]!;
-  if (step === '[]') {
-    if (Array.isArray(value)) for (const item of value) check(item, rule, from + 1, problems);
-  } else {
-    check((value as Record<string, unknown>)[step], rule, from + 1, problems);
-  }
+/**
+ * Writes the rules of one stream as one JavaScript function, a block per rule with each step a
+ * property read: every consumer runs it on every record, and walking the paths step by step cost
+ * 5 to 7 µs per sample. Only the paths' field names (as string literals) and the bounds go into the code.
+ */
+function compile(rules: readonly Rule[]): Check {
+  const blocks = rules.map((rule, k) => {
+    let code = `if (!(typeof v${rule.steps.length} === 'number' && v${rule.steps.length} >= ${rule.b.min} && v${rule.steps.length} <= ${rule.b.max})) `
+      + `problems.push(line(${k}, v${rule.steps.length}));\n`;
+    for (let i = rule.steps.length - 1; i >= 0; i--) {
+      const [from, to] = [`v${i}`, `v${i + 1}`];
+      code = rule.steps[i] === '[]'
+        ? `if (Array.isArray(${from})) for (let i${i} = 0; i${i} < ${from}.length; i${i}++) {\nconst ${to} = ${from}[i${i}];\nif (${to} !== null && ${to} !== undefined) {\n${code}}\n}\n`
+        : `{\nconst ${to} = ${from}[${JSON.stringify(rule.steps[i])}];\nif (${to} !== null && ${to} !== undefined) {\n${code}}\n}\n`;
+    }
+    return `{\nconst v0 = record;\n${code}}\n`;
+  });
+  const line = (k: number, value: unknown): string => {
+    const { path, b } = rules[k]!;
+    return `${path}=${String(value)} outside [${b.min}, ${b.max}]`;
+  };
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the bounds table only: field names as JSON strings, numbers
+  return new Function('line', `return function check(record, problems) {\nif (record === null || record === undefined) return;\n${blocks.join('')}};`)(line) as Check;
 }
+
+const CHECKS = Object.fromEntries(Object.entries(RECORD_BOUNDS).map(([stream, bounds]) => [
+  stream, compile(Object.entries(bounds).map(([path, b]): Rule => ({ path, b, steps: path.split(/\.|(?=\[\])/) }))),
+])) as Record<BoundedStream, Check>;
 
 const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms));
 
 /** What is impossible about a decoded record of `stream`, one line each (none: it may be true). */
 export function recordProblems(stream: BoundedStream, record: { time: number }, messageTimestampMs: number): string[] {
   const problems: string[] = [];
-  for (const rule of RULES[stream]) check(record, rule, 0, problems);
+  CHECKS[stream](record, problems);
   if (record.time > messageTimestampMs + SAMPLE_MAX_SKEW_MS) {
     problems.push(`time ${iso(record.time)} is more than a day after the message was written (${iso(messageTimestampMs)})`);
   }
