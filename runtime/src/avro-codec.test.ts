@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { GpuSample, Workload } from '@gpumon/schemas/types.generated';
-import { TopicCodec } from './avro-codec.js';
+import { SAMPLE_BOUNDS } from '@gpumon/schemas/sample-bounds';
+import type { GpuFeatures, GpuSample, Workload } from '@gpumon/schemas/types.generated';
+import { TopicCodec, type Decode } from './avro-codec.js';
 import { GpumonError } from './errors.js';
 import type { SchemaRegistryClient } from './registry.js';
+import { validateRecord } from './sample-validation.js';
 
 /** A real agent sample (15 processes), given a MIG slice, an Xid event, a workload and an attribution problem. */
 const captured = JSON.parse(readFileSync(new URL('../../producers/nvidia-smi/testdata/expected/tesla_t4.json', import.meta.url), 'utf8')) as { samples: GpuSample[] };
@@ -45,9 +47,9 @@ const HOSTILE = {
   'attribution_problems (the trailing array)': frame.indexOf('MARK-problem') - 2,
 };
 
-async function refusal(value: Buffer): Promise<GpumonError> {
+async function refusal(value: Buffer, decode: Decode<unknown> = (v) => codec.decode(v)): Promise<GpumonError> {
   try {
-    await codec.decode(value);
+    await decode(value);
   } catch (error) {
     expect(error).toBeInstanceOf(GpumonError);
     expect((error as GpumonError).code).toBe('decode_failed');
@@ -103,5 +105,60 @@ describe('TopicCodec.decode of hostile frames', () => {
       changed.set(bytes.subarray(0, frame.length - 5 - (at % (frame.length - 5))), 5 + (at % (frame.length - 5)));
       await decodedOrRefused(changed);
     }), { numRuns: 1000 });
+  });
+});
+
+describe('TopicCodec.decoderLeavingOut', () => {
+  const withoutFeatures = codec.decoderLeavingOut(['features']);
+  const featureBounds = Object.entries(SAMPLE_BOUNDS).filter(([path]) => path.startsWith('features.')).map(([path, b]) => [path.slice('features.'.length), b] as const);
+  /** Features of every kind a producer writes: each missing, or any number within its bounds. */
+  const features = fc.record(Object.fromEntries(featureBounds.map(([name, b]) => [name, fc.option(fc.double({ min: b.min, max: b.max, noNaN: true }))])));
+  const messageTime = sample.time + 1000;
+
+  it('decodes what the whole decode does, less the fields left out', async () => {
+    await fc.assert(fc.asyncProperty(fc.option(features), async (drawn) => {
+      const value = codec.encode({ ...sample, features: drawn as GpuFeatures | null });
+      const projected = await withoutFeatures(value);
+      // toEqual takes a property that is undefined for one that is missing; hasOwn tells them apart.
+      expect(projected).toEqual({ ...await codec.decode(value), features: undefined });
+      expect(Object.hasOwn(projected, 'features')).toBe(false);
+      validateRecord('samples', projected, messageTime);
+    }), { numRuns: 200 });
+  });
+
+  it('decodes whole a record with a left-out number outside its bounds, so validation refuses it with the reason every consumer gives', async () => {
+    await fc.assert(fc.asyncProperty(
+      fc.constantFrom(...featureBounds),
+      fc.oneof(fc.constantFrom(Number.NaN, Infinity, -Infinity), fc.double({ min: -1e300, max: 1e300, noNaN: true })),
+      async ([name, b], bad) => {
+        fc.pre(!(bad >= b.min && bad <= b.max));
+        const value = codec.encode({ ...sample, features: { ...Object.fromEntries(featureBounds.map(([n]) => [n, null])), [name]: bad } as unknown as GpuFeatures });
+        const projected = await withoutFeatures(value);
+        expect(projected).toEqual(await codec.decode(value));
+        const reason = (record: GpuSample): unknown => {
+          try {
+            validateRecord('samples', record, messageTime);
+          } catch (error) {
+            return (error as Error).message;
+          }
+          return undefined;
+        };
+        expect(reason(projected)).toMatch(`features.${name}=${String(bad)} outside`);
+      },
+    ), { numRuns: 200 });
+  });
+
+  it('refuses a malformed frame as the whole decode does, with the same reason', async () => {
+    const withSomeFeatures = codec.encode({ ...sample, features: { ...Object.fromEntries(featureBounds.map(([n]) => [n, 1])) } as unknown as GpuFeatures });
+    const crafted = Buffer.concat([frame.subarray(0, HOSTILE['attribution_problems (the trailing array)']), zigzag(200_000_000), Buffer.from('tail')]);
+    expect((await refusal(crafted, withoutFeatures)).message).toBe((await refusal(crafted)).message);
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: withSomeFeatures.length - 1 }), async (cut) => {
+      const truncated = withSomeFeatures.subarray(0, cut);
+      expect((await refusal(truncated, withoutFeatures)).message).toBe((await refusal(truncated)).message);
+    }), { numRuns: 300 });
+  });
+
+  it('refuses to leave out a field the schema lacks', () => {
+    expect(() => codec.decoderLeavingOut(['feature'])).toThrow(/no field feature to leave out/);
   });
 });

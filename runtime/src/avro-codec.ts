@@ -1,9 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import avro from 'avsc';
 import { schemaText, type AvroRecord } from '@gpumon/schemas/avro';
+import { RECORD_BOUNDS, type BoundedStream } from '@gpumon/schemas/sample-bounds';
 import { valueSubject, topicName, type Stream } from '@gpumon/schemas/topics';
 import type { StreamRecords } from '@gpumon/schemas/types.generated';
-import { frameCheck, type FrameCheck } from './avro-frame-check.js';
+import { frameCheck, type FrameCheck, type PathBounds } from './avro-frame-check.js';
 import { GpumonError, errorMessage } from './errors.js';
 import { Compatibility, type SchemaRegistryClient } from './registry.js';
 
@@ -17,6 +18,18 @@ interface Reader {
   check: FrameCheck;
 }
 
+/** One reader schema of the topic: the whole record, or a projection that leaves top-level fields out. */
+interface View {
+  type: avro.Type;
+  /** The bounds of the numbers it leaves out, which the frame check reads instead (sample-bounds paths). */
+  leftOutBounds: PathBounds;
+  /** Per writer schema id: how this view reads it. */
+  readers: Map<number, Reader>;
+}
+
+/** Decodes a topic's values (Confluent framing included); a malformed one throws decode_failed. */
+export type Decode<R> = (value: Buffer | null) => Promise<R>;
+
 /**
  * Avro serde for one topic's values. Encodes with the schema this build ships (registered under
  * TopicNameStrategy with BACKWARD compatibility) and decodes any registered writer schema of the
@@ -28,16 +41,16 @@ export class TopicCodec<S extends Stream> {
   private readonly readerType: avro.Type;
   readonly schema: string;
   private writerId: number | undefined;
+  /** The writer schema of each id seen, this build's own once registered or looked up. */
+  private readonly writerTypes = new Map<number, avro.Type>();
+  /** Decodes whole records. */
+  private readonly whole: View;
   /**
    * Where records are encoded before being copied out at their size; it grows to the largest record
    * seen. avsc's toBuffer encodes into a 1 KiB scratch and encodes again whatever does not fit: a
    * sample with its features and attribution (about 1.3 KB) was encoded twice.
    */
   private scratch = Buffer.allocUnsafeSlow(4096);
-  /** Per writer schema id: how to read it (the reader type itself when the schemas are identical). */
-  private readonly readers = new Map<number, Reader>();
-  /** The frame check of bodies this build writes. */
-  private readonly ownCheck: FrameCheck;
 
   constructor(
     private readonly registry: SchemaRegistryClient,
@@ -48,7 +61,7 @@ export class TopicCodec<S extends Stream> {
     this.subject = valueSubject(this.topic);
     this.schema = schemaText(stream);
     this.readerType = avro.Type.forSchema(JSON.parse(this.schema) as avro.Schema);
-    this.ownCheck = frameCheck(this.readerType);
+    this.whole = { type: this.readerType, leftOutBounds: {}, readers: new Map() };
   }
 
   /** Registers the schema (a no-op when already registered) and makes the subject BACKWARD compatible. */
@@ -64,7 +77,7 @@ export class TopicCodec<S extends Stream> {
         { cause: error },
       );
     }
-    this.readers.set(this.writerId, { resolver: undefined, check: this.ownCheck });
+    this.writerTypes.set(this.writerId, this.readerType);
     return this.writerId;
   }
 
@@ -103,7 +116,7 @@ export class TopicCodec<S extends Stream> {
   /** Uses an id registered earlier for this very schema (the agent's cache while the registry is down). */
   assumeRegistered(id: number): void {
     this.writerId = id;
-    this.readers.set(id, { resolver: undefined, check: this.ownCheck });
+    this.writerTypes.set(id, this.readerType);
   }
 
   encode(record: StreamRecords[S]): Buffer {
@@ -129,21 +142,59 @@ export class TopicCodec<S extends Stream> {
   }
 
   async decode(value: Buffer | null): Promise<StreamRecords[S]> {
+    return this.read(this.whole, value);
+  }
+
+  /**
+   * A decoder of records without the top-level `fields`, for a stage that never reads them (the
+   * sink stores no features): Avro's schema resolution skips their bytes without building them.
+   * The frame check still walks them, and reads their numbers against the stream's bounds: a
+   * record with one outside is decoded whole, so validation refuses it with the very reason every
+   * other consumer gives. The records it returns lack those fields.
+   */
+  decoderLeavingOut(fields: readonly string[]): Decode<StreamRecords[S]> {
+    if (fields.length === 0) return (value) => this.decode(value);
+    const schema = JSON.parse(this.schema) as AvroRecord;
+    const missing = fields.filter((name) => !schema.fields.some((f) => f.name === name));
+    if (missing.length > 0) throw new Error(`TopicCodec(${this.topic}): no field ${missing.join(', ')} to leave out`);
+    const left = new Set(fields);
+    const bounds = this.stream === 'dlq' ? {} : RECORD_BOUNDS[this.stream as BoundedStream];
+    const view: View = {
+      type: avro.Type.forSchema({ ...schema, fields: schema.fields.filter((f) => !left.has(f.name)) } as avro.Schema),
+      leftOutBounds: Object.fromEntries(Object.entries(bounds).filter(([path]) => left.has(path.split(/\.|\[/)[0]!))),
+      readers: new Map(),
+    };
+    return (value) => this.read(view, value);
+  }
+
+  private async read(view: View, value: Buffer | null): Promise<StreamRecords[S]> {
     if (value === null || value.length < HEADER_BYTES || value.readUInt8(0) !== MAGIC) {
       throw new GpumonError('decode_failed', `not a Confluent Avro message (${value === null ? 'null value' : `${value.length} bytes`})`);
     }
     const id = value.readUInt32BE(1);
-    const reader = this.readers.get(id) ?? (await this.loadWriter(id));
+    const reader = view.readers.get(id) ?? (await this.loadReader(view, id));
     const body = value.subarray(HEADER_BYTES);
     try {
-      reader.check(body);
-      return this.readerType.fromBuffer(body, reader.resolver) as StreamRecords[S];
+      if (reader.check(body)) return view.type.fromBuffer(body, reader.resolver) as StreamRecords[S];
     } catch (error) {
       throw new GpumonError('decode_failed', `cannot decode with writer schema ${id}: ${errorMessage(error)}`, { cause: error });
     }
+    // A left-out number outside its bounds: the whole record, for validation to name it.
+    return this.read(this.whole, value);
   }
 
-  private async loadWriter(id: number): Promise<Reader> {
+  private async loadReader(view: View, id: number): Promise<Reader> {
+    const writerType = this.writerTypes.get(id) ?? (await this.loadWriter(id));
+    const reader = {
+      resolver: writerType === view.type ? undefined : view.type.createResolver(writerType),
+      // The writer's schema drives the check: the body holds its fields, whatever the reader keeps of them.
+      check: frameCheck(writerType, view.leftOutBounds),
+    };
+    view.readers.set(id, reader);
+    return reader;
+  }
+
+  private async loadWriter(id: number): Promise<avro.Type> {
     let writer: AvroRecord;
     try {
       const info = await this.registry.getBySubjectAndId(this.subject, id);
@@ -158,9 +209,7 @@ export class TopicCodec<S extends Stream> {
       );
     }
     const writerType = avro.Type.forSchema(writer as avro.Schema);
-    // The writer's schema drives the check: the body holds its fields, whatever the reader keeps of them.
-    const reader = { resolver: this.readerType.createResolver(writerType), check: frameCheck(writerType) };
-    this.readers.set(id, reader);
-    return reader;
+    this.writerTypes.set(id, writerType);
+    return writerType;
   }
 }

@@ -119,6 +119,23 @@ describe('frameCheck', () => {
     expect(() => check(frame)).toThrow(/children\[\]\.nothing: 8 items announced/);
   });
 
+  it('answers whether every number it has bounds of lies within them (NaN never does), at any depth', () => {
+    const unit = { min: 0, max: 1 };
+    const bounded = frameCheck(NODE, { 'weights[]': unit, 'children[].ratio': unit, 'tags{}[]': { min: -5, max: 5 } });
+    const within = (v: number, b: { min: number; max: number }): boolean => v >= b.min && v <= b.max;
+    const fraction = fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double(), fc.constant(Number.NaN));
+    fc.assert(fc.property(nodes, fc.array(fraction), fc.array(fc.integer({ min: -8, max: 8 })), fc.option(fraction), (node, weights, tag, ratio) => {
+      const children = [...(node.children as object[]), { blob: Buffer.alloc(0), flags: [], nothing: [], ratio }];
+      const body = NODE.toBuffer({ ...node, weights, tags: { ...(node.tags as object), t: tag }, children });
+      // As avsc reads them back: a float is a float32.
+      const decoded = NODE.fromBuffer(body) as { weights: number[]; tags: Record<string, number[]>; children: Array<{ ratio: number | null }> };
+      const expected = decoded.weights.every((w) => within(w, unit)) && Object.values(decoded.tags).flat().every((t) => within(t, { min: -5, max: 5 }))
+        && decoded.children.every((c) => c.ratio === null || within(c.ratio, unit));
+      expect(bounded(body)).toBe(expected);
+      expect(check(body)).toBe(true);
+    }), { numRuns: 300 });
+  });
+
   it('follows the writer schema, not the reader: an older writer\'s body ends where its own last field does', () => {
     const samples = schemaOf('samples');
     // A writer from before attribution: no processes, workloads or attribution_problems.

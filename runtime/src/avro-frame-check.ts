@@ -7,8 +7,15 @@ import type avro from 'avsc';
  * ran every consumer out of memory), so a body goes to avsc only once this walk has passed: then
  * every item avsc makes stands on at least one byte of the body, or on the zero-size-item budget.
  * Time and memory are proportional to the body's length, at any nesting depth.
+ *
+ * It answers whether every number it was given bounds of (a projection's left-out fields) lies
+ * within them: a decoder that skips those values without building them still learns whether
+ * validation would have refused one.
  */
-export type FrameCheck = (body: Buffer) => void;
+export type FrameCheck = (body: Buffer) => boolean;
+
+/** The range a number at one path (sample-bounds' paths: `features.x`, `processes[].pid`) may take. */
+export type PathBounds = Readonly<Record<string, { min: number; max: number }>>;
 
 /** What a walk carries between the functions of its records. */
 interface Walk {
@@ -16,6 +23,8 @@ interface Walk {
   /** Items of zero encoded size (nulls, empty records) still allowed: they cost no bytes, so they get a budget of their own. */
   zero: number;
   depth: number;
+  /** Some bounded number lies outside its bounds (NaN included). */
+  outside: boolean;
 }
 
 /** Deeper than any gpumon schema nests; only a recursive writer schema gets there, and the stack must not. */
@@ -109,6 +118,8 @@ class Generator {
   private readonly minimums = new Map<avro.Type, number>();
   private variables = 0;
 
+  constructor(private readonly bounds: PathBounds) {}
+
   /** The fewest bytes a value of `type` encodes to; a type still being measured (recursion) counts 0, a safe lower bound. */
   minSize(type: avro.Type): number {
     const known = this.minimums.get(type);
@@ -137,13 +148,15 @@ class Generator {
   code(type: avro.Type, path: string): string {
     const t = parts(type);
     const at = (): number => this.path(path);
+    const bounds = Object.hasOwn(this.bounds, path) ? this.bounds[path] : undefined;
     switch (t.typeName) {
       case 'null': return '';
       case 'boolean': return this.fixed(1, at());
-      case 'float': return this.fixed(4, at());
-      case 'double': return this.fixed(8, at());
+      case 'float': return this.fixed(4, at()) + this.within('b.readFloatLE(p - 4)', bounds);
+      case 'double': return this.fixed(8, at()) + this.within('b.readDoubleLE(p - 8)', bounds);
       case 'fixed': return this.fixed(t.size!, at());
-      case 'int': case 'long': return `p = H.skipVarint(b, p, ${at()});\n`;
+      case 'int': case 'long':
+        return bounds === undefined ? `p = H.skipVarint(b, p, ${at()});\n` : `w.p = p;\n${this.within(`H.long(b, w, ${at()})`, bounds)}p = w.p;\n`;
       case 'bytes': case 'string': return `w.p = p; H.skipLength(b, w, ${at()}); p = w.p;\n`;
       case 'enum': return `w.p = p; H.index(b, w, ${t.symbols!.length}, ${at()}); p = w.p;\n`;
       case 'array': return this.items(path, t.itemsType!, '');
@@ -154,6 +167,13 @@ class Generator {
         if (t.underlyingType !== undefined) return this.code(t.underlyingType, path);
         throw new Error(`no frame check for Avro type ${t.typeName} at ${path}`);
     }
+  }
+
+  /** Marks the walk when the number `value` reads is outside `bounds` (nothing without bounds). */
+  private within(value: string, bounds: { min: number; max: number } | undefined): string {
+    if (bounds === undefined) return '';
+    const v = `v${this.variables++}`;
+    return `const ${v} = ${value};\nif (!(${v} >= ${bounds.min} && ${v} <= ${bounds.max})) w.outside = true;\n`;
   }
 
   private fixed(size: number, at: number): string {
@@ -196,13 +216,16 @@ class Generator {
   }
 }
 
-/** The check of bodies written with `writer` (the writer schema: its bytes are what the body holds, whatever the reader keeps). */
-export function frameCheck(writer: avro.Type): FrameCheck {
-  const generator = new Generator();
+/**
+ * The check of bodies written with `writer` (the writer schema: its bytes are what the body holds,
+ * whatever the reader keeps), reading the numbers at the paths of `bounds` on the way.
+ */
+export function frameCheck(writer: avro.Type, bounds: PathBounds = {}): FrameCheck {
+  const generator = new Generator(bounds);
   const body = generator.code(writer, '');
   const source = `${generator.functions.join('')}return function check(b) {\nconst n = b.length;\n`
     // Zero-size items may number at most the body's length: what avsc then builds stays proportional to it.
-    + `const w = { p: 0, zero: n, depth: 0 };\nlet p = 0;\n${body}};\n`;
+    + `const w = { p: 0, zero: n, depth: 0, outside: false };\nlet p = 0;\n${body}return !w.outside;\n};\n`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the schema's structure only: numbers and local names
   return new Function('H', source)(helpers(generator.paths)) as FrameCheck;
 }

@@ -113,6 +113,11 @@ export interface ConsumerDefinition<I extends Stream, O extends Stream = never> 
   inputs: readonly I[];
   /** Streams it produces to, whose topics and schemas must exist before it starts. */
   outputs?: readonly O[];
+  /**
+   * Per input, top-level fields the stage never reads: they are skipped, not decoded, and its
+   * records lack them (TopicCodec.decoderLeavingOut). Validation refuses what it refused before.
+   */
+  leaveOut?: { readonly [K in I]?: readonly string[] };
   fetch?: FetchShape;
   /** Partition batches handled at once (default 1). */
   concurrentBatches?: number;
@@ -165,16 +170,17 @@ export async function runConsumer<I extends Stream, O extends Stream>(
   };
   const stage = definition.start(context);
   const inputs = new Map(definition.inputs.map((stream) => [pipeline.codecs[stream].topic, stream]));
+  const decoders = new Map(definition.inputs.map((stream) => [stream, pipeline.codecs[stream].decoderLeavingOut(definition.leaveOut?.[stream] ?? [])]));
 
   const handleBatch: ConsumerLoopOptions['handleBatch'] = async (batch) => {
     const stream = inputs.get(batch.topic);
     if (stream === undefined) throw new Error(`${definition.component} got a batch of unexpected topic ${batch.topic}`);
-    const codec = pipeline.codecs[stream];
+    const decode = decoders.get(stream)!;
     const handedOver = stage.arriving?.(stream);
     try {
       const messages = batch.messages.map((m) => consumedMessage(batch.topic, batch.partition, m));
       const { decoded, letters } = await decodeMessages(
-        messages, (value) => codec.decode(value), deadLetters, counters, log, stopping.signal,
+        messages, decode, deadLetters, counters, log, stopping.signal,
         (record, message) => validateRecord(stream, record, Number(message.timestamp)),
       );
       await context.sendDeadLetters(letters);

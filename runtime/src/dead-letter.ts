@@ -118,8 +118,9 @@ export async function decodeMessages<T>(
   validate: (record: T, message: ConsumedMessage) => void,
 ): Promise<DecodedMessages<T>> {
   const result: DecodedMessages<T> = { decoded: [], letters: [] };
+  // Once per batch: a labelled counter hashes its labels on every call.
+  counters.add('received', messages.length);
   for (const message of messages) {
-    counters.add('received');
     try {
       const record = await retryWhileRetriable(
         `decoding ${message.topic}[${message.partition}]@${message.offset}`, () => decode(message.value), isRetriable, log, signal,

@@ -132,23 +132,46 @@ const CODES: Readonly<Record<SqlType, Code>> = {
 /** Bytes of a field of each code, its length included; text and JSON reserve their own. */
 const FIXED_BYTES: Readonly<Record<Code, number>> = { 0: 12, 1: 12, 2: 8, 3: 12, 4: 8, 5: 6, 6: 5, 7: 4, 8: 4 };
 
-/** A table's columns as copyBinary writes them: the record field, how it is written, and whether it is a JSON column. */
+/** A table's columns as copyBinary writes them. */
 export interface ColumnEncoding {
-  names: string[];
-  codes: Code[];
-  json: boolean[];
+  columns: number;
   /** Bytes of a row's fixed-size fields, so one reserve covers them. */
   rowBytes: number;
+  /** Writes one record's fields, each checked as writeValue checks it. */
+  writeFields: (record: Record<string, unknown>, writer: CopyBuffer) => void;
 }
 
+/** Per column list (a table's, which lives as long as the process) and their SQL types: each encoding is generated once. */
+const encodings = new WeakMap<readonly Column[], Map<string, ColumnEncoding>>();
+
 export function columnEncoding(columns: readonly Column[], types: readonly SqlType[]): ColumnEncoding {
+  const key = types.join(',');
+  let known = encodings.get(columns);
+  if (known === undefined) encodings.set(columns, (known = new Map()));
+  const found = known.get(key);
+  if (found !== undefined) return found;
   const codes = types.map((type) => CODES[type]);
-  return {
-    names: columns.map((c) => c.name),
-    codes,
-    json: columns.map((c) => c.kind === 'json'),
-    rowBytes: 2 + codes.reduce((n, code) => n + FIXED_BYTES[code], 0),
-  };
+  const encoding = { columns: columns.length, rowBytes: 2 + codes.reduce((n, code) => n + FIXED_BYTES[code], 0), writeFields: fieldWriter(columns, codes) };
+  known.set(key, encoding);
+  return encoding;
+}
+
+function writeNull(writer: CopyBuffer): void {
+  writer.view.setInt32(writer.at, -1);
+  writer.at += 4;
+}
+
+/**
+ * The fields of a row as JavaScript, one statement per column, as avsc writes its readers: a
+ * property read per column cost about 1 µs per sample less than a lookup by name in a loop. Only
+ * the column names (as JSON strings) and the type codes go into the code.
+ */
+function fieldWriter(columns: readonly Column[], codes: readonly Code[]): ColumnEncoding['writeFields'] {
+  // No replacer: no sink stream has bytes inside a record, and a replacer costs V8 its fast serializer.
+  const body = columns.map((column, i) => `v = record[${JSON.stringify(column.name)}];\n`
+    + `if (v === null || v === undefined) writeNull(writer); else writeValue(writer, ${codes[i]!}, ${column.kind === 'json' ? 'JSON.stringify(v)' : 'v'});\n`).join('');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the table's columns only: names as JSON strings, numbers
+  return new Function('writeNull', 'writeValue', `return function writeFields(record, writer) {\nlet v;\n${body}};`)(writeNull, writeValue) as ColumnEncoding['writeFields'];
 }
 
 function int64(view: DataView, at: number, value: number): void {
@@ -230,7 +253,7 @@ function writeValue(writer: CopyBuffer, code: Code, value: unknown): void {
  * `writer` from its start: the result is a view of it, good until the writer's next use.
  */
 export function copyBinary(records: ReadonlyArray<Record<string, unknown>>, encoding: ColumnEncoding, writer = new CopyBuffer()): Buffer {
-  const { names, codes, json, rowBytes } = encoding;
+  const { columns, rowBytes, writeFields } = encoding;
   writer.at = 0;
   writer.rowBytes = rowBytes;
   writer.reserve(SIGNATURE.length + 8);
@@ -240,18 +263,9 @@ export function copyBinary(records: ReadonlyArray<Record<string, unknown>>, enco
   writer.at += 8;
   for (const record of records) {
     writer.reserve(rowBytes);
-    writer.view.setInt16(writer.at, names.length);
+    writer.view.setInt16(writer.at, columns);
     writer.at += 2;
-    for (let i = 0; i < names.length; i++) {
-      const value = record[names[i]!];
-      if (value === null || value === undefined) {
-        writer.view.setInt32(writer.at, -1);
-        writer.at += 4;
-        continue;
-      }
-      // No replacer: no sink stream has bytes inside a record, and a replacer costs V8 its fast serializer.
-      writeValue(writer, codes[i]!, json[i] ? JSON.stringify(value) : value);
-    }
+    writeFields(record, writer);
   }
   writer.reserve(2);
   writer.view.setInt16(writer.at, -1);

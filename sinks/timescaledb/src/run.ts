@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { ConfigOf } from '@gpumon/runtime/config';
-import { runConsumer, type ConsumedMessage, type RunningConsumer, type SinkDefinition } from '@gpumon/runtime/consumer';
+import { runConsumer, type Consumed, type RunningConsumer, type SinkDefinition } from '@gpumon/runtime/consumer';
 import { checkDatabase, createPool, type DatabaseSettings } from '@gpumon/runtime/database';
 import { isRetriable } from '@gpumon/runtime/dead-letter';
 import type { Logger } from '@gpumon/runtime/log';
@@ -11,7 +11,7 @@ import { Batcher } from './batcher.js';
 import type { sinkOptions } from './options.js';
 import { TableWriter } from './table-writer.js';
 import { WriteMetrics } from './write-metrics.js';
-import { tableOf, type SinkStream } from './tables.js';
+import { NOT_STORED, tableOf, type SinkStream } from './tables.js';
 
 export type SinkSettings = PipelineSettings & DatabaseSettings & ConfigOf<typeof sinkOptions>;
 
@@ -48,10 +48,8 @@ async function checkWritable(pool: pg.Pool, tables: readonly string[]): Promise<
   if (refused.length > 0) throw new Error(`the sink's login may not INSERT into ${refused.join(', ')}`);
 }
 
-interface Row {
-  message: ConsumedMessage;
-  record: Record<string, unknown>;
-}
+/** A record as it came from the consumer shell: its row, and its message for a dead letter. */
+type Row = Consumed<SinkStream>;
 
 /**
  * The sink as the consumer shell runs it: concurrent partition batches are grouped by table into
@@ -61,6 +59,7 @@ function timescaleSink(settings: SinkSettings, pool: pg.Pool, retention: Readonl
   return {
     component: COMPONENT,
     inputs: settings.streams,
+    leaveOut: NOT_STORED,
     fetch: { minBytes: settings.batchRows * MIN_RECORD_BYTES, maxWaitTimeInMs: settings.batchWait },
     concurrentBatches: CONCURRENT_BATCHES,
     close: () => pool.end(),
@@ -74,7 +73,7 @@ function timescaleSink(settings: SinkSettings, pool: pg.Pool, retention: Readonl
           const writer = writers.get(stream as SinkStream)!;
           const table = writer.table.name;
           const result = await retryWhileRetriable(`writing ${rows.length} rows to ${table}`, () => metrics.timed(table, async () => {
-            const written = await writer.write(rows, (r) => r.record);
+            const written = await writer.write(rows, (r) => r.record as unknown as Record<string, unknown>);
             const refused = new Set(written.rejected.map((r) => r.item));
             return { ...written, bytes: rows.reduce((n, r) => n + (refused.has(r) ? 0 : r.message.value?.length ?? 0), 0) };
           }), isRetriable, log, signal, DEFAULT_BACKOFF, pauses);
@@ -98,7 +97,7 @@ function timescaleSink(settings: SinkSettings, pool: pg.Pool, retention: Readonl
                 topic: batch.topic, partition: batch.partition, records: batch.records.length - current.length, retention_ms: window,
               });
             }
-            return Promise.resolve(current.map((d) => ({ message: d.message, record: d.record as unknown as Record<string, unknown> })));
+            return Promise.resolve(current);
           });
           return { durable: written };
         },

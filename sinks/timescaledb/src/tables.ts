@@ -36,11 +36,16 @@ function kindOf(type: AvroType): ColumnKind {
 }
 
 /**
- * The sample fields gpu_samples does not hold besides the child tables' (migration 0014): what
- * describes the GPU goes to gpu_devices and gpu_device_configs, and the rolling-window features
- * (46 values that change every reading and are a function of the readings) are not stored.
+ * The fields the sink stores nowhere, so it does not decode them: the samples' rolling-window
+ * features (46 values that change every reading and are a function of the readings; migration 0014).
  */
-const NOT_COLUMNS: Partial<Record<SinkStream, readonly string[]>> = { samples: [...DEVICE_FIELDS, 'features'] };
+export const NOT_STORED: { readonly [S in SinkStream]?: readonly string[] } = { samples: ['features'] };
+
+/**
+ * The sample fields gpu_samples does not hold besides the child tables': what describes the GPU
+ * goes to gpu_devices and gpu_device_configs (0014), and NOT_STORED.
+ */
+const NOT_COLUMNS: Partial<Record<SinkStream, readonly string[]>> = { samples: [...DEVICE_FIELDS, ...NOT_STORED.samples!] };
 
 /**
  * The table of a stream: one column per top-level Avro field, same name, in schema order, but for

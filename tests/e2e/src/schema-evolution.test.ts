@@ -122,4 +122,19 @@ describe('the attribution fields of gpu.samples.v1 on the real registry', () => 
     expect(await codec.decode(old)).toEqual({ ...attributed, processes: null, workloads: null, attribution_problems: [] });
     expect(await codec.decode(codec.encode(attributed))).toEqual(attributed);
   });
+
+  it('a projection (the sink leaves out the features) reads each writer version through its own resolver', async () => {
+    const beforeId = await registry.register(samplesSubject, avroSchema(before));
+    const old = wire(beforeId, avro.Type.forSchema(before as avro.Schema).toBuffer(withoutAttribution(attributed)));
+    const codec = new TopicCodec(registry, 'samples', prefix);
+    await codec.register();
+    const withoutFeatures = codec.decoderLeavingOut(['features']);
+    expect(attributed.features).not.toBeNull();
+    for (const [value, expected] of [[old, { ...attributed, processes: null, workloads: null, attribution_problems: [] }], [codec.encode(attributed), attributed]] as const) {
+      const record = await withoutFeatures(value);
+      // toEqual takes a property that is undefined for one that is missing; hasOwn tells them apart.
+      expect(record).toEqual({ ...expected, features: undefined });
+      expect(Object.hasOwn(record, 'features')).toBe(false);
+    }
+  });
 });
