@@ -92,7 +92,7 @@ describe.each([
   beforeAll(async () => {
     await db.create();
     await migrate(db.settings, createLogger('rollups-test'), dir);
-    await db.holdPolicyJobs();
+    await db.holdPolicyJobs({ refresh: true });
     const server = await withClient(db.settings, readTimescaleEdition);
     edition = forceApache ? { ...server, license: 'apache', name: 'apache' } : server;
     await withClient(db.settings, (c) => c.query(WRITE_ROWS));
