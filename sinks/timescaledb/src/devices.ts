@@ -3,7 +3,7 @@ import {
   type Sighting, type SightingOf,
 } from './dimension.js';
 import type { Alongside } from './table-writer.js';
-import { EXISTS, mergeDimension, WrittenRows, type Merge } from './written-rows.js';
+import { EXISTS, itemsOfChangedKeys, mergeDimension, WrittenRows, type Attributes, type Merge } from './written-rows.js';
 
 /**
  * What a sample says about its GPU rather than about its reading, with the SQL type of each: columns
@@ -121,7 +121,15 @@ function unconfirmed(changes: readonly Sighting[], configs: WrittenRows): Sighti
 export function deviceInventory(): Alongside {
   const devices = new WrittenRows(DEVICE_FIELDS, mergeDimension);
   const configs = new WrittenRows(DEVICE_FIELDS, mergeConfig);
-  return async (client, samples) => {
+  /** A sample that neither row would record: a lost one of a GPU with a row, a real one as both rows hold it. */
+  const held = (sample: Sample): boolean => {
+    const key = sample.gpu_uuid as string;
+    if (sample.gpu_lost === true) return devices.has(key);
+    const same = (attributes: Attributes): boolean => sameDevice(attributes, sample);
+    return devices.holds(key, sample.time as number, same) && configs.holds(key, sample.time as number, same);
+  };
+  return async (client, batch) => {
+    const samples = itemsOfChangedKeys(batch, (sample) => sample.gpu_uuid as string, held);
     const { seen, lost } = sightings(samples);
     const seenNow = devices.unwritten(seen);
     const lostNow = lost.filter((row) => !devices.knows(row.key));

@@ -1,14 +1,17 @@
 import type { Workload } from '@gpumon/schemas/types.generated';
-import { latestPerKey, upsertStatement, writeDimensionRows, type DimensionRow, type DimensionTable, type SightingOf } from './dimension.js';
+import {
+  latestPerKey, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionTable, type SightingOf,
+} from './dimension.js';
 import type { Alongside } from './table-writer.js';
-import { mergeDimension, WrittenRows } from './written-rows.js';
+import { itemsOfChangedKeys, mergeDimension, WrittenRows, type Attributes } from './written-rows.js';
 
-/** The Slurm user is job_user: a column named user would be SQL's USER wherever a query leaves it unqualified. */
-const WORKLOADS: DimensionTable = {
-  name: 'gpu_workloads',
-  key: 'workload_id',
-  attributes: ['kind', 'cluster', 'namespace', 'pod', 'pod_uid', 'container', 'job_id', 'job_user', 'account', 'partition', 'source'],
+/** Each gpu_workloads attribute and the Workload field it holds. The Slurm user is job_user: a column named user would be SQL's USER wherever a query leaves it unqualified. */
+const FIELD_OF: Readonly<Record<string, keyof Workload>> = {
+  kind: 'kind', cluster: 'cluster', namespace: 'namespace', pod: 'pod', pod_uid: 'pod_uid', container: 'container',
+  job_id: 'job_id', job_user: 'user', account: 'account', partition: 'partition', source: 'source',
 };
+const ATTRIBUTES = Object.keys(FIELD_OF);
+const WORKLOADS: DimensionTable = { name: 'gpu_workloads', key: 'workload_id', attributes: ATTRIBUTES };
 const UPSERT = upsertStatement(WORKLOADS);
 
 interface WorkloadSighting {
@@ -19,19 +22,22 @@ interface WorkloadSighting {
 const WORKLOAD_SIGHTING: SightingOf<WorkloadSighting> = {
   key: (s) => s.workload.workload_id,
   time: (s) => s.time,
-  attributes: ({ workload: w }) => ({
-    kind: w.kind, cluster: w.cluster, namespace: w.namespace, pod: w.pod, pod_uid: w.pod_uid, container: w.container,
-    job_id: w.job_id, job_user: w.user, account: w.account, partition: w.partition, source: w.source,
-  }),
+  attributes: ({ workload }) => Object.fromEntries(ATTRIBUTES.map((a) => [a, (workload[FIELD_OF[a]!] as AttributeValue | undefined) ?? null])),
 };
 
-/** The workloads a batch of samples sights, one row each in workload_id order, named as their latest sighting names them. */
-export function workloadRows(samples: ReadonlyArray<Record<string, unknown>>): DimensionRow[] {
+/** Whether a workload is named as `attributes` name it. */
+function named(workload: Workload, attributes: Attributes): boolean {
+  for (const a of ATTRIBUTES) if (((workload[FIELD_OF[a]!] as AttributeValue | undefined) ?? null) !== attributes[a]) return false;
+  return true;
+}
+
+/** Each workload each sample of a batch sights, with the sample's time. */
+function sightingsOf(samples: ReadonlyArray<Record<string, unknown>>): WorkloadSighting[] {
   const seen: WorkloadSighting[] = [];
   for (const sample of samples) {
     for (const workload of (sample.workloads as Workload[] | null | undefined) ?? []) seen.push({ workload, time: sample.time as number });
   }
-  return latestPerKey(seen, WORKLOAD_SIGHTING);
+  return seen;
 }
 
 /**
@@ -41,8 +47,10 @@ export function workloadRows(samples: ReadonlyArray<Record<string, unknown>>): D
  */
 export function workloadInventory(): Alongside {
   const workloads = new WrittenRows(WORKLOADS.attributes, mergeDimension);
+  const held = ({ workload, time }: WorkloadSighting): boolean => workloads.holds(workload.workload_id, time, (attributes) => named(workload, attributes));
   return async (client, samples) => {
-    const rows = workloads.unwritten(workloadRows(samples));
+    const changed = itemsOfChangedKeys(sightingsOf(samples), WORKLOAD_SIGHTING.key, held);
+    const rows = workloads.unwritten(latestPerKey(changed, WORKLOAD_SIGHTING));
     await writeDimensionRows(client, WORKLOADS, UPSERT, rows);
     return () => workloads.rememberRows(rows);
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXISTS, LAST_SEEN_LAG_MS, mergeDimension, WrittenRows } from './written-rows.js';
+import { EXISTS, itemsOfChangedKeys, LAST_SEEN_LAG_MS, mergeDimension, WrittenRows } from './written-rows.js';
 
 const attributes = (driver: string | null): Record<string, string | null> => ({ hostname: 'h1', driver });
 
@@ -27,6 +27,30 @@ describe('WrittenRows', () => {
     rows.remember('GPU-lost', EXISTS);
     expect(rows.knows('GPU-lost')).toBe(true);
     expect(rows.covers('GPU-lost', attributes(null), 1000, 1000)).toBe(false);
+  });
+
+  it('holds one sighting at a time the written span reaches, with the written attributes, without moving the key among the recent ones', () => {
+    const rows = new WrittenRows(['hostname', 'driver'], mergeDimension, 2);
+    rows.remember('a', { attributes: attributes('550'), from: 1000, to: 2000 });
+    rows.remember('b', { attributes: attributes('550'), from: 1000, to: 2000 });
+    const same = (driver: string) => (written: Record<string, unknown>): boolean => written.driver === driver;
+    expect(rows.holds('a', 1000, same('550'))).toBe(true);
+    expect(rows.holds('a', 2000 + LAST_SEEN_LAG_MS - 1, same('550'))).toBe(true);
+    expect(rows.holds('a', 2000 + LAST_SEEN_LAG_MS, same('550'))).toBe(false);
+    expect(rows.holds('a', 999, same('550'))).toBe(false);
+    expect(rows.holds('a', 1500, same('560'))).toBe(false);
+    expect(rows.has('a')).toBe(true);
+    rows.remember('c', { attributes: attributes('550'), from: 1000, to: 2000 });
+    expect(['a', 'b', 'c'].map((key) => rows.has(key))).toEqual([false, true, true]);
+    rows.remember('lost', EXISTS);
+    expect(rows.has('lost')).toBe(true);
+    expect(rows.holds('lost', 1000, () => true)).toBe(false);
+  });
+
+  it('keeps every item of a key with one item not held, in order, and no item of the keys held throughout', () => {
+    const items = [{ key: 'a', held: true }, { key: 'b', held: true }, { key: 'a', held: false }, { key: 'c', held: false }, { key: 'a', held: true }];
+    expect(itemsOfChangedKeys(items, (i) => i.key, (i) => i.held)).toEqual([items[0], items[2], items[3], items[4]]);
+    expect(itemsOfChangedKeys(items.slice(0, 2), (i) => i.key, (i) => i.held)).toEqual([]);
   });
 
   it('forgets the least recently sighted key beyond its capacity', () => {

@@ -61,6 +61,21 @@ export class WrittenRows {
     for (const row of rows) this.remember(row.key, { attributes: row.attributes, from: row.first_seen, to: row.last_seen });
   }
 
+  /**
+   * Whether one sighting at `time` would change nothing: the row of `key` was written with the
+   * attributes the sighting has (`same`), over a span starting at or before `time` and ending less
+   * than LAST_SEEN_LAG_MS before it. A read only: the key keeps its place among the recent ones.
+   */
+  holds(key: string, time: number, same: (attributes: Attributes) => boolean): boolean {
+    const known = this.rows.get(key);
+    return known?.attributes !== undefined && time >= known.from && time < known.to + LAST_SEEN_LAG_MS && same(known.attributes);
+  }
+
+  /** Whether a row of `key` was written, as a read only (see `knows`). */
+  has(key: string): boolean {
+    return this.rows.has(key);
+  }
+
   /** Whether a row of `key` was written (it exists in the table). */
   knows(key: string): boolean {
     return this.touch(key) !== undefined;
@@ -83,6 +98,18 @@ export class WrittenRows {
     }
     return known;
   }
+}
+
+/**
+ * The items of the keys with at least one item that `held` does not say changes nothing: only
+ * those keys can need a write, and deciding which needs all of a key's items (a change and a change
+ * back within one batch). Most batches of a steady fleet leave out every item here, before any
+ * per-key row is built.
+ */
+export function itemsOfChangedKeys<T>(items: readonly T[], keyOf: (item: T) => string, held: (item: T) => boolean): T[] {
+  const changed = new Set<string>();
+  for (const item of items) if (!held(item)) changed.add(keyOf(item));
+  return changed.size === 0 ? [] : items.filter((item) => changed.has(keyOf(item)));
 }
 
 /**
