@@ -18,6 +18,7 @@ const ALL = [
   '0001_timescaledb', '0002_samples', '0003_enriched', '0004_sample_features', '0005_intervals_prices_alerts', '0006_anomaly_key',
   '0007_chunks_retention', '0008_devices', '0009_views', '0010_roles', '0011_model_registry',
   '0012_slowdown_margin', '0013_attribution', '0014_lean_rows', '0015_rollups', '0016_cost_rollup_fault_rows',
+  '0017_ingest_indexes',
 ];
 
 /** Sample fields stored nowhere (0014): the rolling-window features, a function of the readings. */
@@ -133,6 +134,33 @@ describe('migrations', () => {
     ]);
   });
 
+  it('index each per-sample enriched table by its key and time only, the failing health rows apart, and costs per workload (0017)', async () => {
+    const indexes = await withClient(scratch, async (c) => (await c.query(
+      `SELECT tablename, indexname FROM pg_indexes WHERE tablename IN ('gpu_health', 'gpu_predictions', 'gpu_economics', 'gpu_workload_costs') ORDER BY 1, 2`)).rows);
+    expect(indexes).toEqual([
+      { tablename: 'gpu_economics', indexname: 'gpu_economics_key' }, { tablename: 'gpu_economics', indexname: 'gpu_economics_time_idx' },
+      { tablename: 'gpu_health', indexname: 'gpu_health_failing_time' }, { tablename: 'gpu_health', indexname: 'gpu_health_key' },
+      { tablename: 'gpu_health', indexname: 'gpu_health_time_idx' },
+      { tablename: 'gpu_predictions', indexname: 'gpu_predictions_key' }, { tablename: 'gpu_predictions', indexname: 'gpu_predictions_time_idx' },
+      { tablename: 'gpu_workload_costs', indexname: 'gpu_workload_costs_key' }, { tablename: 'gpu_workload_costs', indexname: 'gpu_workload_costs_time_idx' },
+      { tablename: 'gpu_workload_costs', indexname: 'gpu_workload_costs_workload_time' },
+    ]);
+    // A chunk to plan over, rolled back.
+    const plan = await withClient(scratch, async (c) => {
+      await c.query('BEGIN');
+      try {
+        await c.query(`INSERT INTO gpu_health (time, gpu_uuid, hostname, score, verdict, thermal_power, memory, pcie, nvlink, driver, reasons)
+                       VALUES (now(), 'GPU-1', 'h1', 40, 'FAIL', 'FAIL', 'PASS', 'PASS', 'PASS', 'PASS', '[]')`);
+        await c.query('SET LOCAL enable_seqscan = off');
+        return (await c.query(`EXPLAIN SELECT * FROM gpu_health WHERE verdict IN ('WARN', 'FAIL') AND time > now() - INTERVAL '1 hour'`)).rows
+          .map((r) => r['QUERY PLAN'] as string).join('\n');
+      } finally {
+        await c.query('ROLLBACK');
+      }
+    });
+    expect(plan).toContain('gpu_health_failing_time');
+  });
+
   it('leave no object without the gpu_ prefix, chunks and data included', async () => {
     await withClient(scratch, (c) =>
       c.query(`INSERT INTO gpu_health (time, gpu_uuid, hostname, score, verdict, thermal_power, memory, pcie, nvlink, driver, reasons)
@@ -193,7 +221,7 @@ describe('migrations', () => {
                        VALUES ('GPU-1', 'S-GPU-1', 'NVIDIA H100', 'h2', '560', now() - INTERVAL '2 hours', now() - INTERVAL '1 hour'),
                               ('GPU-2', 'S-GPU-2', 'NVIDIA H100', 'h1', '550', now() - INTERVAL '2 hours', now() - INTERVAL '1 hour')`);
       });
-      expect((await migrate(old.settings, log)).map((m) => m.name)).toEqual(['0014_lean_rows', '0015_rollups', '0016_cost_rollup_fault_rows']);
+      expect((await migrate(old.settings, log)).map((m) => m.name)).toEqual(['0014_lean_rows', '0015_rollups', '0016_cost_rollup_fault_rows', '0017_ingest_indexes']);
       await withClient(old.settings, async (c) => {
         const samples = await c.query(`SELECT gpu_uuid, extract(minute FROM time)::int AS minute, utilization_gpu_pct FROM gpu_samples ORDER BY 1, 2`);
         expect(samples.rows).toEqual([

@@ -174,12 +174,12 @@ describe.each([
     expect(deleted).toBe(120_000);
   });
 
-  it('go down to 0014’s hourly views and up again (0016 above them too)', async () => {
+  it('go down to 0014’s hourly views and up again (0016 and 0017 above them too)', async () => {
     const step = async (direction: 'up' | 'down'): Promise<string[]> => {
       const client = new (await import('pg')).default.Client(clientConfig(db.settings));
       await client.connect();
       try {
-        const done = await runner({ dbClient: client, dir, direction, count: 2, migrationsTable: MIGRATIONS_TABLE, log: () => undefined });
+        const done = await runner({ dbClient: client, dir, direction, count: 3, migrationsTable: MIGRATIONS_TABLE, log: () => undefined });
         return done.map((m) => m.name);
       } finally {
         await client.end();
@@ -187,12 +187,12 @@ describe.each([
     };
     const relations = (): Promise<string[]> => withClient(db.settings, async (c) => (await c.query(
       `SELECT relname FROM pg_class WHERE relname ~ '^gpu_(rollup|samples|economics)_(5m|1h|hourly)$' ORDER BY 1`)).rows.map((r) => r.relname as string));
-    expect(await step('down')).toEqual(['0016_cost_rollup_fault_rows', '0015_rollups']);
+    expect(await step('down')).toEqual(['0017_ingest_indexes', '0016_cost_rollup_fault_rows', '0015_rollups']);
     expect(await relations()).toEqual(['gpu_economics_hourly', 'gpu_samples_hourly']);
     const hourlySamples = async (): Promise<number> => withClient(db.settings, async (c) =>
       Number((await c.query(`SELECT sum(samples) AS n FROM gpu_usage_hourly_sums`)).rows[0].n));
     const before = await hourlySamples();
-    expect(await step('up')).toEqual(['0015_rollups', '0016_cost_rollup_fault_rows']);
+    expect(await step('up')).toEqual(['0015_rollups', '0016_cost_rollup_fault_rows', '0017_ingest_indexes']);
     expect(await relations()).toEqual(['gpu_economics_1h', 'gpu_economics_5m', 'gpu_economics_hourly', 'gpu_rollup_1h', 'gpu_rollup_5m',
       'gpu_samples_1h', 'gpu_samples_5m', 'gpu_samples_hourly']);
     expect(await hourlySamples()).toBe(before);
