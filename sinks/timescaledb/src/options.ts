@@ -21,7 +21,7 @@ export const sinkOptions = {
     schema: parse.int(1, 1_000_000),
   },
   batchWait: {
-    env: 'GPUMON_SINK_BATCH_WAIT', flag: 'batch-wait', default: '250ms', example: '1s',
+    env: 'GPUMON_SINK_BATCH_WAIT', flag: 'batch-wait', default: '100ms', example: '1s',
     description: 'Longest a record waits for others to fill its write: the broker holds a fetch this long for more data, and a partly filled write goes out after it.',
     schema: parse.durationMs(),
   },
