@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_BOUNDS } from '@gpumon/schemas/sample-bounds';
 import type { GpuFeatures, GpuSample, Workload } from '@gpumon/schemas/types.generated';
 import { TopicCodec, type Decode } from './avro-codec.js';
+import { isRetriable } from './dead-letter.js';
 import { GpumonError } from './errors.js';
-import type { SchemaRegistryClient } from './registry.js';
+import { createLogger } from './log.js';
+import { createRegistryClient, type SchemaRegistryClient } from './registry.js';
+import { retryWhileRetriable } from './retry.js';
 import { validateRecord } from './sample-validation.js';
 
 /** A real agent sample (15 processes), given a MIG slice, an Xid event, a workload and an attribution problem. */
@@ -160,5 +165,55 @@ describe('TopicCodec.decoderLeavingOut', () => {
 
   it('refuses to leave out a field the schema lacks', () => {
     expect(() => codec.decoderLeavingOut(['feature'])).toThrow(/no field feature to leave out/);
+  });
+});
+
+describe('TopicCodec.register against a registry that is slow to start or refuses', () => {
+  /** A registry on a local port: each request is dropped without an answer while `drop` says so, else answered by `answer`. */
+  async function registryServing(drop: () => boolean, answer: (method: string, url: string) => [number, unknown]): Promise<{ url: string; requests: string[]; close: () => Promise<void> }> {
+    const requests: string[] = [];
+    const server = createServer((request, response) => {
+      requests.push(`${request.method} ${request.url}`);
+      request.resume();
+      if (drop()) {
+        request.socket.destroy();
+        return;
+      }
+      const [status, body] = answer(request.method ?? '', request.url ?? '');
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+  const registryCodec = (url: string): TopicCodec<'samples'> => new TopicCodec(createRegistryClient({ schemaRegistryUrl: url, schemaRegistryUsername: undefined, schemaRegistryPassword: undefined }), 'samples');
+  const ccompat = (method: string): [number, unknown] => (method === 'PUT' ? [200, { compatibility: 'BACKWARD' }] : [200, { id: 31 }]);
+
+  it('no answer is service_unreachable (retriable), and registering again once it answers gets the id', async () => {
+    let dropped = 0;
+    const registry = await registryServing(() => dropped++ < 4, ccompat);
+    try {
+      const failure = await registryCodec(registry.url).register().then(() => undefined, (error: unknown) => error);
+      expect(failure).toBeInstanceOf(GpumonError);
+      expect([(failure as GpumonError).code, (failure as GpumonError).retriable]).toEqual(['service_unreachable', true]);
+      expect((failure as GpumonError).message).toMatch(/schema registry did not answer registering the samples schema under subject gpu\.samples\.v1-value/);
+      const codec = registryCodec(registry.url);
+      expect(await retryWhileRetriable('registering', () => codec.register(), isRetriable, createLogger('test'), undefined, { initialMs: 1, maxMs: 5 })).toBe(31);
+      expect(registry.requests.at(-1)).toMatch(/^POST \/subjects\/gpu\.samples\.v1-value\/versions/);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('an incompatible schema (409) is schema_rejected at once, without a second request', async () => {
+    const registry = await registryServing(() => false, (method) => (method === 'PUT' ? [200, { compatibility: 'BACKWARD' }] : [409, { error_code: 409, message: 'Schema being registered is incompatible' }]));
+    try {
+      const failure = await registryCodec(registry.url).register().then(() => undefined, (error: unknown) => error);
+      expect([(failure as GpumonError).code, (failure as GpumonError).retriable]).toEqual(['schema_rejected', false]);
+      expect((failure as GpumonError).message).toMatch(/schema registry refused registering the samples schema .*incompatible/);
+      expect(registry.requests.filter((r) => r.startsWith('POST'))).toHaveLength(1);
+    } finally {
+      await registry.close();
+    }
   });
 });

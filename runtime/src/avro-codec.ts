@@ -27,6 +27,19 @@ interface View {
   readers: Map<number, Reader>;
 }
 
+/**
+ * A registry that answered with a client error (incompatible or invalid schema, no rights) refused the
+ * request: asking again cannot help. No answer (a timeout, a refused connection) or a server error is
+ * the registry being down or slow, which a freshly started Apicurio is for its first registration.
+ */
+function registryFailure(error: unknown, what: string): GpumonError {
+  const status = (error as { status?: number }).status;
+  const refused = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+  return refused
+    ? new GpumonError('schema_rejected', `schema registry refused ${what}: ${errorMessage(error)}`, { cause: error })
+    : new GpumonError('service_unreachable', `schema registry did not answer ${what}: ${errorMessage(error)}`, { cause: error, reason: 'schema_registry' });
+}
+
 /** Decodes a topic's values (Confluent framing included); a malformed one throws decode_failed. */
 export type Decode<R> = (value: Buffer | null) => Promise<R>;
 
@@ -71,11 +84,7 @@ export class TopicCodec<S extends Stream> {
       await this.registry.updateCompatibility(this.subject, Compatibility.BACKWARD);
       this.writerId = await this.registry.register(this.subject, { schemaType: 'AVRO', schema: this.schema });
     } catch (error) {
-      throw new GpumonError(
-        'schema_rejected',
-        `schema registry refused the ${this.stream} schema under subject ${this.subject}: ${errorMessage(error)}`,
-        { cause: error },
-      );
+      throw registryFailure(error, `registering the ${this.stream} schema under subject ${this.subject}`);
     }
     this.writerTypes.set(this.writerId, this.readerType);
     return this.writerId;
@@ -98,9 +107,7 @@ export class TopicCodec<S extends Stream> {
         }
       }
     } catch (error) {
-      if ((error as { status?: number }).status !== 404) {
-        throw new GpumonError('service_unreachable', `cannot look up subject ${this.subject} in the schema registry: ${errorMessage(error)}`, { cause: error });
-      }
+      if ((error as { status?: number }).status !== 404) throw registryFailure(error, `looking up subject ${this.subject}`);
     }
     throw new GpumonError(
       'not_provisioned',

@@ -2,12 +2,20 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import { topicName, type Stream } from '@gpumon/schemas/topics';
 import { TopicCodec } from './avro-codec.js';
 import { errorMessage } from './errors.js';
+import { isRetriable } from './dead-letter.js';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, connectAdmin, createKafka, createProducer, ensureTopics, kafkaOptions, maxMessageBytes, requireTopics, type KafkaSettings } from './kafka.js';
 import type { Logger } from './log.js';
 import { checkRegistry, createRegistryClient, registryOptions, type RegistrySettings } from './registry.js';
+import { retryWhileRetriable } from './retry.js';
 
 export const pipelineOptions = { ...kafkaOptions, ...registryOptions } as const;
 export type PipelineSettings = KafkaSettings & RegistrySettings;
+
+/**
+ * How long a registry that answered the first request may stay slow or drop out before start fails:
+ * a freshly started Apicurio can take longer than one request's timeout over its first registration.
+ */
+const REGISTRY_PATIENCE_MS = 120_000;
 
 export type Codecs<S extends Stream> = { [K in S]: TopicCodec<K> };
 
@@ -57,7 +65,13 @@ export async function openPipeline<S extends Stream>(
     const codecs = {} as Record<string, TopicCodec<Stream>>;
     for (const stream of all) {
       const codec = new TopicCodec(registry, stream, settings.topicPrefix);
-      await (access === 'provision' ? codec.register() : codec.lookup());
+      await retryWhileRetriable(
+        `${access === 'provision' ? 'registering' : 'looking up'} the ${stream} schema`,
+        () => (access === 'provision' ? codec.register() : codec.lookup()),
+        isRetriable,
+        log,
+        AbortSignal.timeout(REGISTRY_PATIENCE_MS),
+      );
       codecs[stream] = codec;
     }
     // A login allowed to write but not to describe configs still runs, with letters cut to Kafka's default.
