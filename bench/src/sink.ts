@@ -12,7 +12,7 @@ import { loadConfig } from '@gpumon/runtime/config';
 import { withClient, type DatabaseSettings } from '@gpumon/runtime/database';
 import { createKafka } from '@gpumon/runtime/kafka';
 import { createLogger } from '@gpumon/runtime/log';
-import { NODE_HEAP_ARGS } from '@gpumon/runtime/node-heap';
+import { NODE_HEAP_ARGS, NODE_PROCESS_ENV } from '@gpumon/runtime/node-heap';
 import { pipelineOptions, type PipelineSettings } from '@gpumon/runtime/pipeline';
 import { createRegistryClient } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
@@ -115,7 +115,7 @@ async function sinkRate(settings: PipelineSettings & DatabaseSettings, databaseN
   const groupId = `bench-sink-${randomBytes(3).toString('hex')}`;
   const nodeArgs = process.env.GPUMON_BENCH_SINK_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [];
   const sink = spawn(process.execPath, [...NODE_HEAP_ARGS, ...nodeArgs, CLI, 'sink', '--streams', 'samples', '--group', groupId], {
-    env: { ...process.env, GPUMON_TOPIC_PREFIX: settings.topicPrefix ?? '', DATABASE_URL: settings.databaseUrl, GPUMON_METRICS_PORT: '0' },
+    env: { ...process.env, ...NODE_PROCESS_ENV, GPUMON_TOPIC_PREFIX: settings.topicPrefix ?? '', DATABASE_URL: settings.databaseUrl, GPUMON_METRICS_PORT: '0' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => sink.on('exit', (code) => resolve(code)));

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { parse } from '@gpumon/runtime/config';
 import type { OffsetsAdmin } from '@gpumon/runtime/kafka';
-import { NODE_HEAP_ARGS } from '@gpumon/runtime/node-heap';
+import { NODE_HEAP_ARGS, NODE_PROCESS_ENV } from '@gpumon/runtime/node-heap';
 import type { Logger } from '@gpumon/runtime/log';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { STREAMS } from '@gpumon/schemas/topics';
@@ -46,7 +46,7 @@ interface Child {
 function startChild(stage: DemoStage, logDir: string): Child {
   const log = `${logDir}/${stage.name}.log`;
   const out = createWriteStream(log, { flags: 'a' });
-  const child = spawn(process.execPath, [...NODE_HEAP_ARGS, BIN, ...stage.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_HEAP_ARGS, BIN, ...stage.args], { env: { ...process.env, ...NODE_PROCESS_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.pipe(out);
   child.stderr.pipe(out);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NODE_HEAP_ARGS } from '@gpumon/runtime/node-heap';
+import { NODE_HEAP_ARGS, NODE_PROCESS_ENV } from '@gpumon/runtime/node-heap';
 
 const CLI = fileURLToPath(new URL('../../../cli/bin/gpumon.js', import.meta.url));
 
@@ -14,7 +14,7 @@ export interface Stage {
 }
 
 export function startStage(name: string, args: string[], env: Record<string, string>): Stage {
-  const child = spawn(process.execPath, [...NODE_HEAP_ARGS, CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_HEAP_ARGS, CLI, ...args], { env: { ...process.env, ...NODE_PROCESS_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // The last 64 KB of its log, for the error when it dies.
   let output = '';
   const keep = (chunk: Buffer): void => {

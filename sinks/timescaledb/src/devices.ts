@@ -132,7 +132,7 @@ export function deviceInventory(): Alongside {
     const samples = itemsOfChangedKeys(batch, (sample) => sample.gpu_uuid as string, held);
     const { seen, lost } = sightings(samples);
     const seenNow = devices.unwritten(seen);
-    const lostNow = lost.filter((row) => !devices.knows(row.key));
+    const lostNow = lost.filter((row) => !devices.has(row.key));
     await writeDimensionRows(client, DEVICES, UPSERT_SEEN, seenNow);
     await writeDimensionRows(client, DEVICES, INSERT_LOST, lostNow);
     const changes = unconfirmed(configChanges(samples), configs);

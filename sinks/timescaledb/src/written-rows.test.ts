@@ -22,10 +22,10 @@ describe('WrittenRows', () => {
     expect(rows.covers('GPU-a', attributes('550'), 1000, 6000)).toBe(false);
   });
 
-  it('knows a row only known to exist, but covers no sighting with it', () => {
+  it('has a row only known to exist, but covers no sighting with it', () => {
     const rows = new WrittenRows(['hostname', 'driver'], mergeDimension);
     rows.remember('GPU-lost', EXISTS);
-    expect(rows.knows('GPU-lost')).toBe(true);
+    expect(rows.has('GPU-lost')).toBe(true);
     expect(rows.covers('GPU-lost', attributes(null), 1000, 1000)).toBe(false);
   });
 
@@ -60,6 +60,6 @@ describe('WrittenRows', () => {
     rows.remember('b', wrote);
     expect(rows.covers('a', attributes('550'), 1000, 1000)).toBe(true);
     rows.remember('c', wrote);
-    expect(['a', 'b', 'c'].map((key) => rows.knows(key))).toEqual([true, false, true]);
+    expect(['a', 'b', 'c'].map((key) => rows.has(key))).toEqual([true, false, true]);
   });
 });

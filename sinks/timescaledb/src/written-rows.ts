@@ -71,14 +71,9 @@ export class WrittenRows {
     return known?.attributes !== undefined && time >= known.from && time < known.to + LAST_SEEN_LAG_MS && same(known.attributes);
   }
 
-  /** Whether a row of `key` was written, as a read only (see `knows`). */
+  /** Whether a row of `key` was written (it exists in the table). A read only, as `holds`. */
   has(key: string): boolean {
     return this.rows.has(key);
-  }
-
-  /** Whether a row of `key` was written (it exists in the table). */
-  knows(key: string): boolean {
-    return this.touch(key) !== undefined;
   }
 
   /** Remembers a committed write. */
