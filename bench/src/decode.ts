@@ -5,6 +5,7 @@ import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import avro from 'avsc';
 import { schemaText } from '@gpumon/schemas/avro';
+import { compileCodec } from '@gpumon/runtime/avro-compiled';
 import { frameCheck } from '@gpumon/runtime/avro-frame-check';
 import { cpuMicrosPerRun, table } from './measure.js';
 
@@ -12,13 +13,16 @@ const EXPECTED = new URL('../../producers/nvidia-smi/testdata/expected/', import
 
 /**
  * What bounded decoding costs: CPU µs per sample of avsc's decode alone (as before the frame
- * check), of the check alone, and of TopicCodec.decode (both), on the agent's captured samples and
+ * check), of the decoder compiled from the schema alone (what TopicCodec uses for this build's own
+ * schema), of the check alone, and of TopicCodec.decode (check and compiled decoder, in a promise,
+ * every record kept until all are decoded), on the agent's captured samples and
  * on simulated ones with attribution; then the refusal of a record whose trailing array announces
  * 2×10⁸ items (it ran every consumer out of memory before the check). No stack needed.
  */
 export async function runDecodeBench(): Promise<Record<string, unknown>> {
   const type = avro.Type.forSchema(JSON.parse(schemaText('samples')) as avro.Schema);
   const check = frameCheck(type);
+  const compiled = compileCodec(type);
   // The codec's own schema under an id of its own: no registry is asked.
   const codec = new TopicCodec(undefined as unknown as SchemaRegistryClient, 'samples');
   codec.assumeRegistered(1);
@@ -33,14 +37,16 @@ export async function runDecodeBench(): Promise<Record<string, unknown>> {
     const perRecord = (work: (i: number) => void): number =>
       cpuMicrosPerRun(() => { for (let i = 0; i < bodies.length; i++) work(i); }).micros / bodies.length;
     const avscOnly = perRecord((i) => type.fromBuffer(bodies[i]!));
+    const compiledOnly = perRecord((i) => compiled.decode(bodies[i]!));
     const checkOnly = perRecord((i) => check(bodies[i]!));
     let pending: Array<Promise<unknown>> = [];
     const decode = perRecord((i) => { pending.push(codec.decode(frames[i]!)); });
     await Promise.all(pending);
     pending = [];
     const bytes = Math.round(bodies.reduce((sum, b) => sum + b.length, 0) / bodies.length);
-    rows.push({ samples: name, records: bodies.length, 'bytes/record': bytes, 'avsc µs': avscOnly.toFixed(2), 'check µs': checkOnly.toFixed(2), 'decode µs': decode.toFixed(2), 'check share': `${((100 * checkOnly) / avscOnly).toFixed(1)} %` });
+    rows.push({ samples: name, records: bodies.length, 'bytes/record': bytes, 'avsc µs': avscOnly.toFixed(2), 'compiled µs': compiledOnly.toFixed(2), 'check µs': checkOnly.toFixed(2), 'decode µs': decode.toFixed(2), 'check share': `${((100 * checkOnly) / avscOnly).toFixed(1)} %` });
     figures[`${name}_avsc_us`] = avscOnly;
+    figures[`${name}_compiled_us`] = compiledOnly;
     figures[`${name}_check_us`] = checkOnly;
     figures[`${name}_decode_us`] = decode;
   }

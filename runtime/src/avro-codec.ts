@@ -4,6 +4,7 @@ import { schemaText, type AvroRecord } from '@gpumon/schemas/avro';
 import { RECORD_BOUNDS, type BoundedStream } from '@gpumon/schemas/sample-bounds';
 import { valueSubject, topicName, type Stream } from '@gpumon/schemas/topics';
 import type { StreamRecords } from '@gpumon/schemas/types.generated';
+import { compileCodec, type CompiledCodec } from './avro-compiled.js';
 import { frameCheck, type FrameCheck, type PathBounds } from './avro-frame-check.js';
 import { GpumonError, errorMessage } from './errors.js';
 import { Compatibility, type SchemaRegistryClient } from './registry.js';
@@ -12,10 +13,10 @@ import { Compatibility, type SchemaRegistryClient } from './registry.js';
 const MAGIC = 0;
 const HEADER_BYTES = 5;
 
-/** How to read bodies of one writer schema: checked against its bytes first, then resolved to the reader (none: the same schema). */
+/** How to read bodies of one writer schema: checked against its bytes first, then decoded. */
 interface Reader {
-  resolver: avro.Resolver | undefined;
   check: FrameCheck;
+  decode: (body: Buffer) => unknown;
 }
 
 /** One reader schema of the topic: the whole record, or a projection that leaves top-level fields out. */
@@ -23,6 +24,8 @@ interface View {
   type: avro.Type;
   /** The bounds of the numbers it leaves out, which the frame check reads instead (sample-bounds paths). */
   leftOutBounds: PathBounds;
+  /** Its decoder of bodies written with this build's schema; avsc resolves any other writer schema. */
+  compiled: CompiledCodec;
   /** Per writer schema id: how this view reads it. */
   readers: Map<number, Reader>;
 }
@@ -46,7 +49,9 @@ export type Decode<R> = (value: Buffer | null) => Promise<R>;
 /**
  * Avro serde for one topic's values. Encodes with the schema this build ships (registered under
  * TopicNameStrategy with BACKWARD compatibility) and decodes any registered writer schema of the
- * topic, resolving it to that same reader schema, so older and newer producers can coexist.
+ * topic, resolving it to that same reader schema, so older and newer producers can coexist. The
+ * build's own schema is encoded and decoded by code compiled from it (avro-compiled.ts), any other
+ * writer schema by avsc's resolution.
  */
 export class TopicCodec<S extends Stream> {
   readonly topic: string;
@@ -58,11 +63,7 @@ export class TopicCodec<S extends Stream> {
   private readonly writerTypes = new Map<number, avro.Type>();
   /** Decodes whole records. */
   private readonly whole: View;
-  /**
-   * Where records are encoded before being copied out at their size; it grows to the largest record
-   * seen. avsc's toBuffer encodes into a 1 KiB scratch and encodes again whatever does not fit: a
-   * sample with its features and attribution (about 1.3 KB) was encoded twice.
-   */
+  /** Where records are encoded before being copied out at their size; it grows to the largest record seen. */
   private scratch = Buffer.allocUnsafeSlow(4096);
 
   constructor(
@@ -74,7 +75,7 @@ export class TopicCodec<S extends Stream> {
     this.subject = valueSubject(this.topic);
     this.schema = schemaText(stream);
     this.readerType = avro.Type.forSchema(JSON.parse(this.schema) as avro.Schema);
-    this.whole = { type: this.readerType, leftOutBounds: {}, readers: new Map() };
+    this.whole = { type: this.readerType, leftOutBounds: {}, compiled: compileCodec(this.readerType), readers: new Map() };
   }
 
   /** Registers the schema (a no-op when already registered) and makes the subject BACKWARD compatible. */
@@ -130,12 +131,7 @@ export class TopicCodec<S extends Stream> {
     if (this.writerId === undefined) throw new Error(`TopicCodec(${this.topic}): register() or lookup() before encode()`);
     let end: number;
     try {
-      end = this.readerType.encode(record, this.scratch, HEADER_BYTES);
-      if (end < 0) {
-        // A negative end is the bytes missing: grow once to fit this record and then some.
-        this.scratch = Buffer.allocUnsafeSlow(2 * (this.scratch.length - end));
-        end = this.readerType.encode(record, this.scratch, HEADER_BYTES);
-      }
+      while ((end = this.whole.compiled.encode(record, this.scratch, HEADER_BYTES)) < 0) this.scratch = Buffer.allocUnsafeSlow(2 * this.scratch.length);
     } catch (error) {
       throw new GpumonError('encode_failed', `cannot encode a ${this.stream} record for ${this.topic}: ${errorMessage(error)}`, {
         cause: error,
@@ -169,6 +165,7 @@ export class TopicCodec<S extends Stream> {
     const view: View = {
       type: avro.Type.forSchema({ ...schema, fields: schema.fields.filter((f) => !left.has(f.name)) } as avro.Schema),
       leftOutBounds: Object.fromEntries(Object.entries(bounds).filter(([path]) => left.has(path.split(/\.|\[/)[0]!))),
+      compiled: compileCodec(this.readerType, left),
       readers: new Map(),
     };
     return (value) => this.read(view, value);
@@ -182,7 +179,7 @@ export class TopicCodec<S extends Stream> {
     const reader = view.readers.get(id) ?? (await this.loadReader(view, id));
     const body = value.subarray(HEADER_BYTES);
     try {
-      if (reader.check(body)) return view.type.fromBuffer(body, reader.resolver) as StreamRecords[S];
+      if (reader.check(body)) return reader.decode(body) as StreamRecords[S];
     } catch (error) {
       throw new GpumonError('decode_failed', `cannot decode with writer schema ${id}: ${errorMessage(error)}`, { cause: error });
     }
@@ -192,10 +189,12 @@ export class TopicCodec<S extends Stream> {
 
   private async loadReader(view: View, id: number): Promise<Reader> {
     const writerType = this.writerTypes.get(id) ?? (await this.loadWriter(id));
-    const reader = {
-      resolver: writerType === view.type ? undefined : view.type.createResolver(writerType),
+    // The same canonical schema writes the same bytes, whatever docs or defaults it was registered with.
+    const resolver = writerType.equals(this.readerType) ? undefined : view.type.createResolver(writerType);
+    const reader: Reader = {
       // The writer's schema drives the check: the body holds its fields, whatever the reader keeps of them.
       check: frameCheck(writerType, view.leftOutBounds),
+      decode: resolver === undefined ? (body) => view.compiled.decode(body) : (body) => view.type.fromBuffer(body, resolver),
     };
     view.readers.set(id, reader);
     return reader;

@@ -4,8 +4,9 @@ import type avro from 'avsc';
  * Walks an Avro body over its writer schema without building anything, and throws when a count or
  * length it announces cannot fit in the bytes left. avsc's array and map readers allocate per
  * announced item before they look at the buffer (one 1,252-byte record announcing 2×10⁸ items
- * ran every consumer out of memory), so a body goes to avsc only once this walk has passed: then
- * every item avsc makes stands on at least one byte of the body, or on the zero-size-item budget.
+ * ran every consumer out of memory), so a body is decoded only once this walk has passed: then
+ * every item a decoder makes stands on at least one byte of the body, or on the zero-size-item
+ * budget, and the compiled decoder (avro-compiled.ts) may read it without checks of its own.
  * Time and memory are proportional to the body's length, at any nesting depth.
  *
  * It answers whether every number it was given bounds of (a projection's left-out fields) lies
