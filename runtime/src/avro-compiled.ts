@@ -1,11 +1,12 @@
 import type avro from 'avsc';
+import { parts, type TypeParts } from './avro-type-parts.js';
 
 /**
  * An encoder and a decoder of one schema, written as JavaScript from its structure, as the frame
  * check is. avsc reads and writes each field through its type object (a call for the union, one for
  * its branch, one for the Tap); a sample has about 150 nullable fields, so that was 9 µs to decode
- * and 10 to encode one. The code here does each field inline. The bytes are avsc's: the tests
- * compare both on every stream, and avsc stays the codec of every other writer schema (resolution).
+ * and 9 to encode one, where this code, a field inline each, takes 4 and 6. The bytes are avsc's:
+ * the tests compare both on every stream, and avsc stays the codec of every other writer schema.
  */
 export interface CompiledCodec {
   /**
@@ -20,20 +21,6 @@ export interface CompiledCodec {
    */
   decode(body: Buffer): unknown;
 }
-
-/** What the schema's types are in avsc (the declarations hide these fields). */
-interface TypeParts {
-  typeName: string;
-  name?: string;
-  fields?: Array<{ name: string; type: avro.Type; defaultValue(): unknown }>;
-  types?: avro.Type[];
-  itemsType?: avro.Type;
-  valuesType?: avro.Type;
-  symbols?: string[];
-  underlyingType?: avro.Type;
-}
-
-const parts = (type: avro.Type): TypeParts => type as unknown as TypeParts;
 
 /** avsc's bound on a long it writes (isSafeLong). */
 const SAFE_LONG = 9007199254740990;

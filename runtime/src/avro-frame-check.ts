@@ -1,4 +1,5 @@
 import type avro from 'avsc';
+import { parts, type TypeParts } from './avro-type-parts.js';
 
 /**
  * Walks an Avro body over its writer schema without building anything, and throws when a count or
@@ -92,20 +93,6 @@ function helpers(paths: string[]) {
   };
   return { fail, long, skipVarint, skipLength, index, count, enter };
 }
-
-/** What the schema's types are in avsc (the declarations hide these fields). */
-interface TypeParts {
-  typeName: string;
-  fields?: Array<{ name: string; type: avro.Type }>;
-  types?: avro.Type[];
-  itemsType?: avro.Type;
-  valuesType?: avro.Type;
-  symbols?: string[];
-  size?: number;
-  underlyingType?: avro.Type;
-}
-
-const parts = (type: avro.Type): TypeParts => type as unknown as TypeParts;
 
 /**
  * Writes the check as JavaScript, one function per record type, as avsc itself does for speed (a
