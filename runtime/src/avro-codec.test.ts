@@ -2,11 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_BOUNDS } from '@gpumon/schemas/sample-bounds';
 import type { GpuFeatures, GpuSample, Workload } from '@gpumon/schemas/types.generated';
 import { TopicCodec, type Decode } from './avro-codec.js';
-import { isRetriable } from './dead-letter.js';
+import type { ConsumedMessage } from './consumer.js';
+import { Counters } from './counters.js';
+import { DeadLetters, decodeMessages, isRetriable } from './dead-letter.js';
 import { GpumonError } from './errors.js';
 import { createLogger } from './log.js';
 import { createRegistryClient, type SchemaRegistryClient } from './registry.js';
@@ -212,6 +215,33 @@ describe('TopicCodec.register against a registry that is slow to start or refuse
       expect([(failure as GpumonError).code, (failure as GpumonError).retriable]).toEqual(['schema_rejected', false]);
       expect((failure as GpumonError).message).toMatch(/schema registry refused registering the samples schema .*incompatible/);
       expect(registry.requests.filter((r) => r.startsWith('POST'))).toHaveLength(1);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('a record whose writer schema the registry does not give yet waits for it, then it and the records after it decode at once', async () => {
+    let dropped = 0;
+    const registry = await registryServing(() => dropped++ < 3, () => [200, { schema: codec.schema }]);
+    try {
+      const consumer = registryCodec(registry.url);
+      const decode = consumer.decoderLeavingOut([]);
+      const letters = new TopicCodec(undefined as unknown as SchemaRegistryClient, 'dlq');
+      letters.assumeRegistered(8);
+      const log = createLogger('test');
+      const underId44 = Buffer.from(frame);
+      underId44.writeUInt32BE(44, 1);
+      const message = (offset: number, value: Buffer): ConsumedMessage => ({ topic: 'gpu.samples.v1', partition: 0, offset: String(offset), key: null, value, timestamp: String(sample.time), headers: {} });
+      const counters = new Counters(new Registry(), 'test');
+      const { decoded, letters: dead } = await decodeMessages(
+        [message(1, underId44), message(2, underId44), message(3, underId44.subarray(0, 40))], decode,
+        new DeadLetters('test', letters, counters, log), counters, log, AbortSignal.timeout(30_000), () => undefined,
+      );
+      expect(decoded.map((d) => [d.message.offset, d.record])).toEqual([['1', sample], ['2', sample]]);
+      expect(dead).toHaveLength(1);
+      expect(registry.requests.filter((r) => r.startsWith('GET /schemas/ids/44'))).toHaveLength(4);
+      // Known now: the next record is decoded without waiting on anything.
+      expect(decode(underId44)).toEqual(sample);
     } finally {
       await registry.close();
     }

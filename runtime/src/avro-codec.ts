@@ -43,8 +43,12 @@ function registryFailure(error: unknown, what: string): GpumonError {
     : new GpumonError('service_unreachable', `schema registry did not answer ${what}: ${errorMessage(error)}`, { cause: error, reason: 'schema_registry' });
 }
 
-/** Decodes a topic's values (Confluent framing included); a malformed one throws decode_failed. */
-export type Decode<R> = (value: Buffer | null) => Promise<R>;
+/**
+ * Decodes a topic's values (Confluent framing included); a malformed one throws decode_failed. The
+ * record comes at once when its writer schema is known, a promise when the registry must be asked:
+ * a consumer decodes thousands a second, and a promise apiece was a good part of its allocation.
+ */
+export type Decode<R> = (value: Buffer | null) => R | Promise<R>;
 
 /**
  * Avro serde for one topic's values. Encodes with the schema this build ships (registered under
@@ -156,7 +160,7 @@ export class TopicCodec<S extends Stream> {
    * other consumer gives. The records it returns lack those fields.
    */
   decoderLeavingOut(fields: readonly string[]): Decode<StreamRecords[S]> {
-    if (fields.length === 0) return (value) => this.decode(value);
+    if (fields.length === 0) return (value) => this.read(this.whole, value);
     const schema = JSON.parse(this.schema) as AvroRecord;
     const missing = fields.filter((name) => !schema.fields.some((f) => f.name === name));
     if (missing.length > 0) throw new Error(`TopicCodec(${this.topic}): no field ${missing.join(', ')} to leave out`);
@@ -171,12 +175,13 @@ export class TopicCodec<S extends Stream> {
     return (value) => this.read(view, value);
   }
 
-  private async read(view: View, value: Buffer | null): Promise<StreamRecords[S]> {
+  private read(view: View, value: Buffer | null): StreamRecords[S] | Promise<StreamRecords[S]> {
     if (value === null || value.length < HEADER_BYTES || value.readUInt8(0) !== MAGIC) {
       throw new GpumonError('decode_failed', `not a Confluent Avro message (${value === null ? 'null value' : `${value.length} bytes`})`);
     }
     const id = value.readUInt32BE(1);
-    const reader = view.readers.get(id) ?? (await this.loadReader(view, id));
+    const reader = view.readers.get(id);
+    if (reader === undefined) return this.loadReader(view, id).then(() => this.read(view, value));
     const body = value.subarray(HEADER_BYTES);
     try {
       if (reader.check(body)) return reader.decode(body) as StreamRecords[S];

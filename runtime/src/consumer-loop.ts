@@ -1,3 +1,5 @@
+// First: kafkajs's producer takes its grouping when kafkajs loads (kafkajs-fixes.ts).
+import './kafkajs-fixes.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Batch, type Consumer, type ConsumerRunConfig, type Kafka } from 'kafkajs';
 import { Counter, Gauge, type Registry } from 'prom-client';

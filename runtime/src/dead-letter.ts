@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DlqHeader } from '@gpumon/schemas/dlq-headers';
 import type { DeadLetter } from '@gpumon/schemas/types.generated';
-import type { TopicCodec } from './avro-codec.js';
+import type { Decode, TopicCodec } from './avro-codec.js';
 import type { ConsumedMessage } from './consumer.js';
 import type { Counters } from './counters.js';
 import { GpumonError, errorMessage } from './errors.js';
@@ -110,7 +110,7 @@ export interface DecodedMessages<T> {
  */
 export async function decodeMessages<T>(
   messages: readonly ConsumedMessage[],
-  decode: (value: Buffer | null) => Promise<T>,
+  decode: Decode<T>,
   deadLetters: DeadLetters,
   counters: Counters,
   log: Logger,
@@ -122,9 +122,8 @@ export async function decodeMessages<T>(
   counters.add('received', messages.length);
   for (const message of messages) {
     try {
-      const record = await retryWhileRetriable(
-        `decoding ${message.topic}[${message.partition}]@${message.offset}`, () => decode(message.value), isRetriable, log, signal,
-      );
+      const decoded = decode(message.value);
+      const record = decoded instanceof Promise ? await decodeFetchingSchema(message, decoded, decode, log, signal) : decoded;
       validate(record, message);
       result.decoded.push({ message, record });
     } catch (error) {
@@ -133,4 +132,16 @@ export async function decodeMessages<T>(
     }
   }
   return result;
+}
+
+/** A record whose writer schema is being fetched: a registry outage is waited out, retried until `signal` aborts. */
+async function decodeFetchingSchema<T>(
+  message: ConsumedMessage, first: Promise<T>, decode: Decode<T>, log: Logger, signal: AbortSignal,
+): Promise<T> {
+  try {
+    return await first;
+  } catch (error) {
+    if (!isRetriable(error)) throw error;
+  }
+  return retryWhileRetriable(`decoding ${message.topic}[${message.partition}]@${message.offset}`, async () => decode(message.value), isRetriable, log, signal);
 }

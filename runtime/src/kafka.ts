@@ -1,3 +1,5 @@
+// First: kafkajs's producer takes its grouping when kafkajs loads (kafkajs-fixes.ts).
+import './kafkajs-fixes.js';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { Kafka, logLevel, type Admin, type KafkaConfig, type Producer, type SASLOptions, type LogEntry } from 'kafkajs';

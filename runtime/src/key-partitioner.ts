@@ -1,3 +1,5 @@
+// First: kafkajs's producer takes its grouping when kafkajs loads (kafkajs-fixes.ts).
+import './kafkajs-fixes.js';
 import { Partitioners, type ICustomPartitioner } from 'kafkajs';
 
 /** Murmur2's seed and mixing constant, as Kafka's Java client has them (Utils.murmur2). */
