@@ -62,13 +62,22 @@ function smallZigZag(value: unknown): number | undefined {
 
 const require = createRequire(import.meta.url);
 
+/** kafkajs's version where its files are there to change; undefined in the agent's single-file bundle (packaging/), whose sends are one tick of one host's GPUs. */
+function installedKafkajs(): string | undefined {
+  try {
+    return (require('kafkajs/package.json') as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether kafkajs runs with the functions above. kafkajs's sendMessages.js takes the grouping
  * module's export when kafkajs loads, so this module has to run before anything loads kafkajs: it is
  * the first import of every runtime module that imports kafkajs's values.
  */
 export const kafkajsFixed: boolean = (() => {
-  if ((require('kafkajs/package.json') as { version: string }).version !== KAFKAJS_FIXED_VERSION) return false;
+  if (installedKafkajs() !== KAFKAJS_FIXED_VERSION) return false;
   const grouping = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
   if (require.cache[require.resolve('kafkajs/src/producer/sendMessages.js')] === undefined) {
     require(grouping);
