@@ -78,16 +78,22 @@ interface Run {
   settings: PipelineSettings;
   hostPrefix: string;
   client: pg.ClientBase;
+  /** The PostgreSQL backend serving `client`: the bench's own queries, not the pipeline's. */
+  benchBackend: number;
   stages: Stage[];
 }
 
-/** CPU seconds so far of the pipeline's processes, the stack's, and this process (the simulator). */
-function cpuSnapshot(stages: readonly Stage[]): Record<string, number> {
+/**
+ * CPU seconds so far of the pipeline's processes, the stack's, and this process (the simulator).
+ * PostgreSQL's leaves out the backend of the bench's own queries (the completion polls while a step drains).
+ */
+function cpuSnapshot(run: Run): Record<string, number> {
   const snapshot: Record<string, number> = {};
-  for (const stage of stages) snapshot[stage.name] = cpuSeconds(stage.child.pid!);
+  for (const stage of run.stages) snapshot[stage.name] = cpuSeconds(stage.child.pid!);
   const usage = process.cpuUsage();
   snapshot['simulate (bench process)'] = (usage.user + usage.system) / 1e6;
-  return { ...snapshot, ...stackCpuSeconds() };
+  const stack = stackCpuSeconds();
+  return { ...snapshot, ...stack, postgres: stack.postgres - cpuSeconds(run.benchBackend) };
 }
 
 /** Waits until every sample of [from, to) is fully written; how long that took (null: not within `timeoutMs`). */
@@ -108,14 +114,14 @@ async function runStep(run: Run, rate: number, ticks: number): Promise<Step> {
     ...run.settings,
     ...loadConfig(simulatorOptions, { hosts: String(hosts), gpusPerHost: '8', interval: '1s', ticks: String(ticks), hostPrefix: `${run.hostPrefix}-${rate}` }),
   };
-  const cpuBefore = cpuSnapshot(run.stages);
+  const cpuBefore = cpuSnapshot(run);
   const from = new Date(Date.now() - 1000);
   const started = performance.now();
   const { sent } = await runSimulator(settings, createLogger('bench-simulate'), new AbortController().signal);
   const simulatedS = (performance.now() - started) / 1000;
   const to = new Date(Date.now() + 1);
   const waitedMs = await waitWritten(run, from, to, sent, DRAIN_MS);
-  const cpuAfter = cpuSnapshot(run.stages);
+  const cpuAfter = cpuSnapshot(run);
   // After the CPU snapshot: the percentiles' query is the bench's work, not PostgreSQL's share of the pipeline.
   const latency = await stepLatency(run.client, from, to);
   const cpu = Object.fromEntries(Object.keys(cpuAfter).map((name) => [name, Math.round(((cpuAfter[name]! - (cpuBefore[name] ?? 0)) / sent) * 1e6)]));
@@ -233,11 +239,14 @@ async function runMode(id: string, layout: ProcessorLayout, ceilings: Ceilings, 
     const client = await pool.connect();
     try {
       await addIngestClock(client);
+      // In this backend alone, whose CPU the snapshots leave out: parallel workers would count as the pipeline's.
+      await client.query('SET max_parallel_workers_per_gather = 0');
+      const benchBackend = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       const env = { GPUMON_TOPIC_PREFIX: prefix, DATABASE_URL: scratch.settings.databaseUrl };
       const topics = startStage('topics', ['topics'], env);
       if ((await topics.exited) !== 0) throw new Error(`gpumon topics failed:\n${topics.output()}`);
       for (const stage of consumerStages(layout)) stages.push(startStage(stage.name, [...stage.args, '--group', `bench-e2e-${id}-${stage.name}`], env));
-      const run: Run = { settings, hostPrefix: `bench-e2e-${id}`, client, stages };
+      const run: Run = { settings, hostPrefix: `bench-e2e-${id}`, client, benchBackend, stages };
       // Every process joined its group and warm: a small load, fully written.
       console.log(`${layout}: warming up`);
       await runStep(run, 200, 10);
