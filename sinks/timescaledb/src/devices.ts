@@ -1,6 +1,6 @@
 import {
-  arrayLiteral, insertMissingStatement, latestPerKey, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionRow, type DimensionTable,
-  type Sighting, type SightingOf,
+  arrayLiteral, insertMissingStatement, latestPerKey, sameAttributes, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionRow,
+  type DimensionTable, type Sighting, type SightingOf,
 } from './dimension.js';
 import type { Alongside } from './table-writer.js';
 import { EXISTS, itemsOfChangedKeys, mergeDimension, WrittenRows, type Attributes, type Merge } from './written-rows.js';
@@ -56,11 +56,8 @@ function attributesOf(sample: Sample): Record<string, AttributeValue> {
 
 const SAMPLE_SIGHTING: SightingOf<Sample> = { key: (s) => s.gpu_uuid as string, time: (s) => s.time as number, attributes: attributesOf };
 
-/** Whether two samples describe their GPU alike (a field one lacks counts as null). */
-function sameDevice(a: Sample, b: Sample): boolean {
-  for (const field of DEVICE_FIELDS) if ((a[field] ?? null) !== (b[field] ?? null)) return false;
-  return true;
-}
+/** Whether two samples (or a sample and attributes) describe their GPU alike (a field one lacks counts as null). */
+const sameDevice = sameAttributes(DEVICE_FIELDS.map((field) => [field, field]));
 
 /**
  * The inventory facts of a batch of samples, one row per GPU in UUID order. A lost sample repeats

@@ -29,6 +29,17 @@ export interface DimensionRow {
   last_seen: number;
 }
 
+/**
+ * Whether two objects hold the same attributes: `a[left]` against `b[right]` for each pair, a
+ * missing value counting as null. Compiled to one property read per field (the inventory check
+ * compares every sample's 26 device fields, a loop of reads by computed name cost the sink a tenth
+ * of its time); the names are quoted, so any string is safe.
+ */
+export function sameAttributes(fields: ReadonlyArray<readonly [left: string, right: string]>): (a: object, b: object) => boolean {
+  const equal = fields.map(([left, right]) => `(a[${JSON.stringify(left)}] ?? null) === (b[${JSON.stringify(right)}] ?? null)`);
+  return new Function(`return function sameAttributes(a, b) {\nreturn ${equal.join(' &&\n  ') || 'true'};\n};`)() as (a: object, b: object) => boolean;
+}
+
 /** How latestPerKey reads an item; `attributes` is asked only of each key's latest item, so the others cost no object. */
 export interface SightingOf<T> {
   key(item: T): string;

@@ -1,6 +1,6 @@
 import type { Workload } from '@gpumon/schemas/types.generated';
 import {
-  latestPerKey, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionTable, type SightingOf,
+  latestPerKey, sameAttributes, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionTable, type SightingOf,
 } from './dimension.js';
 import type { Alongside } from './table-writer.js';
 import { itemsOfChangedKeys, mergeDimension, WrittenRows, type Attributes } from './written-rows.js';
@@ -26,10 +26,7 @@ const WORKLOAD_SIGHTING: SightingOf<WorkloadSighting> = {
 };
 
 /** Whether a workload is named as `attributes` name it. */
-function named(workload: Workload, attributes: Attributes): boolean {
-  for (const a of ATTRIBUTES) if (((workload[FIELD_OF[a]!] as AttributeValue | undefined) ?? null) !== attributes[a]) return false;
-  return true;
-}
+const named: (workload: Workload, attributes: Attributes) => boolean = sameAttributes(ATTRIBUTES.map((a) => [FIELD_OF[a]!, a]));
 
 /** Each workload each sample of a batch sights, with the sample's time. */
 function sightingsOf(samples: ReadonlyArray<Record<string, unknown>>): WorkloadSighting[] {
