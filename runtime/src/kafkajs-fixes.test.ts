@@ -3,16 +3,31 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { crc32c } from './crc32c.js';
 import { groupMessagesPerPartition, kafkajsFixed, type GroupingArgs } from './kafkajs-fixes.js';
 
 const require = createRequire(import.meta.url);
 
-/** A kafkajs module evaluated from its file, apart from the module cache and the classes the runtime changed. */
+/**
+ * A kafkajs module as kafkajs ships it: evaluated from its file, with every kafkajs module it
+ * requires evaluated likewise, apart from the module cache where the runtime replaced some.
+ */
 function kafkajsOwn<T>(path: string): T {
-  const file = require.resolve(`kafkajs/src/${path}`);
-  const module = { exports: {} as unknown };
-  new Function('module', 'require', readFileSync(file, 'utf8'))(module, createRequire(file));
-  return module.exports as T;
+  const loaded = new Map<string, { exports: unknown }>();
+  const load = (file: string): unknown => {
+    const known = loaded.get(file);
+    if (known !== undefined) return known.exports;
+    const module = { exports: {} as unknown };
+    loaded.set(file, module);
+    const requireNear = createRequire(file);
+    const own = (id: string): unknown => {
+      const resolved = requireNear.resolve(id);
+      return resolved.includes('/node_modules/kafkajs/') && resolved.endsWith('.js') ? load(resolved) : requireNear(id);
+    };
+    new Function('module', 'exports', 'require', readFileSync(file, 'utf8'))(module, module.exports, own);
+    return module.exports;
+  };
+  return load(require.resolve(`kafkajs/src/${path}`)) as T;
 }
 
 interface EncoderLike { buffer: Buffer; writeUVarInt(v: number): EncoderLike; writeVarInt(v: number): EncoderLike; writeVarLong(v: unknown): EncoderLike }
@@ -67,5 +82,34 @@ describe('kafkajs 2.2.4 with the runtime\'s fixes', () => {
       }
       expect(ours.buffer.equals(theirs.buffer)).toBe(true);
     }), { numRuns: 5_000 });
+  });
+
+  it('checksums record batches as kafkajs does (CRC-32C)', () => {
+    const theirs = kafkajsOwn<(bytes: Buffer) => number>('protocol/recordBatch/crc32C/index.js');
+    expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 5_000 }), fc.nat(7), (bytes, start) => {
+      // Also from an offset into a larger buffer, as kafkajs's batch body is a slice of its encoder's.
+      const slice = Buffer.from(bytes).subarray(Math.min(start, bytes.length));
+      expect(crc32c(slice)).toBe(theirs(slice));
+    }), { numRuns: 2_000 });
+  });
+
+  it('encodes record batches byte for byte as kafkajs does, whatever the memory its buffers are taken from held', async () => {
+    type Record = (args: { offsetDelta: number; timestampDelta: number; key: Buffer | null; value: Buffer | null; headers: object }) => unknown;
+    type RecordBatch = (args: { firstTimestamp: number; maxTimestamp: number; lastOffsetDelta: number; records: unknown[] }) => Promise<{ buffer: Buffer }>;
+    const ours = { Record: require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as Record, ...require('kafkajs/src/protocol/recordBatch/v0/index.js') as { RecordBatch: RecordBatch } };
+    const theirs = { Record: kafkajsOwn<Record>('protocol/recordBatch/record/v0/index.js'), ...kafkajsOwn<{ RecordBatch: RecordBatch }>('protocol/recordBatch/v0/index.js') };
+    const bytes = fc.option(fc.uint8Array({ maxLength: 3_000 }).map((b) => Buffer.from(b)), { nil: null });
+    const headers = fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.string({ maxLength: 20 }), fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 })), { maxKeys: 3 });
+    const record = fc.record({ timestampDelta: fc.integer({ min: 0, max: 2 ** 31 - 1 }), key: bytes, value: bytes, headers });
+    await fc.assert(fc.asyncProperty(fc.array(record, { maxLength: 30 }), async (records) => {
+      // Leaves Node's buffer pool holding bytes that are not zero, where the encoders' buffers come from.
+      for (let i = 0; i < 8; i++) Buffer.allocUnsafe(1_000).fill(0xa5);
+      const batch = async ({ Record, RecordBatch }: typeof ours) => (await RecordBatch({
+        firstTimestamp: 1_764_979_200_000, maxTimestamp: 1_764_979_260_000, lastOffsetDelta: records.length - 1,
+        records: records.map((r, offsetDelta) => Record({ ...r, offsetDelta })),
+      })).buffer;
+      expect((await batch(ours)).equals(await batch(theirs))).toBe(true);
+    }), { numRuns: 500 });
   });
 });

@@ -1,10 +1,13 @@
 import { createRequire } from 'node:module';
+import { crc32c } from './crc32c.js';
 
 /**
- * Two hot paths of kafkajs 2.2.4's producer, replaced by functions that return the same: kafkajs is
- * unmaintained since that release (the fix for the first has waited since 2023), and in a
- * co-located processor these two were nearly half of everything it allocated. Applied only to that
- * release; kafkajs-fixes.test.ts checks each against kafkajs's own code.
+ * Hot paths of kafkajs 2.2.4's producer, replaced by functions that return the same: kafkajs is
+ * unmaintained since that release (the fix for the grouping has waited since 2023). In a co-located
+ * processor the grouping and the varints were nearly half of everything it allocated; then the
+ * record batch's checksum, a byte at a time, and a zero-filled buffer of its own for every record
+ * were a sixth of its time. Applied only to that release; kafkajs-fixes.test.ts checks each against
+ * kafkajs's own code.
  */
 export const KAFKAJS_FIXED_VERSION = '2.2.4';
 
@@ -33,11 +36,43 @@ export function groupMessagesPerPartition<M>({ topic, partitionMetadata, message
   return grouped;
 }
 
-/** The part of kafkajs's protocol Encoder the varint writers below use. */
+/** The part of kafkajs's protocol Encoder the writers below use. */
 interface Encoder {
   buf: Buffer;
   offset: number;
   ensureAvailable(length: number): void;
+}
+
+interface EncoderClass {
+  new (initialSize?: number): Encoder;
+  prototype: Encoder & { writeUVarInt(value: number): Encoder; writeVarLong(value: unknown): Encoder };
+  nextPowerOfTwo(value: number): number;
+  sizeOfVarLong(value: unknown): number;
+}
+
+/**
+ * kafkajs's Encoder, its buffers taken from Node's pool unfilled: kafkajs zero-fills a new 512-byte
+ * buffer for every record, then a larger one as it grows (2 KB for a sample), bytes it writes over
+ * before reading. Every write advances the encoder only by the bytes it wrote, and its `buffer` ends
+ * at that offset, so no unwritten byte is ever sent. A constructor returning one of kafkajs's own
+ * encoders: the same prototype and static methods, `instanceof` holds.
+ */
+function pooledEncoder(Encoder: EncoderClass): EncoderClass {
+  function PooledEncoder(initialSize = 511): Encoder {
+    const encoder = Object.create(Encoder.prototype) as Encoder;
+    encoder.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize));
+    encoder.offset = 0;
+    return encoder;
+  }
+  PooledEncoder.prototype = Encoder.prototype;
+  Object.setPrototypeOf(PooledEncoder, Encoder);
+  Encoder.prototype.ensureAvailable = function (this: Encoder, length: number) {
+    if (this.offset + length <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(this.offset + length));
+    this.buf.copy(grown, 0, 0, this.offset);
+    this.buf = grown;
+  };
+  return PooledEncoder as unknown as EncoderClass;
 }
 
 /** The bytes of an unsigned 32-bit value's varint (LEB128). */
@@ -76,38 +111,45 @@ function installedKafkajs(): string | undefined {
   }
 }
 
+/** Makes `path`'s module export `exports` to every kafkajs module that requires it later. */
+function replaceModule(path: string, exports: unknown): void {
+  const file = require.resolve(`kafkajs/src/${path}`);
+  require(file);
+  require.cache[file]!.exports = exports;
+}
+
 /**
- * Whether kafkajs runs with the functions above. kafkajs's sendMessages.js takes the grouping
- * module's export when kafkajs loads, so this module has to run before anything loads kafkajs: it is
- * the first import of every runtime module that imports kafkajs's values.
+ * Whether kafkajs runs with the functions above. kafkajs's modules take each other's exports when
+ * they load, so this module has to run before anything loads kafkajs: it is the first import of
+ * every runtime module that imports kafkajs's values.
  */
 export const kafkajsFixed: boolean = (() => {
   if (installedKafkajs() !== KAFKAJS_FIXED_VERSION) return false;
-  const grouping = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
-  if (require.cache[require.resolve('kafkajs/src/producer/sendMessages.js')] === undefined) {
-    require(grouping);
-    require.cache[grouping]!.exports = groupMessagesPerPartition;
+  const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderClass;
+  // Node's ESM loader enters a CommonJS module that an ESM module imports in the cache before running it.
+  if (require.cache[require.resolve('kafkajs')]?.loaded !== true) {
+    replaceModule('producer/groupMessagesPerPartition.js', groupMessagesPerPartition);
+    replaceModule('protocol/recordBatch/crc32C/index.js', crc32c);
+    replaceModule('protocol/encoder.js', pooledEncoder(Encoder));
   }
-  const EncoderClass = require('kafkajs/src/protocol/encoder.js') as {
-    prototype: { writeUVarInt(value: number): Encoder; writeVarLong(value: unknown): Encoder };
-    sizeOfVarLong(value: unknown): number;
-  };
-  const { writeVarLong } = EncoderClass.prototype;
-  const sizeOfVarLong = EncoderClass.sizeOfVarLong.bind(EncoderClass);
-  EncoderClass.prototype.writeUVarInt = function (this: Encoder, value: number) {
+  const { writeVarLong } = Encoder.prototype;
+  const sizeOfVarLong = Encoder.sizeOfVarLong.bind(Encoder);
+  Encoder.prototype.writeUVarInt = function (this: Encoder, value: number) {
     // kafkajs's loop shifts a JavaScript number (signed) unsigned: what it writes is value >>> 0's varint.
     writeUnsigned(this, value >>> 0);
     return this;
   };
-  EncoderClass.prototype.writeVarLong = function (this: Encoder, value: unknown) {
+  Encoder.prototype.writeVarLong = function (this: Encoder, value: unknown) {
     const zigZag = smallZigZag(value);
     if (zigZag === undefined) return writeVarLong.call(this, value);
     writeUnsigned(this, zigZag);
     return this;
   };
-  EncoderClass.sizeOfVarLong = (value: unknown) => {
+  Encoder.sizeOfVarLong = (value: unknown) => {
     const zigZag = smallZigZag(value);
     return zigZag === undefined ? sizeOfVarLong(value) : varintBytes(zigZag);
   };
-  return require(grouping) === groupMessagesPerPartition;
+  return require('kafkajs/src/producer/groupMessagesPerPartition.js') === groupMessagesPerPartition
+    && require('kafkajs/src/protocol/recordBatch/crc32C/index.js') === crc32c
+    && require('kafkajs/src/protocol/encoder.js') !== Encoder;
 })();
