@@ -6,7 +6,7 @@ import { crc32c } from './crc32c.js';
  * unmaintained since that release (the fix for the grouping has waited since 2023). In a co-located
  * processor the grouping and the varints were nearly half of everything it allocated; then the
  * record batch's checksum, a byte at a time, and a zero-filled buffer of its own for every record
- * were a sixth of its time. Applied only to that release; kafkajs-fixes.test.ts checks each against
+ * were an eighth of its time. Applied only to that release; kafkajs-fixes.test.ts checks each against
  * kafkajs's own code.
  */
 export const KAFKAJS_FIXED_VERSION = '2.2.4';
