@@ -1,6 +1,7 @@
 import './kafka.js';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { inspect, isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32c } from './crc32c.js';
@@ -117,5 +118,37 @@ describe('kafkajs 2.2.4 with the runtime\'s fixes', () => {
         Buffer.allocUnsafe = allocUnsafe;
       }
     }), { numRuns: 500 });
+  });
+
+  it('decodes fetched record batches as kafkajs does: offsets, timestamps, keys, values and headers of every record', async () => {
+    type Record = (args: { offsetDelta: number; timestampDelta: unknown; key: Buffer | null; value: Buffer | null; headers: object }) => unknown;
+    type RecordBatch = (args: { firstOffset: string; firstTimestamp: string; maxTimestamp: string; lastOffsetDelta: number; records: unknown[] }) => Promise<{ buffer: Buffer }>;
+    type BatchDecoder = (decoder: unknown) => Promise<unknown>;
+    const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => unknown;
+    const ours = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as BatchDecoder;
+    const theirs = kafkajsOwn<BatchDecoder>('protocol/recordBatch/v0/decoder.js');
+    const { Record, RecordBatch } = { Record: kafkajsOwn<Record>('protocol/recordBatch/record/v0/index.js'), ...kafkajsOwn<{ RecordBatch: RecordBatch }>('protocol/recordBatch/v0/index.js') };
+    const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+    // Offsets and timestamps as they come, and at the edges where numbers stop being exact.
+    const base = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 40n }), fc.bigInt({ min: 1_600_000_000_000n, max: 1_900_000_000_000n }), fc.constantFrom(2n ** 53n - 3n, -1n, 0n), int64).map(String);
+    const delta = fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.constantFrom(2 ** 48 - 1, 2 ** 48, -(2 ** 48), 2 ** 53 - 1), int64.map(String));
+    const bytes = fc.option(fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)), { nil: null });
+    // Names kafkajs's lookup finds on Object.prototype too.
+    const headerName = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('toString', '__proto__', 'constructor'));
+    const headers = fc.dictionary(headerName, fc.oneof(fc.string({ maxLength: 8 }), fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 })), { maxKeys: 3 });
+    const record = fc.record({ timestampDelta: delta, key: bytes, value: bytes, headers });
+    // Timestamp type (LOG_APPEND_TIME), transactional and control bits of the batch's attributes.
+    const flags = fc.subarray([0x08, 0x10, 0x20]).map((bits) => bits.reduce((a, b) => a | b, 0));
+    await fc.assert(fc.asyncProperty(fc.array(record, { maxLength: 20 }), base, base, base, flags, async (records, firstOffset, firstTimestamp, maxTimestamp, bits) => {
+      const { buffer } = await RecordBatch({
+        firstOffset, firstTimestamp, maxTimestamp, lastOffsetDelta: Math.max(0, records.length - 1),
+        records: records.map((r, offsetDelta) => Record({ ...r, offsetDelta })),
+      });
+      // The attributes' low byte: after the first offset, length, leader epoch, magic byte and checksum, which kafkajs does not check.
+      buffer[22]! |= bits;
+      // Node's strict comparison: a header named "constructor" would trip vitest's check of the records' classes.
+      const [mine, kafkajs] = [await ours(new Decoder(buffer)), await theirs(new Decoder(buffer))];
+      expect(isDeepStrictEqual(mine, kafkajs), `ours ${inspect(mine)}\nkafkajs's ${inspect(kafkajs)}`).toBe(true);
+    }), { numRuns: 1_000 });
   });
 });

@@ -2,12 +2,13 @@ import { createRequire } from 'node:module';
 import { crc32c } from './crc32c.js';
 
 /**
- * Hot paths of kafkajs 2.2.4's producer, replaced by functions that return the same: kafkajs is
- * unmaintained since that release (the fix for the grouping has waited since 2023). In a co-located
- * processor the grouping and the varints were nearly half of everything it allocated; then the
- * record batch's checksum, a byte at a time, and a zero-filled buffer of its own for every record
- * were an eighth of its time. Applied only to that release; kafkajs-fixes.test.ts checks each against
- * kafkajs's own code.
+ * Hot paths of kafkajs 2.2.4, replaced by functions that return the same: kafkajs is unmaintained
+ * since that release (the fix for the grouping has waited since 2023). In a co-located processor
+ * the grouping and the varints were nearly half of everything it allocated; then the record
+ * batch's checksum, a byte at a time, and a zero-filled buffer of its own for every record were an
+ * eighth of its time. In the sink, a fetched record's offset and timestamp, added up in BigInts,
+ * were a fifth. Applied only to that release; kafkajs-fixes.test.ts checks each against kafkajs's
+ * own code.
  */
 export const KAFKAJS_FIXED_VERSION = '2.2.4';
 
@@ -100,6 +101,93 @@ function smallZigZag(value: unknown): number | undefined {
   return typeof value === 'number' && (value | 0) === value ? ((value << 1) ^ (value >> 31)) >>> 0 : undefined;
 }
 
+/** The part of kafkajs's protocol Decoder a record is read with. */
+interface Decoder {
+  buffer: Buffer;
+  offset: number;
+  readInt8(): number;
+  readVarInt(): number;
+  readVarLong(): object;
+  readVarIntBytes(): Buffer | null;
+  readVarIntArray<T>(reader: (decoder: Decoder) => T): T[];
+}
+
+/** kafkajs's 64-bit integer (utils/long.js, a BigInt inside). */
+interface LongClass {
+  fromValue(value: unknown): { add(addend: unknown): { toString(): string } };
+}
+
+/** What kafkajs's record batch decoder gives every record of a batch (recordBatch/v0/decoder.js). */
+interface RecordContext {
+  firstOffset?: string;
+  firstTimestamp?: string;
+  magicByte?: number;
+  isControlBatch?: boolean;
+  timestampType?: number;
+  maxTimestamp?: string;
+}
+
+/** kafkajs's TimestampTypes.LOG_APPEND_TIME: the broker's time, the batch's maxTimestamp, stands for every record's. */
+const LOG_APPEND_TIME = 1;
+
+/**
+ * A varlong (zigzag) whose varint has at most 7 bytes, as a number (it is then below 2^49, exact);
+ * undefined, reading nothing, for a longer one. A record's timestamp delta is the milliseconds
+ * from its batch's first record: one to four bytes.
+ */
+function readShortVarLong(decoder: Decoder): number | undefined {
+  const { buffer } = decoder;
+  let offset = decoder.offset;
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 7; i++) {
+    const byte = buffer[offset++]!;
+    value += (byte & 0x7f) * scale;
+    // Read past the end a byte is undefined: kafkajs's loop ends there, as this one does.
+    if (!(byte >= 0x80)) {
+      decoder.offset = offset;
+      return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+    }
+    scale *= 128;
+  }
+  return undefined;
+}
+
+/**
+ * kafkajs's record decoder (protocol/recordBatch/record/v0/decoder.js). kafkajs adds each record's
+ * offset and timestamp deltas to the batch's base in a BigInt (its Long) parsed from a string,
+ * and reads the timestamp delta through three more; these are added as numbers while every value
+ * is an exact integer, in kafkajs's Long otherwise. The headers are gathered as kafkajs's do, in
+ * one object instead of a copy per header.
+ */
+function recordDecoder(Long: LongClass, readHeader: (decoder: Decoder) => { key: string; value: Buffer | null }) {
+  const plus = (base: unknown, delta: number | object): string => {
+    if (typeof delta === 'number' && typeof base === 'string') {
+      const start = Number(base);
+      const sum = start + delta;
+      if (Number.isSafeInteger(start) && Number.isSafeInteger(sum) && String(start) === base) return String(sum);
+    }
+    return Long.fromValue(base).add(delta).toString();
+  };
+  return (decoder: Decoder, batchContext: RecordContext = {}) => {
+    const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext;
+    const attributes = decoder.readInt8();
+    const timestampDelta = readShortVarLong(decoder) ?? decoder.readVarLong();
+    const timestamp = timestampType === LOG_APPEND_TIME && maxTimestamp ? maxTimestamp : plus(firstTimestamp, timestampDelta);
+    const offset = plus(firstOffset, decoder.readVarInt());
+    const key = decoder.readVarIntBytes();
+    const value = decoder.readVarIntBytes();
+    const headers: Record<string, unknown> = {};
+    for (const header of decoder.readVarIntArray(readHeader)) {
+      // An inherited name (toString, __proto__) reads as kafkajs's lookup does; the value is an own property as in its spread.
+      const before = headers[header.key];
+      const after = before === undefined ? header.value : Array.isArray(before) ? before.concat([header.value]) : [before, header.value];
+      Object.defineProperty(headers, header.key, { value: after, writable: true, enumerable: true, configurable: true });
+    }
+    return { magicByte, attributes, timestamp, offset, key, value, headers, isControlRecord: isControlBatch, batchContext };
+  };
+}
+
 const require = createRequire(import.meta.url);
 
 /** kafkajs's version where its files are there to change; undefined in the agent's single-file bundle (packaging/), whose sends are one tick of one host's GPUs. */
@@ -126,11 +214,13 @@ function replaceModule(path: string, exports: unknown): void {
 export const kafkajsFixed: boolean = (() => {
   if (installedKafkajs() !== KAFKAJS_FIXED_VERSION) return false;
   const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderClass;
+  const decodeRecord = recordDecoder(require('kafkajs/src/utils/long.js') as LongClass, require('kafkajs/src/protocol/recordBatch/header/v0/decoder.js') as (decoder: Decoder) => { key: string; value: Buffer | null });
   // Node's ESM loader enters a CommonJS module that an ESM module imports in the cache before running it.
   if (require.cache[require.resolve('kafkajs')]?.loaded !== true) {
     replaceModule('producer/groupMessagesPerPartition.js', groupMessagesPerPartition);
     replaceModule('protocol/recordBatch/crc32C/index.js', crc32c);
     replaceModule('protocol/encoder.js', pooledEncoder(Encoder));
+    replaceModule('protocol/recordBatch/record/v0/decoder.js', decodeRecord);
   }
   const { writeVarLong } = Encoder.prototype;
   const sizeOfVarLong = Encoder.sizeOfVarLong.bind(Encoder);
@@ -151,5 +241,6 @@ export const kafkajsFixed: boolean = (() => {
   };
   return require('kafkajs/src/producer/groupMessagesPerPartition.js') === groupMessagesPerPartition
     && require('kafkajs/src/protocol/recordBatch/crc32C/index.js') === crc32c
-    && require('kafkajs/src/protocol/encoder.js') !== Encoder;
+    && require('kafkajs/src/protocol/encoder.js') !== Encoder
+    && require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') === decodeRecord;
 })();
