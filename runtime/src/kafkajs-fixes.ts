@@ -161,20 +161,31 @@ function readShortVarLong(decoder: Decoder): number | undefined {
  * one object instead of a copy per header.
  */
 function recordDecoder(Long: LongClass, readHeader: (decoder: Decoder) => { key: string; value: Buffer | null }) {
-  const plus = (base: unknown, delta: number | object): string => {
-    if (typeof delta === 'number' && typeof base === 'string') {
-      const start = Number(base);
-      const sum = start + delta;
-      if (Number.isSafeInteger(start) && Number.isSafeInteger(sum) && String(start) === base) return String(sum);
-    }
+  /** A base as a number when it is exact (a safe integer written as JavaScript writes it). */
+  const exact = (base: unknown): number | undefined => {
+    if (typeof base !== 'string') return undefined;
+    const start = Number(base);
+    return Number.isSafeInteger(start) && String(start) === base ? start : undefined;
+  };
+  const plus = (base: unknown, start: number | undefined, delta: number | object): string => {
+    if (start !== undefined && typeof delta === 'number' && Number.isSafeInteger(start + delta)) return String(start + delta);
     return Long.fromValue(base).add(delta).toString();
   };
+  // kafkajs hands every record of a batch the same context object: its bases are parsed once a batch.
+  let context: RecordContext | undefined;
+  let offsetStart: number | undefined;
+  let timestampStart: number | undefined;
   return (decoder: Decoder, batchContext: RecordContext = {}) => {
     const { firstOffset, firstTimestamp, magicByte, isControlBatch = false, timestampType, maxTimestamp } = batchContext;
+    if (batchContext !== context) {
+      context = batchContext;
+      offsetStart = exact(firstOffset);
+      timestampStart = exact(firstTimestamp);
+    }
     const attributes = decoder.readInt8();
     const timestampDelta = readShortVarLong(decoder) ?? decoder.readVarLong();
-    const timestamp = timestampType === LOG_APPEND_TIME && maxTimestamp ? maxTimestamp : plus(firstTimestamp, timestampDelta);
-    const offset = plus(firstOffset, decoder.readVarInt());
+    const timestamp = timestampType === LOG_APPEND_TIME && maxTimestamp ? maxTimestamp : plus(firstTimestamp, timestampStart, timestampDelta);
+    const offset = plus(firstOffset, offsetStart, decoder.readVarInt());
     const key = decoder.readVarIntBytes();
     const value = decoder.readVarIntBytes();
     const headers: Record<string, unknown> = {};
