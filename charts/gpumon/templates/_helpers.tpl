@@ -211,8 +211,8 @@ spec:
             - name: GPUMON_METRICS_PORT
               value: {{ $v.deployment.metricsPort | quote }}
             # A bounded heap keeps a consumer catching up under its memory limit; a young generation of
-            # its own size rather than V8's 2 MiB under this limit, and an old one that fills further
-            # before its first full collection, save CPU (docs/scaling.md#memory).
+            # its own size rather than V8's 2 MiB under this limit, and a floor under the old one's limit
+            # for a full collection, save CPU (docs/scaling.md#memory).
             - name: NODE_OPTIONS
               value: {{ printf "--max-old-space-size=%v --max-semi-space-size=%v --initial-old-space-size=%v" $v.deployment.heapMb $v.deployment.semiSpaceMb $v.deployment.initialOldSpaceMb | quote }}
             - name: MALLOC_ARENA_MAX
