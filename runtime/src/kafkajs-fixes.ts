@@ -7,8 +7,8 @@ import { crc32c } from './crc32c.js';
  * the grouping and the varints were nearly half of everything it allocated; then the record
  * batch's checksum, a byte at a time, and a zero-filled buffer of its own for every record were an
  * eighth of its time. In the sink, a fetched record's offset and timestamp, added up in BigInts,
- * were a fifth. Applied only to that release; kafkajs-fixes.test.ts checks each against kafkajs's
- * own code.
+ * were a fifth. A produce request's bytes were copied seven times on their way to the socket.
+ * Applied only to that release; kafkajs-fixes.test.ts checks each against kafkajs's own code.
  */
 export const KAFKAJS_FIXED_VERSION = '2.2.4';
 
@@ -74,6 +74,152 @@ function pooledEncoder(Encoder: EncoderClass): EncoderClass {
     this.buf = grown;
   };
   return PooledEncoder as unknown as EncoderClass;
+}
+
+/** The part of kafkajs's Encoder a produce request is written with. */
+interface ProduceEncoder extends Encoder {
+  writeInt8(value: number): ProduceEncoder;
+  writeInt16(value: number): ProduceEncoder;
+  writeInt32(value: number): ProduceEncoder;
+  writeUInt32(value: number): ProduceEncoder;
+  writeInt64(value: unknown): ProduceEncoder;
+  writeString(value: string | null): ProduceEncoder;
+  writeVarInt(value: number): ProduceEncoder;
+  writeVarLong(value: unknown): ProduceEncoder;
+  writeVarIntString(value: string): ProduceEncoder;
+  writeVarIntBytes(value: unknown): ProduceEncoder;
+  writeEncoder(value: Encoder): ProduceEncoder;
+}
+
+interface ProduceEncoderClass {
+  new (initialSize?: number): ProduceEncoder;
+  sizeOfVarInt(value: number): number;
+  sizeOfVarLong(value: unknown): number;
+  sizeOfVarIntBytes(value: unknown): number;
+}
+
+/** A message as kafkajs's producer hands it to a produce request. */
+interface ProduceMessage {
+  key?: unknown;
+  value?: unknown;
+  headers?: Record<string, unknown>;
+  timestamp?: number | string | null;
+}
+
+/** The arguments of kafkajs's produce request (protocol/requests/produce/v3/request.js; v4 to v7 send the same bytes). */
+interface ProduceArgs {
+  acks: number;
+  timeout: number;
+  transactionalId?: string | null;
+  producerId?: unknown;
+  producerEpoch?: number;
+  compression?: number;
+  topicData: Array<{ topic: string; partitions: Array<{ partition: number; firstSequence?: number; messages: ProduceMessage[] }> }>;
+}
+
+interface ProduceRequest {
+  encode(): Promise<Encoder>;
+}
+
+/** kafkajs's CompressionTypes.None; RecordBatch's MAGIC_BYTE; its attribute bit of a transactional batch. */
+const COMPRESSION_NONE = 0;
+const MAGIC_BYTE = 2;
+const TRANSACTIONAL = 16;
+
+/**
+ * kafkajs's produce request, its uncompressed record batches written into the request's one buffer.
+ * kafkajs writes each record into a buffer of its own, grown as it goes, then copies the records
+ * into the batch, the batch into a second encoder and a third, then into the partition's, the
+ * topic's and the request's: seven copies of every byte sent, each into a new buffer. In the
+ * simulator those copies and buffers were a quarter of its sending thread's busy time. The bytes
+ * are the same, field for field (kafkajs-fixes.test.ts compares them); a compressed batch is
+ * still kafkajs's.
+ */
+function produceRequest(Encoder: ProduceEncoderClass, Long: { fromInt(value: number): unknown }, kafkajsRequest: (args: ProduceArgs) => ProduceRequest) {
+  /** A record's bytes after its length, sized as kafkajs's record/v0 sizes them. */
+  const recordBodySize = (timestampDelta: number, offsetDelta: number, key: unknown, value: unknown, headers: Array<{ key: string; value: unknown }>) => {
+    let size = 1 + Encoder.sizeOfVarLong(timestampDelta) + Encoder.sizeOfVarInt(offsetDelta) + Encoder.sizeOfVarIntBytes(key) + Encoder.sizeOfVarIntBytes(value)
+      + Encoder.sizeOfVarInt(headers.length);
+    for (const header of headers) {
+      const keySize = Buffer.byteLength(header.key);
+      const valueSize = Buffer.byteLength(header.value as string);
+      size += Encoder.sizeOfVarInt(keySize) + keySize + (header.value === null ? Encoder.sizeOfVarInt(-1) : Encoder.sizeOfVarInt(valueSize) + valueSize);
+    }
+    return size;
+  };
+  const headerList = (headers: Record<string, unknown>) => Object.keys(headers).flatMap((key) => {
+    const value = headers[key];
+    return Array.isArray(value) ? value.map((one: unknown) => ({ key, value: one })) : [{ key, value }];
+  });
+  /** Bytes to start the request's buffer with: the values and keys, and room for the rest. */
+  const estimate = (args: ProduceArgs) => {
+    let bytes = 256;
+    for (const { partitions } of args.topicData) {
+      for (const { messages } of partitions) {
+        for (const { key, value } of messages) bytes += 32 + (Buffer.isBuffer(value) ? value.length : 0) + (Buffer.isBuffer(key) ? key.length : 0);
+      }
+    }
+    return bytes;
+  };
+  /** One partition's record batch (kafkajs's recordBatch/v0, uncompressed), written where `encoder` is. */
+  const writeRecordBatch = (encoder: ProduceEncoder, transactional: boolean, producerId: unknown, producerEpoch: number, firstSequence: number, messages: ProduceMessage[]) => {
+    const dateNow = Date.now();
+    // kafkajs's own order: Array.prototype.sort without a comparator (the timestamps as strings).
+    const timestamps = messages.map((m) => m.timestamp).filter((t) => t != null).sort();
+    const firstTimestamp = timestamps.length === 0 ? dateNow : timestamps[0]!;
+    const maxTimestamp = timestamps.length === 0 ? dateNow : timestamps[timestamps.length - 1]!;
+    encoder.writeInt64(Long.fromInt(0));
+    const lengthAt = encoder.offset;
+    encoder.writeInt32(0).writeInt32(0).writeInt8(MAGIC_BYTE);
+    const crcAt = encoder.offset;
+    encoder.writeUInt32(0);
+    const bodyAt = encoder.offset;
+    encoder.writeInt16(transactional ? TRANSACTIONAL : 0).writeInt32(messages.length - 1).writeInt64(firstTimestamp).writeInt64(maxTimestamp)
+      .writeInt64(producerId).writeInt16(producerEpoch).writeInt32(firstSequence).writeInt32(messages.length);
+    for (let offsetDelta = 0; offsetDelta < messages.length; offsetDelta++) {
+      const { key, value, headers = {}, timestamp } = messages[offsetDelta]!;
+      const timestampDelta = ((timestamp || dateNow) as number) - (firstTimestamp as number);
+      const headersArray = headerList(headers);
+      encoder.writeVarInt(recordBodySize(timestampDelta, offsetDelta, key, value, headersArray)).writeInt8(0).writeVarLong(timestampDelta)
+        .writeVarInt(offsetDelta).writeVarIntBytes(key).writeVarIntBytes(value).writeVarInt(headersArray.length);
+      for (const header of headersArray) encoder.writeVarIntString(header.key).writeVarIntBytes(header.value);
+    }
+    const { buf, offset } = encoder;
+    buf.writeUInt32BE(crc32c(buf.subarray(bodyAt, offset)), crcAt);
+    buf.writeInt32BE(offset - lengthAt - 4, lengthAt);
+  };
+  return (args: ProduceArgs): ProduceRequest => {
+    const request = kafkajsRequest(args);
+    const { acks, timeout, transactionalId = null, producerId = Long.fromInt(-1), producerEpoch = 0, compression = COMPRESSION_NONE, topicData } = args;
+    if (compression !== COMPRESSION_NONE) return request;
+    request.encode = async () => {
+      const encoder = new Encoder(estimate(args));
+      encoder.writeString(transactionalId).writeInt16(acks).writeInt32(timeout).writeInt32(topicData.length);
+      for (const { topic, partitions } of topicData) {
+        encoder.writeString(topic).writeInt32(partitions.length);
+        for (const { partition, firstSequence = 0, messages } of partitions) {
+          encoder.writeInt32(partition);
+          const sizeAt = encoder.offset;
+          encoder.writeInt32(0);
+          writeRecordBatch(encoder, !!transactionalId, producerId, producerEpoch, firstSequence, messages);
+          encoder.buf.writeInt32BE(encoder.offset - sizeAt - 4, sizeAt);
+        }
+      }
+      return encoder;
+    };
+    return request;
+  };
+}
+
+/** A request sent to a broker, framed as kafkajs's protocol/request.js frames it, its payload copied once instead of twice. */
+function requestFrame(Encoder: ProduceEncoderClass) {
+  return async ({ correlationId, clientId, request: { apiKey, apiVersion, encode } }: { correlationId: number; clientId: string; request: { apiKey: number; apiVersion: number; encode(): Promise<Encoder> } }) => {
+    const payload = await encode();
+    const frame = new Encoder(14 + Buffer.byteLength(clientId ?? '') + payload.offset);
+    frame.writeInt32(0).writeInt16(apiKey).writeInt16(apiVersion).writeInt32(correlationId).writeString(clientId).writeEncoder(payload);
+    frame.buf.writeInt32BE(frame.offset - 4, 0);
+    return frame;
+  };
 }
 
 /** The bytes of an unsigned 32-bit value's varint (LEB128). */
@@ -224,14 +370,25 @@ function replaceModule(path: string, exports: unknown): void {
  */
 export const kafkajsFixed: boolean = (() => {
   if (installedKafkajs() !== KAFKAJS_FIXED_VERSION) return false;
-  const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderClass;
-  const decodeRecord = recordDecoder(require('kafkajs/src/utils/long.js') as LongClass, require('kafkajs/src/protocol/recordBatch/header/v0/decoder.js') as (decoder: Decoder) => { key: string; value: Buffer | null });
+  const encoderFile = require.resolve('kafkajs/src/protocol/encoder.js');
+  const Encoder = require(encoderFile) as EncoderClass;
+  const Long = require('kafkajs/src/utils/long.js') as LongClass & { fromInt(value: number): unknown };
+  const decodeRecord = recordDecoder(Long, require('kafkajs/src/protocol/recordBatch/header/v0/decoder.js') as (decoder: Decoder) => { key: string; value: Buffer | null });
   // Node's ESM loader enters a CommonJS module that an ESM module imports in the cache before running it.
+  const produceFile = require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js');
+  const frameFile = require.resolve('kafkajs/src/protocol/request.js');
+  let produce: unknown;
+  let frame: unknown;
   if (require.cache[require.resolve('kafkajs')]?.loaded !== true) {
     replaceModule('producer/groupMessagesPerPartition.js', groupMessagesPerPartition);
     replaceModule('protocol/recordBatch/crc32C/index.js', crc32c);
     replaceModule('protocol/encoder.js', pooledEncoder(Encoder));
     replaceModule('protocol/recordBatch/record/v0/decoder.js', decodeRecord);
+    // Loaded after the Encoder's replacement, so that kafkajs's own request (a compressed one) takes the pooled Encoder.
+    produce = produceRequest(require(encoderFile) as ProduceEncoderClass, Long, require(produceFile) as (args: ProduceArgs) => ProduceRequest);
+    replaceModule('protocol/requests/produce/v3/request.js', produce);
+    frame = requestFrame(require(encoderFile) as ProduceEncoderClass);
+    replaceModule('protocol/request.js', frame);
   }
   const { writeVarLong } = Encoder.prototype;
   const sizeOfVarLong = Encoder.sizeOfVarLong.bind(Encoder);
@@ -253,5 +410,7 @@ export const kafkajsFixed: boolean = (() => {
   return require('kafkajs/src/producer/groupMessagesPerPartition.js') === groupMessagesPerPartition
     && require('kafkajs/src/protocol/recordBatch/crc32C/index.js') === crc32c
     && require('kafkajs/src/protocol/encoder.js') !== Encoder
-    && require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') === decodeRecord;
+    && require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') === decodeRecord
+    && require(produceFile) === produce
+    && require(frameFile) === frame;
 })();
