@@ -245,6 +245,20 @@ _pg_ensure_cluster() {
     _pg_fail_with_log "initdb failed" "$PG_BUILD_LOG"
 }
 
+# An eighth of the machine's memory, from 256MB up to 2GB. A sample's rows go to its GPU's newest
+# leaf in each (gpu_uuid, time) key and to its workloads' in each (workload_id, time) index: about
+# 70 KB of pages a GPU, touched every second. At 10,000 GPUs 256MB could not hold them: the
+# backends read 3.3 pages a sample back from the OS and wrote 3.6 out; 2GB took that to 0.4 and
+# 0.2, and 5 µs of PostgreSQL CPU off each sample (docs/benchmarks.md).
+_pg_shared_buffers_mb() {
+  local kb
+  kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null)
+  local mb=$(( ${kb:-0} / 1024 / 8 ))
+  (( mb < 256 )) && mb=256
+  (( mb > 2048 )) && mb=2048
+  echo "$mb"
+}
+
 # Rewritten on every install so a changed PGPORT or stack location takes effect at the next start.
 _pg_write_config() {
   grep -q "^include_if_exists = 'gpumon.conf'" "$PG_DATA/postgresql.conf" ||
@@ -256,7 +270,7 @@ port = $PGPORT
 unix_socket_directories = '$PG_SOCKET_DIR'
 cluster_name = 'gpumon'
 max_connections = 100
-shared_buffers = 256MB
+shared_buffers = $(_pg_shared_buffers_mb)MB
 work_mem = 16MB
 maintenance_work_mem = 128MB
 effective_cache_size = 1GB
