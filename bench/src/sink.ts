@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { from as copyFrom } from 'pg-copy-streams';
 import { migrate } from '@gpumon/migrations/migrate';
 import { scratchDatabase } from '@gpumon/migrations/scratch-database';
@@ -18,6 +20,7 @@ import { createRegistryClient } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { topicName } from '@gpumon/schemas/topics';
 import { columnEncoding, columnTypes, copyBinary } from '@gpumon/sink-timescaledb/copy-binary';
+import { deviceInventory } from '@gpumon/sink-timescaledb/devices';
 import { tableOf } from '@gpumon/sink-timescaledb/tables';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
@@ -157,6 +160,33 @@ async function sinkRate(settings: PipelineSettings & DatabaseSettings, databaseN
 }
 
 /**
+ * Heap bytes a GPU that the sink's device inventory keeps from one batch to the next (the rows it
+ * remembers having written, WrittenRows), once the batch's decoded records are gone: it grows with
+ * the GPUs a sink has seen, up to REMEMBERED_KEYS.
+ */
+async function inventoryBytesPerGpu(database: DatabaseSettings, load: () => Promise<Array<Record<string, unknown>>>): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const inventory = deviceInventory();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  let records: Array<Record<string, unknown>> | undefined = await load();
+  const gpus = new Set(records.map((r) => r.gpu_uuid)).size;
+  const remember = await withClient(database, async (client) => {
+    await client.query('BEGIN');
+    const after = await inventory(client as Parameters<typeof inventory>[0], records!);
+    await client.query('COMMIT');
+    return after;
+  });
+  remember?.();
+  records = undefined;
+  gc();
+  const bytes = process.memoryUsage().heapUsed - before;
+  // Read after the collection, so that the inventory (its remembered rows) is still live during it.
+  return inventory.length >= 0 ? Math.round(bytes / gpus) : 0;
+}
+
+/**
  * The sink against the fastest load PostgreSQL allows: the same simulated samples COPYed straight
  * into an empty gpu_samples, then consumed by the sink from Kafka into an empty gpu_samples, in a
  * scratch database of its own.
@@ -180,12 +210,14 @@ export async function runSinkBench(): Promise<Record<string, unknown>> {
     const codec = new TopicCodec(createRegistryClient(input), 'samples', prefix);
     await codec.register();
     const copy = await copyCeiling(database, await readAll(input, codec, rows));
-    await withClient(database, (c) => c.query('TRUNCATE gpu_samples, gpu_devices'));
+    const inventoryBytes = await inventoryBytesPerGpu(database, () => readAll(input, codec, rows));
+    console.log(`device inventory: ${inventoryBytes} heap bytes a GPU remembered between batches`);
+    await withClient(database, (c) => c.query('TRUNCATE gpu_samples, gpu_devices, gpu_device_configs'));
     const sink = await sinkRate({ ...input, ...database }, scratch.name, rows);
     const ratio = Math.round((sink.perS / copy) * 100) / 100;
     const cpu = { sink_cpu_us_per_row: sink.sinkCpuUs, postgres_cpu_us_per_row: sink.postgresCpuUs };
-    table([{ rows, copy_rows_per_s: copy, sink_rows_per_s: sink.perS, ratio, target: TARGET_RATIO, ...cpu, peak_rss_mb: sink.rssMb }]);
-    return { sink_rows_per_s: sink.perS, copy_rows_per_s: copy, ratio, target_ratio: TARGET_RATIO, ...cpu, peak_rss_mb: sink.rssMb, rows };
+    table([{ rows, copy_rows_per_s: copy, sink_rows_per_s: sink.perS, ratio, target: TARGET_RATIO, ...cpu, peak_rss_mb: sink.rssMb, inventory_bytes_per_gpu: inventoryBytes }]);
+    return { sink_rows_per_s: sink.perS, copy_rows_per_s: copy, ratio, target_ratio: TARGET_RATIO, ...cpu, peak_rss_mb: sink.rssMb, inventory_bytes_per_gpu: inventoryBytes, rows };
   } finally {
     await scratch.drop();
     await removeTopics(createKafka(input, 'bench'), createRegistryClient(input), prefix);
