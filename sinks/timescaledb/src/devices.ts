@@ -3,7 +3,7 @@ import {
   type DimensionTable, type Sighting, type SightingOf,
 } from './dimension.js';
 import type { Alongside } from './table-writer.js';
-import { EXISTS, itemsOfChangedKeys, mergeDimension, WrittenRows, type Attributes, type Merge } from './written-rows.js';
+import { EXISTS, itemsOfChangedKeys, mergeDimension, WrittenRows, type Merge } from './written-rows.js';
 
 /**
  * What a sample says about its GPU rather than about its reading, with the SQL type of each: columns
@@ -99,7 +99,7 @@ export function configChanges(samples: readonly Sample[]): Sighting[] {
 const mergeConfig: Merge = (known, wrote) => {
   if (known === undefined) return wrote;
   if (wrote.to < known.to) return known;
-  return sameDevice(known.attributes!, wrote.attributes!) ? { ...known, to: wrote.to } : wrote;
+  return known.fingerprint === wrote.fingerprint ? { ...known, to: wrote.to } : wrote;
 };
 
 /**
@@ -122,8 +122,9 @@ export function deviceInventory(): Alongside {
   const held = (sample: Sample): boolean => {
     const key = sample.gpu_uuid as string;
     if (sample.gpu_lost === true) return devices.has(key);
-    const same = (attributes: Attributes): boolean => sameDevice(attributes, sample);
-    return devices.holds(key, sample.time as number, same) && configs.holds(key, sample.time as number, same);
+    // Both tables remember the device fields in one order, so one fingerprint of the sample serves both.
+    const fingerprint = devices.fingerprint(sample);
+    return devices.holds(key, sample.time as number, fingerprint) && configs.holds(key, sample.time as number, fingerprint);
   };
   return async (client, batch) => {
     const samples = itemsOfChangedKeys(batch, (sample) => sample.gpu_uuid as string, held);

@@ -31,9 +31,9 @@ export interface DimensionRow {
 
 /**
  * Whether two objects hold the same attributes: `a[left]` against `b[right]` for each pair, a
- * missing value counting as null. Compiled to one property read per field: the inventory check
- * compares every sample's 26 device fields, twice, and a loop of reads by computed name took twice
- * as long. The names are quoted, so any string is safe.
+ * missing value counting as null. Compiled to one property read per field: the configuration
+ * history compares each sample of a changed GPU with the one before it, and a loop of reads by
+ * computed name took twice as long. The names are quoted, so any string is safe.
  */
 export function sameAttributes(fields: ReadonlyArray<readonly [left: string, right: string]>): (a: object, b: object) => boolean {
   const equal = fields.map(([left, right]) => `(a[${JSON.stringify(left)}] ?? null) === (b[${JSON.stringify(right)}] ?? null)`);

@@ -1,9 +1,10 @@
 import type { Workload } from '@gpumon/schemas/types.generated';
 import {
-  latestPerKey, sameAttributes, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionTable, type SightingOf,
+  latestPerKey, upsertStatement, writeDimensionRows, type AttributeValue, type DimensionTable, type SightingOf,
 } from './dimension.js';
+import { fingerprintOf } from './fingerprint.js';
 import type { Alongside } from './table-writer.js';
-import { itemsOfChangedKeys, mergeDimension, WrittenRows, type Attributes } from './written-rows.js';
+import { itemsOfChangedKeys, mergeDimension, WrittenRows } from './written-rows.js';
 
 /** Each gpu_workloads attribute and the Workload field it holds. The Slurm user is job_user: a column named user would be SQL's USER wherever a query leaves it unqualified. */
 const FIELD_OF: Readonly<Record<string, keyof Workload>> = {
@@ -25,8 +26,8 @@ const WORKLOAD_SIGHTING: SightingOf<WorkloadSighting> = {
   attributes: ({ workload }) => Object.fromEntries(ATTRIBUTES.map((a) => [a, (workload[FIELD_OF[a]!] as AttributeValue | undefined) ?? null])),
 };
 
-/** Whether a workload is named as `attributes` name it. */
-const named: (workload: Workload, attributes: Attributes) => boolean = sameAttributes(ATTRIBUTES.map((a) => [FIELD_OF[a]!, a]));
+/** The fingerprint of a workload's fields in the order of ATTRIBUTES: what WrittenRows has of a row that names it alike. */
+const workloadFingerprint = fingerprintOf(ATTRIBUTES.map((a) => FIELD_OF[a]!));
 
 /** Each workload each sample of a batch sights, with the sample's time. */
 function sightingsOf(samples: ReadonlyArray<Record<string, unknown>>): WorkloadSighting[] {
@@ -44,7 +45,7 @@ function sightingsOf(samples: ReadonlyArray<Record<string, unknown>>): WorkloadS
  */
 export function workloadInventory(): Alongside {
   const workloads = new WrittenRows(WORKLOADS.attributes, mergeDimension);
-  const held = ({ workload, time }: WorkloadSighting): boolean => workloads.holds(workload.workload_id, time, (attributes) => named(workload, attributes));
+  const held = ({ workload, time }: WorkloadSighting): boolean => workloads.holds(workload.workload_id, time, workloadFingerprint(workload));
   return async (client, samples) => {
     const changed = itemsOfChangedKeys(sightingsOf(samples), WORKLOAD_SIGHTING.key, held);
     const rows = workloads.unwritten(latestPerKey(changed, WORKLOAD_SIGHTING));

@@ -33,18 +33,18 @@ describe('WrittenRows', () => {
     const rows = new WrittenRows(['hostname', 'driver'], mergeDimension, 2);
     rows.remember('a', { attributes: attributes('550'), from: 1000, to: 2000 });
     rows.remember('b', { attributes: attributes('550'), from: 1000, to: 2000 });
-    const same = (driver: string) => (written: Record<string, unknown>): boolean => written.driver === driver;
-    expect(rows.holds('a', 1000, same('550'))).toBe(true);
-    expect(rows.holds('a', 2000 + LAST_SEEN_LAG_MS - 1, same('550'))).toBe(true);
-    expect(rows.holds('a', 2000 + LAST_SEEN_LAG_MS, same('550'))).toBe(false);
-    expect(rows.holds('a', 999, same('550'))).toBe(false);
-    expect(rows.holds('a', 1500, same('560'))).toBe(false);
+    const sighting = (driver: string): number => rows.fingerprint(attributes(driver));
+    expect(rows.holds('a', 1000, sighting('550'))).toBe(true);
+    expect(rows.holds('a', 2000 + LAST_SEEN_LAG_MS - 1, sighting('550'))).toBe(true);
+    expect(rows.holds('a', 2000 + LAST_SEEN_LAG_MS, sighting('550'))).toBe(false);
+    expect(rows.holds('a', 999, sighting('550'))).toBe(false);
+    expect(rows.holds('a', 1500, sighting('560'))).toBe(false);
     expect(rows.has('a')).toBe(true);
     rows.remember('c', { attributes: attributes('550'), from: 1000, to: 2000 });
     expect(['a', 'b', 'c'].map((key) => rows.has(key))).toEqual([false, true, true]);
     rows.remember('lost', EXISTS);
     expect(rows.has('lost')).toBe(true);
-    expect(rows.holds('lost', 1000, () => true)).toBe(false);
+    expect(rows.holds('lost', 1000, rows.fingerprint(attributes(null)))).toBe(false);
   });
 
   it('keeps every item of a key with one item not held, in order, and no item of the keys held throughout', () => {

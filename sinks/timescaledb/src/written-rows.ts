@@ -1,4 +1,5 @@
 import type { AttributeValue, DimensionRow } from './dimension.js';
+import { fingerprintOf } from './fingerprint.js';
 
 /**
  * How far behind a dimension row's `last_seen` may be: a sighting that changes nothing but moves
@@ -15,15 +16,25 @@ export const REMEMBERED_KEYS = 50_000;
 
 export type Attributes = Readonly<Record<string, AttributeValue>>;
 
-/** What a committed write left in a row: its attributes (none for a row known only to exist) and the span of time it covers. */
+/** A committed write as the batch had it: the row's attributes (none for a row known only to exist) and the span of time it covers. */
 export interface Written {
   attributes: Attributes | undefined;
   from: number;
   to: number;
 }
 
+/**
+ * What a committed write left in a row, as remembered: the fingerprint of its attributes
+ * (fingerprint.ts; undefined for a row known only to exist) and the span of time it covers.
+ */
+export interface Remembered {
+  fingerprint: number | undefined;
+  from: number;
+  to: number;
+}
+
 /** How a committed write changes what the row holds: `known` is what earlier writes left, if anything. */
-export type Merge = (known: Written | undefined, wrote: Written) => Written;
+export type Merge = (known: Remembered | undefined, wrote: Remembered) => Remembered;
 
 /**
  * What this sink process committed to one table, per key, so that a write that would change
@@ -32,13 +43,17 @@ export type Merge = (known: Written | undefined, wrote: Written) => Written;
  * are monotone: one left out here only delays a row's `last_seen` (by under LAST_SEEN_LAG_MS).
  */
 export class WrittenRows {
-  private readonly rows = new Map<string, Written>();
+  private readonly rows = new Map<string, Remembered>();
+  /** The fingerprint of the attribute names' values of an object (a row's attributes, or a record that has them under those names): what `holds` compares. */
+  readonly fingerprint: (values: object) => number;
 
   constructor(
-    private readonly attributeNames: readonly string[],
+    attributeNames: readonly string[],
     private readonly merge: Merge,
     private readonly capacity = REMEMBERED_KEYS,
-  ) {}
+  ) {
+    this.fingerprint = fingerprintOf(attributeNames);
+  }
 
   /**
    * Whether a write of `attributes` over [from, to] would change nothing that must be current: the
@@ -47,8 +62,8 @@ export class WrittenRows {
    */
   covers(key: string, attributes: Attributes, from: number, to: number): boolean {
     const known = this.touch(key);
-    return known?.attributes !== undefined && from >= known.from && to < known.to + LAST_SEEN_LAG_MS
-      && this.attributeNames.every((name) => known.attributes![name] === attributes[name]);
+    return known?.fingerprint !== undefined && from >= known.from && to < known.to + LAST_SEEN_LAG_MS
+      && known.fingerprint === this.fingerprint(attributes);
   }
 
   /** The rows of a batch a write still needs: those whose write `covers` does not say would change nothing. */
@@ -62,13 +77,13 @@ export class WrittenRows {
   }
 
   /**
-   * Whether one sighting at `time` would change nothing: the row of `key` was written with the
-   * attributes the sighting has (`same`), over a span starting at or before `time` and ending less
-   * than LAST_SEEN_LAG_MS before it. A read only: the key keeps its place among the recent ones.
+   * Whether one sighting at `time` would change nothing: the row of `key` was written with
+   * attributes of the sighting's `fingerprint`, over a span starting at or before `time` and ending
+   * less than LAST_SEEN_LAG_MS before it. A read only: the key keeps its place among the recent ones.
    */
-  holds(key: string, time: number, same: (attributes: Attributes) => boolean): boolean {
+  holds(key: string, time: number, fingerprint: number): boolean {
     const known = this.rows.get(key);
-    return known?.attributes !== undefined && time >= known.from && time < known.to + LAST_SEEN_LAG_MS && same(known.attributes);
+    return known?.fingerprint === fingerprint && time >= known.from && time < known.to + LAST_SEEN_LAG_MS;
   }
 
   /** Whether a row of `key` was written (it exists in the table). A read only, as `holds`. */
@@ -80,12 +95,13 @@ export class WrittenRows {
   remember(key: string, wrote: Written): void {
     const known = this.rows.get(key);
     this.rows.delete(key);
-    this.rows.set(key, this.merge(known, wrote));
+    const fingerprint = wrote.attributes === undefined ? undefined : this.fingerprint(wrote.attributes);
+    this.rows.set(key, this.merge(known, { fingerprint, from: wrote.from, to: wrote.to }));
     if (this.rows.size > this.capacity) this.rows.delete(this.rows.keys().next().value!);
   }
 
   /** The entry of `key`, moved to the most recently sighted end. */
-  private touch(key: string): Written | undefined {
+  private touch(key: string): Remembered | undefined {
     const known = this.rows.get(key);
     if (known !== undefined) {
       this.rows.delete(key);
@@ -112,7 +128,7 @@ export function itemsOfChangedKeys<T>(items: readonly T[], keyOf: (item: T) => s
  * the attributes are those of the later side; an insert of a row known only to exist leaves it as it is.
  */
 export const mergeDimension: Merge = (known, wrote) => known === undefined ? wrote : {
-  attributes: wrote.to >= known.to ? wrote.attributes : known.attributes,
+  fingerprint: wrote.to >= known.to ? wrote.fingerprint : known.fingerprint,
   from: Math.min(known.from, wrote.from),
   to: Math.max(known.to, wrote.to),
 };
