@@ -2,7 +2,7 @@
  * A 53-bit number standing for an object's values of some fields, in order: what the sink's
  * inventory (WrittenRows) remembers of a row instead of its attributes. Keeping each GPU's 26 device
  * attributes, twice (gpu_devices and gpu_device_configs), and its workload's 11 took 1,259–1,322
- * bytes of heap a GPU (`npm run bench -- sink`), 548–551 with fingerprints: at the 50,000 keys a
+ * bytes of heap a GPU (`npm run bench -- sink`), 530–551 with fingerprints: at the 50,000 keys a
  * table remembers, 63–66 MB against 27.
  *
  * Two objects with equal values (=== as sameAttributes compares them, a missing value as null) get
