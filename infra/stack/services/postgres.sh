@@ -29,13 +29,31 @@ TSDB_SOURCE_SUITE=${TSDB_SOURCE_SUITE:-trixie}
 postgres_ports() { echo "$PGPORT"; }
 postgres_address() { echo "localhost:$PGPORT"; }
 postgres_logs() { echo "$PG_LOG"; }
-# What the server runs, asked of it: "PostgreSQL 15.x, TimescaleDB 2.y.z (apache|community edition)".
+# What the server runs, asked of it: "PostgreSQL 15.x, TimescaleDB 2.y.z (apache|community edition),
+# shared memory in huge pages|4 KB pages (…)".
 postgres_version() {
-  PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -X -q -At -w \
+  local line
+  line=$(PGCONNECT_TIMEOUT=3 "$PG_BIN/psql" -X -q -At -w \
     "postgresql://$PG_APP_USER:$PG_APP_PASSWORD@localhost:$PGPORT/$PG_APP_DB?connect_timeout=3" -c "
     SELECT 'PostgreSQL ' || current_setting('server_version') || ', TimescaleDB ' || extversion || ' ('
       || CASE current_setting('timescaledb.license') WHEN 'timescale' THEN 'community' ELSE current_setting('timescaledb.license') END
-      || ' edition)' FROM pg_extension WHERE extname = 'timescaledb'" 2>/dev/null
+      || ' edition)|' || current_setting('shared_memory_size_in_huge_pages')
+    FROM pg_extension WHERE extname = 'timescaledb'" 2>/dev/null) || return 0
+  if [ -n "$line" ]; then echo "${line%|*}, $(_pg_memory_pages "${line##*|}")"; fi
+}
+
+# Whether the server's shared memory is in huge pages. In 4 KB pages, 2GB of shared_buffers cost
+# the backends 7-18 µs of CPU a sample more at 6,000-16,000 samples/s (docs/benchmarks.md,
+# 2026-12-06): page-table walks and buffer lookups. huge_pages = try (PostgreSQL's default) takes
+# them only where root has reserved enough (vm.nr_hugepages), so the stack says what it got.
+_pg_memory_pages() {
+  local needed=$1 pid
+  pid=$(_pg_postmaster_pid) || return 0
+  if grep -q '/anon_hugepage' "/proc/$pid/maps" 2>/dev/null; then
+    echo "shared memory in huge pages"
+  else
+    echo "shared memory in 4 KB pages (huge pages: vm.nr_hugepages >= $needed, infra/README.md)"
+  fi
 }
 
 _pg_is_root() { [ "$(id -u)" -eq 0 ]; }
@@ -280,6 +298,9 @@ effective_cache_size = 1GB
 max_wal_size = 8GB
 checkpoint_timeout = 15min
 wal_compression = lz4
+# PostgreSQL's default, said here because it matters: huge pages where root reserved them
+# (vm.nr_hugepages), 4 KB pages where not; 'stack.sh status' says which it got.
+huge_pages = try
 timezone = 'UTC'
 log_timezone = 'UTC'
 # pg_ctl sends stderr to the stack's log file.
