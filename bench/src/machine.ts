@@ -19,6 +19,6 @@ function hugePages(): { reserved: number; in_use: number } {
 }
 
 /** What the numbers were measured on. */
-export function describeMachine(): { cpus: number; cpu_model: string; memory_gib: number; huge_pages: { reserved: number; in_use: number }; node: string } {
+export function describeMachine(): { cpus: number; cpu_model: string; memory_gib: number; huge_pages: ReturnType<typeof hugePages>; node: string } {
   return { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), huge_pages: hugePages(), node: process.version };
 }

@@ -39,17 +39,22 @@ postgres_version() {
       || CASE current_setting('timescaledb.license') WHEN 'timescale' THEN 'community' ELSE current_setting('timescaledb.license') END
       || ' edition)|' || current_setting('shared_memory_size_in_huge_pages')
     FROM pg_extension WHERE extname = 'timescaledb'" 2>/dev/null) || return 0
-  if [ -n "$line" ]; then echo "${line%|*}, $(_pg_memory_pages "${line##*|}")"; fi
+  [ -n "$line" ] || return 0
+  local pages
+  pages=$(_pg_memory_pages "${line##*|}")
+  echo "${line%|*}${pages:+, $pages}"
 }
 
 # Whether the server's shared memory is in huge pages. In 4 KB pages, 2GB of shared_buffers cost
 # the backends 7-18 µs of CPU a sample more at 6,000-16,000 samples/s (docs/benchmarks.md,
 # 2026-12-06): page-table walks and buffer lookups. huge_pages = try (PostgreSQL's default) takes
 # them only where root has reserved enough (vm.nr_hugepages), so the stack says what it got.
+# Says nothing where it cannot read the server's memory map (another user's server, hidepid).
 _pg_memory_pages() {
-  local needed=$1 pid
+  local needed=$1 pid maps
   pid=$(_pg_postmaster_pid) || return 0
-  if grep -q '/anon_hugepage' "/proc/$pid/maps" 2>/dev/null; then
+  maps=$(cat "/proc/$pid/maps" 2>/dev/null) || return 0
+  if grep -q '/anon_hugepage' <<<"$maps"; then
     echo "shared memory in huge pages"
   else
     echo "shared memory in 4 KB pages (huge pages: vm.nr_hugepages >= $needed, infra/README.md)"
