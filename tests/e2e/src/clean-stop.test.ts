@@ -7,8 +7,7 @@ import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { freePort } from './cleanup.js';
-import { eventually, startCli, stoppedCounters, type CliProcess } from './cli-process.js';
+import { eventually, startCli, startCliServing, stoppedCounters, type CliProcess } from './cli-process.js';
 import { ofHosts } from './records.js';
 
 /**
@@ -49,13 +48,10 @@ async function committedMetric(port: number): Promise<number> {
 
 /** The sink and score-health, each in its own group, with a metrics port to watch their commits. */
 async function startStages(): Promise<{ sink: CliProcess; processor: CliProcess; sinkPort: number; processorPort: number }> {
-  const [sinkPort, processorPort] = [await freePort(), await freePort()];
-  const sink = startCli(['sink', '--streams', 'samples', '--group', sinkGroup, '--batch-rows', '200', '--batch-wait', '300ms'], {
-    GPUMON_TOPIC_PREFIX: prefix, GPUMON_METRICS_PORT: String(sinkPort),
+  const { cli: sink, port: sinkPort } = await startCliServing(['sink', '--streams', 'samples', '--group', sinkGroup, '--batch-rows', '200', '--batch-wait', '300ms'], {
+    GPUMON_TOPIC_PREFIX: prefix,
   });
-  const processor = startCli(['process', 'score-health', '--group', processorGroup], {
-    GPUMON_TOPIC_PREFIX: prefix, GPUMON_METRICS_PORT: String(processorPort),
-  });
+  const { cli: processor, port: processorPort } = await startCliServing(['process', 'score-health', '--group', processorGroup], { GPUMON_TOPIC_PREFIX: prefix });
   return { sink, processor, sinkPort, processorPort };
 }
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './cleanup.js';
 
 /** The built gpumon CLI, run the way a user runs it; test.sh builds it before the tests. */
 const BIN = fileURLToPath(new URL('../../../cli/bin/gpumon.js', import.meta.url));
@@ -32,6 +33,26 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
       return exited;
     },
   };
+}
+
+/**
+ * Runs the built `gpumon` (as startCli) with its metrics endpoint on a free port, once it says it
+ * serves there. A port found free can be taken before the child binds it, by another test file's
+ * process or a connection's local port; reading it then reads someone else's metrics, as when a
+ * killed instance's partner never started and its port answered for another sink. A child that
+ * could not listen gets another port.
+ */
+export async function startCliServing(args: string[], env: Record<string, string>): Promise<{ cli: CliProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const cli = startCli(args, { ...env, GPUMON_METRICS_PORT: String(port) });
+    const serving = await eventually(`gpumon ${args.join(' ')} serving metrics on port ${port}`, async () => {
+      if (new RegExp(`serving /metrics.* port=${port}\\b`).test(cli.output())) return true;
+      return cli.child.exitCode === null ? undefined : false;
+    }, 30_000, cli.output);
+    if (serving) return { cli, port };
+    if (attempt === 3 || !cli.output().includes('cannot listen on')) throw new Error(`gpumon ${args.join(' ')} exited before serving metrics on port ${port}:\n${cli.output()}`);
+  }
 }
 
 /** The admin step before any stage runs: `gpumon topics` creates the topics and registers the schemas (stages only look them up). */

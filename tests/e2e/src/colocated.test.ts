@@ -9,8 +9,7 @@ import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { Stream } from '@gpumon/schemas/topics';
 import type { DeadLetter, GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { freePort } from './cleanup.js';
-import { eventually, provisionTopics, startCli, stoppedCounters, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, startCliServing, stoppedCounters, type CliProcess } from './cli-process.js';
 import { readRecords } from './read-topic.js';
 import { expectedOutputs } from './whole-pipeline.js';
 
@@ -47,8 +46,7 @@ beforeAll(async () => {
   await producer.send({ topic: codec.topic, messages: [{ key: POISON_KEY, value: Buffer.from('poison: not an Avro record') }] });
   await producer.send({ topic: codec.topic, messages: samples.slice(half).map(encode) });
   await producer.disconnect();
-  metricsPort = await freePort();
-  processors = startCli(['process', 'all', '--group', group, '--metrics-port', String(metricsPort)], env);
+  ({ cli: processors, port: metricsPort } = await startCliServing(['process', 'all', '--group', group], env));
 });
 
 afterAll(async () => {

@@ -5,8 +5,7 @@ import { loadConfig } from '@gpumon/runtime/config';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import { freePort } from './cleanup.js';
-import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, startCli, startCliServing, type CliProcess } from './cli-process.js';
 
 /**
  * Two score-health instances in one consumer group share the partitions; one is killed (SIGKILL,
@@ -49,21 +48,21 @@ afterAll(async () => {
 describe('scaling a processor out', () => {
   it('splits the partitions between two instances and loses nothing when one is killed', { timeout: 150_000 }, async () => {
     await provisionTopics(env);
-    const [portA, portB] = [await freePort(), await freePort()];
-    const instance = (port: number): CliProcess => {
-      const p = startCli(['process', 'score-health', '--group', `e2e-scale-${run}`, '--session-timeout', '6s', '--metrics-port', String(port)], env);
-      processes.push(p);
-      return p;
+    const instance = async (): Promise<{ cli: CliProcess; port: number }> => {
+      const serving = await startCliServing(['process', 'score-health', '--group', `e2e-scale-${run}`, '--session-timeout', '6s'], env);
+      processes.push(serving.cli);
+      return serving;
     };
-    const a = instance(portA);
-    const b = instance(portB);
+    const { cli: a, port: portA } = await instance();
+    const { cli: b, port: portB } = await instance();
     // 64 GPUs × 60 ticks at 160 samples/s: about 25 s of samples arriving while the group changes.
     const simulate = startCli([
       'simulate', '--clock', 'simulated', '--start', '2026-02-01T00:00:00Z', '--hosts', '8', '--gpus-per-host', '8',
       '--ticks', '60', '--rate', '160', '--host-prefix', `e2e-scale-${run}`,
     ], env);
     processes.push(simulate);
-    await eventually('both instances working', async () => ((await received(portA)) > 0 && (await received(portB)) > 0 ? true : undefined), 60_000);
+    await eventually('both instances working', async () => ((await received(portA)) > 0 && (await received(portB)) > 0 ? true : undefined), 60_000,
+      () => `instance A:\n${a.output()}\ninstance B:\n${b.output()}`);
     a.child.kill('SIGKILL');
     const bBefore = await received(portB);
     expect(await simulate.exited, simulate.output()).toBe(0);

@@ -8,8 +8,7 @@ import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { topicName } from '@gpumon/schemas/topics';
 import type { GpuHealth } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { freePort } from './cleanup.js';
-import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, startCliServing, type CliProcess } from './cli-process.js';
 import { readRecords } from './read-topic.js';
 
 /**
@@ -28,9 +27,8 @@ let processor: CliProcess;
 let metricsPort: number;
 
 beforeAll(async () => {
-  metricsPort = await freePort();
   await provisionTopics({ GPUMON_TOPIC_PREFIX: prefix });
-  processor = startCli(['process', 'score-health', '--group', group], { GPUMON_TOPIC_PREFIX: prefix, GPUMON_METRICS_PORT: String(metricsPort) });
+  ({ cli: processor, port: metricsPort } = await startCliServing(['process', 'score-health', '--group', group], { GPUMON_TOPIC_PREFIX: prefix }));
   await eventually('the processor consuming', async () => (/consuming/.test(processor.output()) ? true : undefined), 60_000, processor.output);
 });
 

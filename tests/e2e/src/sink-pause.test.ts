@@ -7,8 +7,7 @@ import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { topicName } from '@gpumon/schemas/topics';
-import { freePort } from './cleanup.js';
-import { eventually, startCli } from './cli-process.js';
+import { eventually, startCli, startCliServing } from './cli-process.js';
 
 /**
  * `gpumon sink` while its database is read-only for 20 s (`default_transaction_read_only`), on a
@@ -56,8 +55,7 @@ afterAll(async () => {
 
 describe('gpumon sink on a database made read-only for a while', () => {
   it('pauses instead of dead-lettering, says so once, and writes every row once after', { timeout: 240_000 }, async () => {
-    const metricsPort = await freePort();
-    const sink = startCli(['sink', '--streams', 'samples', '--group', `e2e-pause-${run}`, '--batch-wait', '100ms'], { ...env, GPUMON_METRICS_PORT: String(metricsPort) });
+    const { cli: sink, port: metricsPort } = await startCliServing(['sink', '--streams', 'samples', '--group', `e2e-pause-${run}`, '--batch-wait', '100ms'], env);
     const simulate = startCli(['simulate', '--hosts', '2', '--gpus-per-host', '8', '--interval', '250ms', '--ticks', '160', '--host-prefix', `e2e-pause-${run}`], env);
     const endpoint = async (path: string): Promise<[number, string]> => {
       const response = await fetch(`http://localhost:${metricsPort}${path}`);

@@ -5,8 +5,7 @@ import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import { freePort } from './cleanup.js';
-import { eventually, provisionTopics, startCli, type CliProcess } from './cli-process.js';
+import { eventually, provisionTopics, startCli, startCliServing, type CliProcess } from './cli-process.js';
 import { ofHosts } from './records.js';
 
 /**
@@ -38,14 +37,13 @@ afterAll(async () => {
 describe('two sink instances', () => {
   it('share the partitions and, when one is killed mid-write, leave every sample exactly one row', { timeout: 180_000 }, async () => {
     await provisionTopics(env);
-    const [portA, portB] = [await freePort(), await freePort()];
-    const instance = (port: number): CliProcess => {
-      const p = startCli(['sink', '--streams', 'samples', '--group', `e2e-sinkscale-${run}`, '--session-timeout', '6s', '--metrics-port', String(port), '--batch-wait', '200ms'], env);
-      processes.push(p);
-      return p;
+    const instance = async (): Promise<{ cli: CliProcess; port: number }> => {
+      const serving = await startCliServing(['sink', '--streams', 'samples', '--group', `e2e-sinkscale-${run}`, '--session-timeout', '6s', '--batch-wait', '200ms'], env);
+      processes.push(serving.cli);
+      return serving;
     };
-    const a = instance(portA);
-    const b = instance(portB);
+    const { cli: a, port: portA } = await instance();
+    const { cli: b, port: portB } = await instance();
     // 64 GPUs × 60 ticks at 160 samples/s, from yesterday (inside retention): about 25 s of samples arriving while the group changes.
     const start = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000).toISOString();
     const simulate = startCli([
@@ -53,7 +51,8 @@ describe('two sink instances', () => {
       '--ticks', String(TICKS), '--rate', '160', '--host-prefix', hostPrefix,
     ], env);
     processes.push(simulate);
-    await eventually('both instances writing', async () => ((await written(portA)) > 0 && (await written(portB)) > 0 ? true : undefined), 60_000);
+    const logs = (): string => `instance A:\n${a.output()}\ninstance B:\n${b.output()}`;
+    await eventually('both instances writing', async () => ((await written(portA)) > 0 && (await written(portB)) > 0 ? true : undefined), 60_000, logs);
     a.child.kill('SIGKILL');
     const bBefore = await written(portB);
     expect(await simulate.exited, simulate.output()).toBe(0);
@@ -63,7 +62,7 @@ describe('two sink instances', () => {
         `SELECT count(*)::int AS rows, count(DISTINCT (gpu_uuid, time))::int AS distinct FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}-%`]);
       return rows[0];
     };
-    await eventually('every sample written', async () => ((await counts()).rows >= GPUS * TICKS ? true : undefined), 90_000);
+    await eventually('every sample written', async () => ((await counts()).rows >= GPUS * TICKS ? true : undefined), 90_000, logs);
     expect(await counts()).toEqual({ rows: GPUS * TICKS, distinct: GPUS * TICKS });
     const devices = await pool.query('SELECT count(*)::int AS n FROM gpu_devices WHERE hostname LIKE $1', [`${hostPrefix}-%`]);
     expect(devices.rows[0].n).toBe(GPUS);

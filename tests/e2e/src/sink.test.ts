@@ -12,8 +12,7 @@ import type { DeadLetter, GpuEconomics, GpuSample, Workload, WorkloadCost } from
 import type { Stream } from '@gpumon/schemas/topics';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { LAST_SEEN_LAG_MS } from '@gpumon/sink-timescaledb/written-rows';
-import { freePort } from './cleanup.js';
-import { eventually, provisionTopics, startCli, stoppedCounters } from './cli-process.js';
+import { eventually, provisionTopics, startCli, startCliServing, stoppedCounters } from './cli-process.js';
 import { privatePostgres, type PrivateService } from './private-stack.js';
 import { ofHosts } from './records.js';
 
@@ -117,9 +116,8 @@ describe('gpumon sink on the shared stack', () => {
 
   /** A sink in its own group over the whole topic, stopped once it has committed every record: its counters as it stopped, its /metrics before. */
   async function sinkOnce(group: string): Promise<{ counters: Record<string, number>; metrics: string }> {
-    const metricsPort = await freePort();
-    const sink = startCli(['sink', '--streams', 'samples,economics', '--group', group, '--batch-rows', '100', '--batch-wait', '200ms'], {
-      GPUMON_TOPIC_PREFIX: prefix, GPUMON_METRICS_PORT: String(metricsPort),
+    const { cli: sink, port: metricsPort } = await startCliServing(['sink', '--streams', 'samples,economics', '--group', group, '--batch-rows', '100', '--batch-wait', '200ms'], {
+      GPUMON_TOPIC_PREFIX: prefix,
     });
     const total = good.length + 4 + economics.length;
     const metrics = await eventually('every record committed', async () => {

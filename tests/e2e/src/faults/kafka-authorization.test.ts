@@ -8,8 +8,7 @@ import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry'
 import { topicName } from '@gpumon/schemas/topics';
 import type { GpuHealth, GpuSample } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { freePort } from '../cleanup.js';
-import { eventually, provisionTopics, startCli, type CliProcess } from '../cli-process.js';
+import { eventually, provisionTopics, startCliServing, type CliProcess } from '../cli-process.js';
 import { privateSecuredKafka } from '../private-stack.js';
 import { readRecords } from '../read-topic.js';
 import { expectedOutputs } from '../whole-pipeline.js';
@@ -66,8 +65,7 @@ describe('faults: Kafka authorisation and a missing topic under a consumer', () 
       const first = [0, 1, 2].flatMap((k) => fleet.sample(Date.now() + k * 1000));
       await send(first);
 
-      const metricsPort = await freePort();
-      const processor = startCli(['process', 'score-health', '--group', group], { ...broker.login('gpumon'), GPUMON_TOPIC_PREFIX: prefix, GPUMON_METRICS_PORT: String(metricsPort) });
+      const { cli: processor, port: metricsPort } = await startCliServing(['process', 'score-health', '--group', group], { ...broker.login('gpumon'), GPUMON_TOPIC_PREFIX: prefix });
       processes.push(processor);
       const endpoint = async (path: string): Promise<[number, string]> => {
         const response = await fetch(`http://localhost:${metricsPort}${path}`).catch(() => undefined);
