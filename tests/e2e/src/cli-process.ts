@@ -46,10 +46,14 @@ export async function startCliServing(args: string[], env: Record<string, string
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const cli = startCli(args, { ...env, GPUMON_METRICS_PORT: String(port) });
+    // One that neither serves nor exits in time is stopped: nothing else would stop it.
     const serving = await eventually(`gpumon ${args.join(' ')} serving metrics on port ${port}`, async () => {
       if (new RegExp(`serving /metrics.* port=${port}\\b`).test(cli.output())) return true;
       return cli.child.exitCode === null ? undefined : false;
-    }, 30_000, cli.output);
+    }, 30_000, cli.output).catch(async (error: unknown) => {
+      await cli.stop();
+      throw error;
+    });
     if (serving) return { cli, port };
     if (attempt === 3 || !cli.output().includes('cannot listen on')) throw new Error(`gpumon ${args.join(' ')} exited before serving metrics on port ${port}:\n${cli.output()}`);
   }
