@@ -3,6 +3,7 @@ import { runDecodeBench } from './decode.js';
 import { runDetectionBench } from './detection.js';
 import { runE2eBench } from './e2e.js';
 import { runInferenceBench } from './inference.js';
+import { runKeysBench } from './keys.js';
 import { describeMachine } from './machine.js';
 import { runProcessorsBench } from './processors.js';
 import { runProducersBench } from './producers.js';
@@ -19,6 +20,7 @@ const SUITES: Record<string, (args: string[]) => Promise<Record<string, unknown>
   sink: runSinkBench,
   e2e: runE2eBench,
   storage: runStorageBench,
+  keys: runKeysBench,
 };
 
 function usage(): never {
