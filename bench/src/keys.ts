@@ -22,7 +22,7 @@ type Variant = typeof VARIANTS[number];
 const INTEGER_KEYS: Record<Variant, readonly string[]> = { text: [], gpu_int: ['gpu_uuid'], all_int: ['gpu_uuid', 'workload_id', 'device_uuid'] };
 
 const GPUS = 10_000;
-/** Seconds of the fleet a statement writes: 50,000 samples, as a few hundred of the sink's writes would. */
+/** Seconds of the fleet a statement writes: 50,000 samples, the rows of ten of the sink's 5,000-row writes per table. */
 const BLOCK_S = 5;
 
 const copyName = (variant: Variant, original: string): string => `gpu_bench_${variant}_${original.slice('gpu_'.length)}`;
