@@ -71,7 +71,6 @@ async function fillStatements(pool: pg.Pool, variant: Variant): Promise<Fill[]> 
 async function createCopies(pool: pg.Pool, variant: Variant): Promise<void> {
   for (const original of TABLES) {
     const copy = copyName(variant, original);
-    await pool.query(`DROP TABLE IF EXISTS ${copy}`);
     await pool.query(`CREATE TABLE ${copy} (LIKE ${original} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
     const { rows: columns } = await pool.query<{ name: string }>(
       `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 AND column_name = ANY($2)`,
@@ -98,7 +97,10 @@ interface Round { variant: Variant; usPerSample: number; lastQuarterUsPerSample:
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-/** Writes `seconds` of the fleet into fresh copies, a block at a time, reading the backend's CPU around each block. */
+/**
+ * Writes `seconds` of the fleet into fresh copies, a block at a time, reading the backend's CPU
+ * around each block; then drops them, so each round starts from the same database.
+ */
 async function runRound(pool: pg.Pool, variant: Variant, seconds: number, generationUs: number): Promise<Round> {
   await createCopies(pool, variant);
   const fills = await fillStatements(pool, variant);
@@ -116,6 +118,7 @@ async function runRound(pool: pg.Pool, variant: Variant, seconds: number, genera
     const { rows: [size] } = await client.query<{ index: string; heap: string }>(
       `SELECT sum(pg_indexes_size(c)) AS index, sum(pg_table_size(c)) AS heap FROM unnest($1::text[]) h, LATERAL show_chunks(h) c`,
       [TABLES.map((t) => copyName(variant, t))]);
+    for (const original of TABLES) await client.query(`DROP TABLE ${copyName(variant, original)}`);
     return { variant, usPerSample: round1(mean(perBlock)), lastQuarterUsPerSample: round1(mean(perBlock.slice(-Math.max(1, Math.floor(perBlock.length / 4))))),
       walBytesPerSample: Math.round(Number(wal!.bytes) / (seconds * GPUS)), indexMb: Math.round(Number(size!.index) / 2 ** 20), heapMb: Math.round(Number(size!.heap) / 2 ** 20) };
   } finally {
@@ -160,10 +163,7 @@ export async function runKeysBench(args: string[]): Promise<Record<string, unkno
     await pool.query(`CREATE TABLE gpu_bench_gpus AS SELECT g AS id, 'GPU-' || substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-'
       || substr(h, 17, 4) || '-' || substr(h, 21, 12) AS uuid FROM generate_series(1, ${GPUS}) g, LATERAL md5(g::text) h`);
     const generation = {} as Record<Variant, number>;
-    for (const variant of VARIANTS) {
-      await createCopies(pool, variant);
-      generation[variant] = round1(await generationCost(pool, variant));
-    }
+    for (const variant of VARIANTS) generation[variant] = round1(await generationCost(pool, variant));
     console.log(`${TABLES.join(', ')}: ${GPUS} GPUs x ${seconds} s a round; generating the rows alone (subtracted below), µs a sample: ${JSON.stringify(generation)}`);
     const runs: Round[] = [];
     for (let round = 0; round < rounds; round++) {
