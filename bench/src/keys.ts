@@ -55,9 +55,9 @@ function valueOf(column: Column, variant: Variant): string {
 interface Fill { insert: string; generateOnly: string }
 
 /** Per table, the statement that writes seconds [$1, $2] of the fleet in time order, and the same rows generated and sorted without a write. */
-async function fillStatements(pool: pg.Pool, variant: Variant): Promise<Fill[]> {
+async function fillStatements(pool: pg.Pool, variant: Variant, tables: readonly string[]): Promise<Fill[]> {
   const fills: Fill[] = [];
-  for (const original of TABLES) {
+  for (const original of tables) {
     const { rows } = await pool.query<Column>(
       `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position`, [original]);
     const names = rows.map((c) => `"${c.column_name}"`).join(', ');
@@ -68,8 +68,8 @@ async function fillStatements(pool: pg.Pool, variant: Variant): Promise<Fill[]> 
 }
 
 /** Empty copies of the tables, their chunk intervals and every index the migrations gave them, with the variant's keys integers. */
-async function createCopies(pool: pg.Pool, variant: Variant): Promise<void> {
-  for (const original of TABLES) {
+async function createCopies(pool: pg.Pool, variant: Variant, tables: readonly string[]): Promise<void> {
+  for (const original of tables) {
     const copy = copyName(variant, original);
     await pool.query(`CREATE TABLE ${copy} (LIKE ${original} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
     const { rows: columns } = await pool.query<{ name: string }>(
@@ -101,9 +101,9 @@ const round1 = (x: number): number => Math.round(x * 10) / 10;
  * Writes `seconds` of the fleet into fresh copies, a block at a time, reading the backend's CPU
  * around each block; then drops them, so each round starts from the same database.
  */
-async function runRound(pool: pg.Pool, variant: Variant, seconds: number, generationUs: number): Promise<Round> {
-  await createCopies(pool, variant);
-  const fills = await fillStatements(pool, variant);
+async function runRound(pool: pg.Pool, variant: Variant, tables: readonly string[], seconds: number, generationUs: number): Promise<Round> {
+  await createCopies(pool, variant, tables);
+  const fills = await fillStatements(pool, variant, tables);
   const client = await pool.connect();
   try {
     const pid = await backendPid(client);
@@ -117,8 +117,8 @@ async function runRound(pool: pg.Pool, variant: Variant, seconds: number, genera
     const { rows: [wal] } = await client.query<{ bytes: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn) AS bytes`, [walBefore!.lsn]);
     const { rows: [size] } = await client.query<{ index: string; heap: string }>(
       `SELECT sum(pg_indexes_size(c)) AS index, sum(pg_table_size(c)) AS heap FROM unnest($1::text[]) h, LATERAL show_chunks(h) c`,
-      [TABLES.map((t) => copyName(variant, t))]);
-    for (const original of TABLES) await client.query(`DROP TABLE ${copyName(variant, original)}`);
+      [tables.map((t) => copyName(variant, t))]);
+    for (const original of tables) await client.query(`DROP TABLE ${copyName(variant, original)}`);
     return { variant, usPerSample: round1(mean(perBlock)), lastQuarterUsPerSample: round1(mean(perBlock.slice(-Math.max(1, Math.floor(perBlock.length / 4))))),
       walBytesPerSample: Math.round(Number(wal!.bytes) / (seconds * GPUS)), indexMb: Math.round(Number(size!.index) / 2 ** 20), heapMb: Math.round(Number(size!.heap) / 2 ** 20) };
   } finally {
@@ -127,8 +127,8 @@ async function runRound(pool: pg.Pool, variant: Variant, seconds: number, genera
 }
 
 /** The backend's CPU µs a sample to generate and sort the rows of every table without writing them, subtracted from each variant's. */
-async function generationCost(pool: pg.Pool, variant: Variant): Promise<number> {
-  const fills = await fillStatements(pool, variant);
+async function generationCost(pool: pg.Pool, variant: Variant, tables: readonly string[]): Promise<number> {
+  const fills = await fillStatements(pool, variant, tables);
   const client = await pool.connect();
   try {
     const pid = await backendPid(client);
@@ -151,7 +151,12 @@ const DESCRIPTION: Record<Variant, string> = { text: 'as migrated (text keys)', 
  * and the copies' sizes.
  */
 export async function runKeysBench(args: string[]): Promise<Record<string, unknown>> {
-  const { values } = parseArgs({ args, options: { seconds: { type: 'string', default: '100' }, rounds: { type: 'string', default: '2' }, json: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: {
+    seconds: { type: 'string', default: '100' }, rounds: { type: 'string', default: '2' }, tables: { type: 'string', default: TABLES.join(',') }, json: { type: 'string' },
+  } });
+  const tables = values.tables.split(',');
+  const unknown = tables.filter((t) => !TABLES.includes(t));
+  if (unknown.length > 0 || tables.length === 0) throw new Error(`keys: --tables takes some of ${TABLES.join(', ')} (got ${values.tables})`);
   const seconds = Math.ceil(Number(values.seconds) / BLOCK_S) * BLOCK_S;
   const rounds = Number(values.rounds);
   if (!(seconds >= BLOCK_S && rounds >= 1)) throw new Error(`keys: --seconds must be at least ${BLOCK_S} and --rounds at least 1 (got ${values.seconds}, ${values.rounds})`);
@@ -163,12 +168,12 @@ export async function runKeysBench(args: string[]): Promise<Record<string, unkno
     await pool.query(`CREATE TABLE gpu_bench_gpus AS SELECT g AS id, 'GPU-' || substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-' || substr(h, 13, 4) || '-'
       || substr(h, 17, 4) || '-' || substr(h, 21, 12) AS uuid FROM generate_series(1, ${GPUS}) g, LATERAL md5(g::text) h`);
     const generation = {} as Record<Variant, number>;
-    for (const variant of VARIANTS) generation[variant] = round1(await generationCost(pool, variant));
-    console.log(`${TABLES.join(', ')}: ${GPUS} GPUs x ${seconds} s a round; generating the rows alone (subtracted below), µs a sample: ${JSON.stringify(generation)}`);
+    for (const variant of VARIANTS) generation[variant] = round1(await generationCost(pool, variant, tables));
+    console.log(`${tables.join(', ')}: ${GPUS} GPUs x ${seconds} s a round; generating the rows alone (subtracted below), µs a sample: ${JSON.stringify(generation)}`);
     const runs: Round[] = [];
     for (let round = 0; round < rounds; round++) {
       for (const variant of round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {
-        runs.push(await runRound(pool, variant, seconds, generation[variant]));
+        runs.push(await runRound(pool, variant, tables, seconds, generation[variant]));
         console.log(JSON.stringify(runs.at(-1)));
       }
     }
@@ -183,7 +188,7 @@ export async function runKeysBench(args: string[]): Promise<Record<string, unkno
     for (const [variant, ratio] of Object.entries(ratios)) {
       console.log(`${DESCRIPTION[variant as Variant]} / as migrated: CPU a sample ${ratio.cpu} (last quarter ${ratio.cpu_last_quarter}), WAL ${ratio.wal}`);
     }
-    return { gpus: GPUS, seconds, rounds, tables: TABLES, generation_us_per_sample: generation, runs, ratios_to_text: ratios };
+    return { gpus: GPUS, seconds, rounds, tables, generation_us_per_sample: generation, runs, ratios_to_text: ratios };
   } finally {
     await pool.end();
     await scratch.drop();
