@@ -13,8 +13,17 @@ export interface Stage {
   exited: Promise<number | null>;
 }
 
+/**
+ * GPUMON_BENCH_STAGE_NODE_ARGS gives every stage node flags, {stage} standing for its name, e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof --cpu-prof-name={stage}.cpuprofile" (a stage stopped by
+ * SIGTERM exits through process.exit, which writes the profile).
+ */
+function stageNodeArgs(name: string): string[] {
+  return (process.env.GPUMON_BENCH_STAGE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '').map((a) => a.replaceAll('{stage}', name));
+}
+
 export function startStage(name: string, args: string[], env: Record<string, string>): Stage {
-  const child = spawn(process.execPath, [...NODE_HEAP_ARGS, CLI, ...args], { env: { ...process.env, ...NODE_PROCESS_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_HEAP_ARGS, ...stageNodeArgs(name), CLI, ...args], { env: { ...process.env, ...NODE_PROCESS_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   // The last 64 KB of its log, for the error when it dies.
   let output = '';
   const keep = (chunk: Buffer): void => {
