@@ -4,18 +4,44 @@ import { fileURLToPath } from 'node:url';
 /** Where stack.sh keeps the pids of the services it started. */
 const RUN_DIR = `${process.env.GPUMON_HOME ?? fileURLToPath(new URL('../../../.gpumon', import.meta.url))}/run`;
 
+/** CPU ticks (user + system) in a `stat` file of /proc; with `reaped`, also its exited children's. */
+function statTicks(path: string, reaped: boolean): number {
+  // Fields after the command name, which may hold spaces: utime, stime, cutime, cstime are the 12th to 15th.
+  const fields = readFileSync(path, 'utf8').replace(/^.*\) /s, '').split(' ').map(Number);
+  return fields[11]! + fields[12]! + (reaped ? fields[13]! + fields[14]! : 0);
+}
+
 /**
  * CPU seconds (user + system, all threads) a process has used so far; 0 once it is gone. With
  * `reaped`, also what its children used that have exited (PostgreSQL's ended backends).
  */
 export function cpuSeconds(pid: number, reaped = false): number {
   try {
-    // Fields after the command name, which may hold spaces: utime, stime, cutime, cstime are the 12th to 15th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ').map(Number);
-    return (fields[11]! + fields[12]! + (reaped ? fields[13]! + fields[14]! : 0)) / 100;
+    return statTicks(`/proc/${pid}/stat`, reaped) / 100;
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU seconds so far of a Node process's V8 helper threads ("V8Worker": concurrent marking,
+ * sweeping and parallel scavenges of the garbage collector, and background compilation), a part of
+ * its cpuSeconds; 0 once it is gone. `self` for this process.
+ */
+export function v8HelperCpuSeconds(pid: number | 'self'): number {
+  let ticks = 0;
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        if (readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim() === 'V8Worker') ticks += statTicks(`/proc/${pid}/task/${task}/stat`, false);
+      } catch {
+        // A thread that ended between the listing and the read.
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return ticks / 100;
 }
 
 function stackPid(service: string): number | undefined {
