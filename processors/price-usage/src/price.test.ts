@@ -75,11 +75,11 @@ describe('money without drift over a day of samples', () => {
     expect(samples.length).toBeGreaterThan(8000);
     const records = samples.map((s) => priceUsage(s, PRICING, TEAMS)!);
     const total = records.reduce((sum, r) => sum + BigInt(r.allocated_cost_micros), 0n);
-    const hourly = priceOf(PRICING, product)!.hourlyMicros;
-    expect(total).toBe(allocatedUpTo(hourly, end) - allocatedUpTo(hourly, start));
+    const { hourlyMicros: hourly, microsPerMs } = priceOf(PRICING, product)!;
+    expect(total).toBe(BigInt(allocatedUpTo(microsPerMs, end)) - BigInt(allocatedUpTo(microsPerMs, start)));
     // Within one micro-unit of the exact price of the span: |total × den × 3.6e6 − num × span| < den × 3.6e6.
-    const scale = hourly.den * 3_600_000n;
-    const off = total * scale - hourly.num * BigInt(end - start);
+    const scale = BigInt(hourly.den) * 3_600_000n;
+    const off = total * scale - BigInt(hourly.num) * BigInt(end - start);
     expect(off < scale && off > -scale).toBe(true);
   });
 
@@ -145,7 +145,7 @@ describe('pricing a sample', () => {
     const time = T0 + 10_003;
     const economics = priced({ time, interval_s: (time - previous) / 1000 });
     expect(economics.interval_s).toBe(10.002);
-    expect(economics.allocated_cost_micros).toBe(Number(allocatedUpTo(PRICING.models[0]!.hourlyMicros, time) - allocatedUpTo(PRICING.models[0]!.hourlyMicros, previous)));
+    expect(economics.allocated_cost_micros).toBe(Number(BigInt(allocatedUpTo(PRICING.models[0]!.microsPerMs, time)) - BigInt(allocatedUpTo(PRICING.models[0]!.microsPerMs, previous))));
   });
 
   it.each([
@@ -208,8 +208,8 @@ describe('properties', () => {
   it('charges within one micro-unit of the exact price of the interval', () => {
     fc.assert(fc.property(readings, (r) => {
       const hourly = priceOf(PRICING, r.product)!.hourlyMicros;
-      const scale = hourly.den * 3_600_000n;
-      const off = BigInt(economicsOf(r).allocated_cost_micros) * scale - hourly.num * BigInt(r.intervalMs);
+      const scale = BigInt(hourly.den) * 3_600_000n;
+      const off = BigInt(economicsOf(r).allocated_cost_micros) * scale - BigInt(hourly.num) * BigInt(r.intervalMs);
       return off < scale && off > -scale;
     }), { numRuns: 2000 });
   });

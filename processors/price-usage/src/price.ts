@@ -1,6 +1,6 @@
 import { GpumonError } from '@gpumon/runtime/errors';
 import type { GpuEconomics, GpuSample, WorkloadCost } from '@gpumon/schemas/types.generated';
-import { apportion, dividedBy, exact, floor, roundHalfEven, times, toNumber, type Ratio } from './exact.js';
+import { apportion, dividedBy, exact, floorTimes, roundHalfEven, sign, sub, times, toNumber, type Int, type Ratio } from './exact.js';
 import { CATCH_ALL, priceOf, type Pricing } from './pricing.js';
 import { sharesOf } from './shares.js';
 import { UNATTRIBUTED, teamOf, type Teams } from './teams.js';
@@ -10,8 +10,7 @@ import { UNATTRIBUTED, teamOf, type Teams } from './teams.js';
  * knows whether the GPU was allocated: such a gap is not billed, as if the reading were the first.
  */
 export const MAX_INTERVAL_S = 86_400;
-const PER_HOUR_MS = { num: 1n, den: 3_600_000n };
-const PER_HUNDRED = { num: 1n, den: 100n };
+const PER_HUNDRED = { num: 1, den: 100 };
 const W_MS_PER_KWH = 3.6e9;
 
 /**
@@ -19,8 +18,8 @@ const W_MS_PER_KWH = 3.6e9;
  * micro-unit. The allocated cost of an interval is the difference of two of these, so the costs of
  * consecutive intervals add up exactly to the cost of their whole span.
  */
-export function allocatedUpTo(hourlyMicros: Ratio, timeMs: number): bigint {
-  return floor(times(hourlyMicros, BigInt(timeMs), PER_HOUR_MS));
+export function allocatedUpTo(microsPerMs: Ratio, timeMs: number): Int {
+  return floorTimes(microsPerMs, timeMs);
 }
 
 /**
@@ -31,29 +30,28 @@ export function allocatedUpTo(hourlyMicros: Ratio, timeMs: number): bigint {
  */
 export function priceUsage(sample: GpuSample, pricing: Pricing, teams: Teams): GpuEconomics | null {
   if (sample.interval_s === null || sample.interval_s > MAX_INTERVAL_S) return null;
-  const gpu = `GPU ${sample.gpu_uuid} on ${sample.hostname}`;
   const intervalMs = Math.round(sample.interval_s * 1000);
-  if (!(intervalMs >= 1)) throw impossible(gpu, 'interval_s', sample.interval_s, 'must be at least 0.001 s');
+  if (!(intervalMs >= 1)) throw impossible(sample, 'interval_s', sample.interval_s, 'must be at least 0.001 s');
   const model = priceOf(pricing, sample.product_name);
   if (model === undefined) {
     throw new GpumonError(
       'transform_failed',
-      `no price for ${gpu}: its product ${JSON.stringify(sample.product_name)} matches no models entry of ${pricing.source}; add one, or a catch-all (match: "${CATCH_ALL}")`,
+      `no price for ${gpuOf(sample)}: its product ${JSON.stringify(sample.product_name)} matches no models entry of ${pricing.source}; add one, or a catch-all (match: "${CATCH_ALL}")`,
     );
   }
 
   const powerField = sample.power_draw_average_w !== null ? 'power_draw_average_w' : 'power_draw_w';
   const powerW = sample.gpu_lost ? 0 : (sample[powerField] ?? 0);
-  if (!(powerW >= 0 && Number.isFinite(powerW))) throw impossible(gpu, powerField, powerW, 'must be a finite number of watts, at least 0');
+  if (!(powerW >= 0 && Number.isFinite(powerW))) throw impossible(sample, powerField, powerW, 'must be a finite number of watts, at least 0');
   const utilizationPct = sample.gpu_lost ? 0 : (sample.utilization_gpu_pct ?? 0);
   if (!(utilizationPct >= 0 && utilizationPct <= 100)) {
-    throw impossible(gpu, 'utilization_gpu_pct', utilizationPct, 'must be between 0 and 100 %');
+    throw impossible(sample, 'utilization_gpu_pct', utilizationPct, 'must be between 0 and 100 %');
   }
 
-  const allocated = allocatedUpTo(model.hourlyMicros, sample.time) - allocatedUpTo(model.hourlyMicros, sample.time - intervalMs);
+  const allocated = sub(allocatedUpTo(model.microsPerMs, sample.time), allocatedUpTo(model.microsPerMs, sample.time - intervalMs));
   const busyShare = times(exact(utilizationPct), PER_HUNDRED);
   const used = roundHalfEven(times(busyShare, allocated));
-  const energyCost = roundHalfEven(times(exact(powerW), BigInt(intervalMs), model.energyMicrosPerWMs));
+  const energyCost = roundHalfEven(times(exact(powerW), intervalMs, model.energyMicrosPerWMs));
   const energyKwh = (powerW * intervalMs * model.pue) / W_MS_PER_KWH;
   return {
     time: sample.time,
@@ -66,7 +64,7 @@ export function priceUsage(sample: GpuSample, pricing: Pricing, teams: Teams): G
     energy_cost_micros: Number(energyCost),
     allocated_cost_micros: Number(allocated),
     used_cost_micros: Number(used),
-    idle_cost_micros: Number(allocated - used),
+    idle_cost_micros: Number(sub(allocated, used)),
     efficiency: utilizationPct / 100,
     co2e_kg: energyKwh * model.carbonKgPerKwh,
     cost_per_used_gpu_hour_micros: costPerUsedHour(model.hourlyMicros, busyShare),
@@ -80,7 +78,7 @@ export function priceUsage(sample: GpuSample, pricing: Pricing, teams: Teams): G
  * (allocated − used) is never negative. Utilization is read per GPU, not per MIG slice, so every
  * part is used in the same proportion as the GPU.
  */
-function workloadCosts(sample: GpuSample, teams: Teams, gpu: { allocated: bigint; used: bigint; energyKwh: number }): WorkloadCost[] {
+function workloadCosts(sample: GpuSample, teams: Teams, gpu: { allocated: Int; used: Int; energyKwh: number }): WorkloadCost[] {
   const shares = sharesOf(sample);
   if (shares.length === 0) return [];
   const fractions = shares.map((s) => s.share);
@@ -95,7 +93,7 @@ function workloadCosts(sample: GpuSample, teams: Teams, gpu: { allocated: bigint
       energy_kwh: gpu.energyKwh * fraction,
       allocated_cost_micros: Number(allocated[i]),
       used_cost_micros: Number(used[i]),
-      idle_cost_micros: Number(allocated[i]! - used[i]!),
+      idle_cost_micros: Number(sub(allocated[i]!, used[i]!)),
     };
   });
 }
@@ -106,11 +104,16 @@ function workloadCosts(sample: GpuSample, teams: Teams, gpu: { allocated: bigint
  * idle that the figure passes what a number carries exactly (2^53 micro-units per used hour).
  */
 function costPerUsedHour(hourlyMicros: Ratio, busyShare: Ratio): number | null {
-  if (busyShare.num === 0n) return null;
+  if (sign(busyShare.num) === 0) return null;
   const micros = roundHalfEven(dividedBy(hourlyMicros, busyShare));
-  return micros <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(micros) : null;
+  return micros <= Number.MAX_SAFE_INTEGER ? Number(micros) : null;
 }
 
-function impossible(gpu: string, field: string, value: number, why: string): GpumonError {
-  return new GpumonError('transform_failed', `impossible reading of ${gpu}: ${field} is ${value}; ${why}`);
+/** How errors name the GPU: built only for one, not for every sample. */
+function gpuOf(sample: GpuSample): string {
+  return `GPU ${sample.gpu_uuid} on ${sample.hostname}`;
+}
+
+function impossible(sample: GpuSample, field: string, value: number, why: string): GpumonError {
+  return new GpumonError('transform_failed', `impossible reading of ${gpuOf(sample)}: ${field} is ${value}; ${why}`);
 }

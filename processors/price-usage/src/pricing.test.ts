@@ -53,8 +53,10 @@ describe('pricing file', () => {
       models: [{ match: 'a100', amortized: { purchase_price: 15000, years: 4 } }, { match: 'H100', hourly_price: 2.99, pue: 1.2 }],
     }, 'inline');
     expect(pricing.currency).toBe('EUR');
-    expect(pricing.models[0]?.hourlyMicros).toEqual({ num: 15000n * 1_000_000n, den: 4n * 8760n });
-    expect(pricing.models[1]).toEqual({ match: 'H100', hourlyMicros: { num: 299n * 1_000_000n, den: 100n }, pue: 1.2, energyMicrosPerWMs: { num: 12n * 8n, den: 10n * 100n * 3600n }, carbonKgPerKwh: 0.39 });
+    expect(pricing.models[0]?.hourlyMicros).toEqual({ num: 15000 * 1_000_000, den: 4 * 8760 });
+    // 15000e6 ÷ (4 × 8760 × 3.6e6) in lowest terms.
+    expect(pricing.models[0]?.microsPerMs).toEqual({ num: 625, den: 5256 });
+    expect(pricing.models[1]).toEqual({ match: 'H100', hourlyMicros: { num: 299 * 1_000_000, den: 100 }, microsPerMs: { num: 299, den: 360 }, pue: 1.2, energyMicrosPerWMs: { num: 12 * 8, den: 10 * 100 * 3600 }, carbonKgPerKwh: 0.39 });
   });
 
   it('matches case-insensitive substrings, first entry first, and only the catch-all matches no product name', () => {

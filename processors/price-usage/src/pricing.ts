@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { invalidFile, readConfigFile, type EntryList } from './config-file.js';
-import { dividedBy, exact, times, type Ratio } from './exact.js';
+import { dividedBy, exact, reduced, times, type Ratio } from './exact.js';
 
 /** The `match` of the entry that prices every product, a missing product name included. */
 export const CATCH_ALL = '*';
 /** Amortization spreads a purchase over years of 365 days. */
-const HOURS_PER_YEAR = 8760n;
-const MICROS = 1_000_000n;
+const HOURS_PER_YEAR = 8760;
+const MICROS = 1_000_000;
+const PER_HOUR_MS = { num: 1, den: 3_600_000 };
 /** W × ms × PUE × currency/kWh ÷ 3600 = currency micro-units (1 kWh = 3.6e9 W·ms, 1 unit = 1e6 micros). */
-const MICROS_PER_W_MS_KWH_PRICE = { num: 1n, den: 3600n };
+const MICROS_PER_W_MS_KWH_PRICE = { num: 1, den: 3600 };
 const WHAT = 'pricing file';
 /** Errors name a models entry by its match. */
 const MODELS: EntryList = {
@@ -75,6 +76,8 @@ export interface ModelPrice {
   match: string;
   /** Allocated cost of one GPU-hour (currency micro-units per hour, exact: amortized prices do not end). */
   hourlyMicros: Ratio;
+  /** The same price a millisecond, in lowest terms: what a sample's timestamps are multiplied by. */
+  microsPerMs: Ratio;
   /** Power usage effectiveness: facility energy ÷ IT energy (≥ 1). */
   pue: number;
   /** What a W·ms of board power costs at the facility meter's price per kWh, PUE included (currency micro-units, exact): once here, not per sample. */
@@ -102,11 +105,13 @@ export function parsePricing(raw: unknown, source: string): Pricing {
     models: models.map((model) => {
       const electricityPerKwh = (model.electricity_per_kwh ?? defaults.electricity_per_kwh) as number;
       const pue = (model.pue ?? defaults.pue) as number;
+      const hourlyMicros = model.amortized === undefined
+        ? times(exact(model.hourly_price as number), MICROS)
+        : dividedBy(times(exact(model.amortized.purchase_price), MICROS), times(exact(model.amortized.years), HOURS_PER_YEAR));
       return {
         match: model.match,
-        hourlyMicros: model.amortized === undefined
-          ? times(exact(model.hourly_price as number), MICROS)
-          : dividedBy(times(exact(model.amortized.purchase_price), MICROS), times(exact(model.amortized.years), HOURS_PER_YEAR)),
+        hourlyMicros,
+        microsPerMs: reduced(times(hourlyMicros, PER_HOUR_MS)),
         pue,
         energyMicrosPerWMs: times(exact(pue), exact(electricityPerKwh), MICROS_PER_W_MS_KWH_PRICE),
         carbonKgPerKwh: (model.carbon_kg_per_kwh ?? defaults.carbon_kg_per_kwh) as number,

@@ -1,5 +1,5 @@
 import type { GpuProcess, GpuSample, Workload } from '@gpumon/schemas/types.generated';
-import { dividedBy, exact, plus, times, type Ratio } from './exact.js';
+import { dividedBy, exact, plus, sign, times, type Ratio } from './exact.js';
 
 /** The fraction of a GPU's interval one workload is charged; workload null: the part no workload holds. */
 export interface Share {
@@ -16,8 +16,8 @@ interface Domain {
   unattributed: GpuProcess[];
 }
 
-const ONE: Ratio = { num: 1n, den: 1n };
-const NONE: Ratio = { num: 0n, den: 1n };
+const ONE: Ratio = { num: 1, den: 1 };
+const NONE: Ratio = { num: 0, den: 1 };
 
 /**
  * Who is charged what fraction of a GPU's interval, exactly, the fractions adding up to 1. Within the
@@ -29,9 +29,10 @@ const NONE: Ratio = { num: 0n, den: 1n };
  */
 export function sharesOf(sample: GpuSample): Share[] {
   if (sample.workloads === null) return [];
-  const known = new Set(sample.workloads.map((w) => w.workload_id));
-  const unattributed = (sample.processes ?? []).filter((p) => p.workload_id === null || !known.has(p.workload_id));
-  const domains = migDomains(sample, unattributed) ?? [{ weight: ONE, workloads: sample.workloads, unattributed }];
+  const { workloads } = sample;
+  // A scan, not a Set: a GPU holds a few workloads, and building a Set per sample cost more than the rest of the split.
+  const unattributed = (sample.processes ?? []).filter((p) => p.workload_id === null || !workloads.some((w) => w.workload_id === p.workload_id));
+  const domains = migDomains(sample, unattributed) ?? [{ weight: ONE, workloads, unattributed }];
 
   const byWorkload = new Map<string | null, Share>();
   for (const domain of domains) {
@@ -44,7 +45,7 @@ export function sharesOf(sample: GpuSample): Share[] {
   }
   const nobody = byWorkload.get(null);
   byWorkload.delete(null);
-  return nobody === undefined || nobody.share.num === 0n ? [...byWorkload.values()] : [...byWorkload.values(), nobody];
+  return nobody === undefined || sign(nobody.share.num) === 0 ? [...byWorkload.values()] : [...byWorkload.values(), nobody];
 }
 
 function withinDomain({ workloads, unattributed }: Domain): Share[] {
@@ -54,7 +55,7 @@ function withinDomain({ workloads, unattributed }: Domain): Share[] {
   const total = holders.reduce((sum, h) => plus(sum, h.memory ?? NONE), NONE);
   return holders.map(({ workload, memory }) => ({
     workload,
-    share: total.num === 0n ? { num: 1n, den: BigInt(holders.length) } : dividedBy(memory ?? NONE, total),
+    share: sign(total.num) === 0 ? { num: 1, den: holders.length } : dividedBy(memory ?? NONE, total),
   }));
 }
 
@@ -89,10 +90,10 @@ function migDomains(sample: GpuSample, unattributed: GpuProcess[]): Domain[] | u
   if (workloadSlices.includes(undefined) || processSlices.includes(undefined)) return undefined;
 
   const memories = [...slices.values()].map(mib);
-  const byMemory = memories.every((m) => m !== null && m.num > 0n);
+  const byMemory = memories.every((m) => m !== null && m.num > 0);
   const total = memories.reduce((sum: Ratio, m) => plus(sum, m ?? NONE), NONE);
   return [...slices.keys()].map((id, i) => ({
-    weight: byMemory ? dividedBy(memories[i]!, total) : { num: 1n, den: BigInt(slices.size) },
+    weight: byMemory ? dividedBy(memories[i]!, total) : { num: 1, den: slices.size },
     workloads: (sample.workloads ?? []).filter((_, i) => workloadSlices[i] === id),
     unattributed: unattributed.filter((_, i) => processSlices[i] === id),
   }));
