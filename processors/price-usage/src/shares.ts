@@ -18,6 +18,7 @@ interface Domain {
 
 const ONE: Ratio = { num: 1, den: 1 };
 const NONE: Ratio = { num: 0, den: 1 };
+const FEW_WORKLOADS = 16;
 
 /**
  * Who is charged what fraction of a GPU's interval, exactly, the fractions adding up to 1. Within the
@@ -30,8 +31,11 @@ const NONE: Ratio = { num: 0, den: 1 };
 export function sharesOf(sample: GpuSample): Share[] {
   if (sample.workloads === null) return [];
   const { workloads } = sample;
-  // A scan, not a Set: a GPU holds a few workloads, and building a Set per sample cost more than the rest of the split.
-  const unattributed = (sample.processes ?? []).filter((p) => p.workload_id === null || !workloads.some((w) => w.workload_id === p.workload_id));
+  // A GPU holds a few workloads, and building a Set for them cost more than the rest of the split;
+  // a record that lists thousands (bounded only by the message size) gets one, so it costs no more than before.
+  const ids = workloads.length <= FEW_WORKLOADS ? undefined : new Set(workloads.map((w) => w.workload_id));
+  const known = (id: string) => (ids === undefined ? workloads.some((w) => w.workload_id === id) : ids.has(id));
+  const unattributed = (sample.processes ?? []).filter((p) => p.workload_id === null || !known(p.workload_id));
   const domains = migDomains(sample, unattributed) ?? [{ weight: ONE, workloads, unattributed }];
 
   const byWorkload = new Map<string | null, Share>();

@@ -162,6 +162,22 @@ describe('splitting a MIG GPU', () => {
   });
 });
 
+describe('many workloads on one GPU', () => {
+  it('tells their processes from unattributed ones as with a few', () => {
+    for (const count of [3, 40]) {
+      const workloads = Array.from({ length: count }, (_, i) => pod('ns', `p${i}`, null));
+      const processes = [
+        ...workloads.map((w, i) => ({ pid: 100 + i, used_memory_mib: 100, workload_id: w.workload_id! })),
+        { pid: 9, used_memory_mib: 100, workload_id: 'k8s:ns/gone/main' },
+      ];
+      const costs = costsOf(sampleOf({ workloads: workloads.map((w) => ({ ...w, used_memory_mib: 100 })), processes }));
+      expectExactParts(costs);
+      expect(costs.parts.map((p) => p.workload_id)).toEqual([...workloads.map((w) => w.workload_id), null]);
+      expect(costs.parts.map((p) => p.share)).toEqual(Array.from({ length: count + 1 }, () => 1 / (count + 1)));
+    }
+  });
+});
+
 describe('properties', () => {
   it('adds the parts up exactly to the GPU, each within one micro-unit of its share, over many random GPUs', () => {
     for (let seed = 1; seed <= 3000; seed++) {
