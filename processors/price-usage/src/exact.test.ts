@@ -97,6 +97,8 @@ describe('exact arithmetic', () => {
     expect(dividedBy({ num: 1, den: 2 }, { num: -3, den: 4 })).toEqual({ num: -4, den: 6 });
     // Past 2^53 a double cannot hold the quotient's neighbours apart; BigInts take over.
     expect(floor({ num: 2n ** 60n + 1n, den: 3 })).toBe((2n ** 60n + 1n) / 3n);
+    // A number past 2^52 from outside (not one these functions make) is floored as a BigInt would be.
+    expect(floorTimes({ num: 1, den: 3 }, Number.MAX_SAFE_INTEGER)).toBe(Number((BigInt(Number.MAX_SAFE_INTEGER) / 3n)));
     expect(() => dividedBy({ num: 1, den: 1 }, { num: 0, den: 5 })).toThrow('division by zero');
   });
 

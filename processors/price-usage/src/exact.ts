@@ -61,7 +61,8 @@ export function sign(a: Int): number {
 
 /** The largest integer ≤ a/b, b > 0, and what is left: a = q·b + r, 0 ≤ r < b. */
 function divMod(a: Int, b: Int): [q: Int, r: Int] {
-  if (typeof a === 'number' && typeof b === 'number') {
+  // A number from outside (a timestamp) may lie past the range: BigInts then, as for any result that would.
+  if (typeof a === 'number' && typeof b === 'number' && fits(a) && fits(b)) {
     // The double quotient may round across a whole number; one step either way mends it, exactly,
     // since |q·b| ≤ |a| + b ≤ 2^53.
     let q = Math.floor(a / b);

@@ -14,7 +14,7 @@ const PER_HUNDRED = { num: 1, den: 100 };
 const W_MS_PER_KWH = 3.6e9;
 
 /**
- * Cost of holding a GPU from the epoch to `timeMs` at the given hourly price, floored to a whole
+ * Cost of holding a GPU from the epoch to `timeMs` at the given price a millisecond, floored to a whole
  * micro-unit. The allocated cost of an interval is the difference of two of these, so the costs of
  * consecutive intervals add up exactly to the cost of their whole span.
  */
