@@ -121,6 +121,8 @@ export interface ConsumerDefinition<I extends Stream, O extends Stream = never> 
   fetch?: FetchShape;
   /** Partition batches handled at once (default 1). */
   concurrentBatches?: number;
+  /** For a stage whose handler defers its commits: records handed over and not yet durable, at most (default 10,000). */
+  maxPendingRecords?: number;
   start(context: ConsumerContext<I | O>): ConsumerStage<I>;
   /** Releases what the definition holds (a model, a database pool), after the last batch is committed. */
   close(): Promise<void>;
@@ -213,6 +215,7 @@ export async function runConsumer<I extends Stream, O extends Stream>(
     sessionTimeoutMs: settings.sessionTimeout,
     ...definition.fetch === undefined ? {} : { consumer: definition.fetch },
     ...definition.concurrentBatches === undefined ? {} : { partitionsConsumedConcurrently: definition.concurrentBatches },
+    ...definition.maxPendingRecords === undefined ? {} : { maxPendingRecords: definition.maxPendingRecords },
     log,
     handleBatch,
   });

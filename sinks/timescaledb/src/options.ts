@@ -17,7 +17,7 @@ export const sinkOptions = {
   ...consumerOptions('GPUMON_SINK', { group: 'gpumon-sink-timescaledb', metricsPort: DEFAULT_METRICS_PORTS['sink-timescaledb'], fromBeginning: 'true' }),
   batchRows: {
     env: 'GPUMON_SINK_BATCH_ROWS', flag: 'batch-rows', default: '5000', example: '20000',
-    description: 'Most rows per database write; records of several partitions of one table are written together up to this many.',
+    description: 'Most rows per database write; records of several partitions of one table are written together up to this many. Also the most records the sink holds that are not yet committed: it fetches no more until their writes are in.',
     schema: parse.int(1, 1_000_000),
   },
   batchWait: {
