@@ -20,7 +20,7 @@ import { TABLE_NAMES } from '@gpumon/sink-timescaledb/tables';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { simulatorOptions } from '@gpumon/simulator/options';
 import { runSimulator } from '@gpumon/simulator/run';
-import { cpuSeconds, stackCpuSeconds, v8HelperCpuSeconds } from './e2e/cpu.js';
+import { cpuSeconds, stackCpuSeconds, v8HelperCpuSeconds, type CpuPart } from './e2e/cpu.js';
 import { measureKafkaCeiling } from './e2e/kafka-ceiling.js';
 import { addIngestClock, completeSamples, stepLatency, type StepLatency } from './e2e/latency.js';
 import { latencySvg, svgToPng } from './e2e/plot.js';
@@ -54,6 +54,8 @@ interface Step extends StepLatency {
   cpu_us_per_sample: Record<string, number>;
   /** Of that, the part of each Node process's V8 helper threads (mostly garbage collection). */
   v8_helpers_us_per_sample: Record<string, number>;
+  /** Of that, the part each process spent in the kernel (system time). */
+  kernel_us_per_sample: Record<string, number>;
 }
 
 /** The figures the report leads with. */
@@ -86,16 +88,17 @@ interface Run {
 }
 
 /**
- * CPU seconds so far of the pipeline's processes, the stack's, and this process (the simulator).
- * PostgreSQL's leaves out the backend of the bench's own queries (the completion polls while a step drains).
+ * CPU seconds of `part` so far of the pipeline's processes, the stack's, and this process (the
+ * simulator). PostgreSQL's leaves out the backend of the bench's own queries (the completion polls
+ * while a step drains).
  */
-function cpuSnapshot(run: Run): Record<string, number> {
+function cpuSnapshot(run: Run, part: CpuPart = 'all'): Record<string, number> {
   const snapshot: Record<string, number> = {};
-  for (const stage of run.stages) snapshot[stage.name] = cpuSeconds(stage.child.pid!);
+  for (const stage of run.stages) snapshot[stage.name] = cpuSeconds(stage.child.pid!, false, part);
   const usage = process.cpuUsage();
-  snapshot['simulate (bench process)'] = (usage.user + usage.system) / 1e6;
-  const stack = stackCpuSeconds();
-  return { ...snapshot, ...stack, postgres: stack.postgres - cpuSeconds(run.benchBackend) };
+  snapshot['simulate (bench process)'] = (usage.system + (part === 'all' ? usage.user : 0)) / 1e6;
+  const stack = stackCpuSeconds(part);
+  return { ...snapshot, ...stack, postgres: stack.postgres - cpuSeconds(run.benchBackend, false, part) };
 }
 
 /** CPU seconds so far of the V8 helper threads of the gpumon processes and of this process (the simulator). */
@@ -130,6 +133,7 @@ async function runStep(run: Run, rate: number, ticks: number): Promise<Step> {
     ...loadConfig(simulatorOptions, { hosts: String(hosts), gpusPerHost: '8', interval: '1s', ticks: String(ticks), hostPrefix: `${run.hostPrefix}-${rate}` }),
   };
   const cpuBefore = cpuSnapshot(run);
+  const kernelBefore = cpuSnapshot(run, 'kernel');
   const helpersBefore = v8HelperSnapshot(run);
   const from = new Date(Date.now() - 1000);
   const started = performance.now();
@@ -138,6 +142,7 @@ async function runStep(run: Run, rate: number, ticks: number): Promise<Step> {
   const to = new Date(Date.now() + 1);
   const waitedMs = await waitWritten(run, from, to, sent, DRAIN_MS);
   const cpuAfter = cpuSnapshot(run);
+  const kernelAfter = cpuSnapshot(run, 'kernel');
   const helpersAfter = v8HelperSnapshot(run);
   // After the CPU snapshot: the percentiles' query is the bench's work, not PostgreSQL's share of the pipeline.
   const latency = await stepLatency(run.client, from, to);
@@ -147,6 +152,7 @@ async function runStep(run: Run, rate: number, ticks: number): Promise<Step> {
     rate: hosts * 8, sent, on_time: onTime, drained_ms: waitedMs, ...latency,
     sustained: onTime && waitedMs !== null && latency.p99_ms <= SUSTAINED_P99_MS, cpu_us_per_sample: cpu,
     v8_helpers_us_per_sample: usPerSample(helpersBefore, helpersAfter, sent),
+    kernel_us_per_sample: usPerSample(kernelBefore, kernelAfter, sent),
   };
   console.log(`${step.rate} samples/s: sent ${sent}, fully written ${latency.complete}, p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms (first readings ${latency.first_readings_p99_ms}, later ${latency.later_readings_p99_ms}), ` +
     `drained ${waitedMs === null ? `not within ${DRAIN_MS} ms` : `${waitedMs} ms`}${onTime ? '' : ', simulator fell behind'}: ${step.sustained ? 'sustained' : 'NOT sustained'}`);
@@ -195,7 +201,14 @@ function sampleRecords(): { records: Array<Record<string, unknown>>; bytes: numb
   return { records, bytes: Math.round(bytes) };
 }
 
-function markdown(r: Headline, steps: Step[], quarter: Step, half: Step, rss: Record<string, number>, cpu: Record<string, number>, helpers: Record<string, number>, stepTicks: number): string {
+/** A process's CPU µs per sample at the maximum, and the parts of it the report shows beside it. */
+interface CpuAtMax {
+  cpu: Record<string, number>;
+  helpers: Record<string, number>;
+  kernel: Record<string, number>;
+}
+
+function markdown(r: Headline, steps: Step[], quarter: Step, half: Step, rss: Record<string, number>, { cpu, helpers, kernel }: CpuAtMax, stepTicks: number): string {
   const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '–');
   const lines = [
     `# End-to-end benchmark (${r.date}), processors ${String((r as ModeResult).processors)}`,
@@ -218,9 +231,9 @@ function markdown(r: Headline, steps: Step[], quarter: Step, half: Step, rss: Re
     '',
     `CPU per sample at the sustained maximum (µs; ${Object.values(cpu).reduce((a, b) => a + b, 0)} µs in all):`,
     '',
-    '| process | µs/sample | of which V8 helper threads (mostly garbage collection) |',
-    '| --- | ---: | ---: |',
-    ...Object.entries(cpu).sort((a, b) => b[1] - a[1]).map(([name, us]) => `| ${name} | ${us} | ${helpers[name] ?? ''} |`),
+    '| process | µs/sample | of which V8 helper threads (mostly garbage collection) | of which in the kernel |',
+    '| --- | ---: | ---: | ---: |',
+    ...Object.entries(cpu).sort((a, b) => b[1] - a[1]).map(([name, us]) => `| ${name} | ${us} | ${helpers[name] ?? ''} | ${kernel[name] ?? ''} |`),
     '',
     'Peak resident memory (VmHWM) over the whole run:',
     '',
@@ -277,6 +290,7 @@ async function runMode(id: string, layout: ProcessorLayout, ceilings: Ceilings, 
       const rss = Object.fromEntries(stages.map((s) => [s.name, peakRssMb(s.child.pid!)]));
       const cpu = max?.cpu_us_per_sample ?? {};
       const helpers = max?.v8_helpers_us_per_sample ?? {};
+      const kernel = max?.kernel_us_per_sample ?? {};
       const dbRowsPerSample = await rowsPerSample(client);
       const result: ModeResult = {
         date: new Date().toISOString(),
@@ -294,6 +308,7 @@ async function runMode(id: string, layout: ProcessorLayout, ceilings: Ceilings, 
         peak_rss_mb: rss,
         cpu_us_per_sample_at_max: cpu,
         v8_helpers_us_per_sample_at_max: helpers,
+        kernel_us_per_sample_at_max: kernel,
         cpu_us_per_sample_total: Object.values(cpu).reduce((a, b) => a + b, 0),
         targets: TARGETS,
         // The CDFs are in the plot; the JSON keeps each step's figures.
@@ -309,7 +324,7 @@ async function runMode(id: string, layout: ProcessorLayout, ceilings: Ceilings, 
       writeFileSync(`${dir}/latency.svg`, svg);
       writeFileSync(`${dir}/latency.png`, svgToPng(svg));
       writeFileSync(`${dir}/result.json`, `${JSON.stringify(result, null, 2)}\n`);
-      writeFileSync(`${dir}/result.md`, markdown(result, steps, quarter, half, rss, cpu, helpers, stepTicks));
+      writeFileSync(`${dir}/result.md`, markdown(result, steps, quarter, half, rss, { cpu, helpers, kernel }, stepTicks));
       console.log(`${layout}: wrote ${dir}/result.json, result.md, latency.png`);
       return result;
     } finally {
@@ -373,11 +388,12 @@ export async function runE2eBench(args: string[]): Promise<Record<string, unknow
     p99_ms_at_25pct: r.p99_ms_at_25pct, p99_ms_at_50pct: r.p99_ms_at_50pct,
     max_rss_mb: Math.max(...Object.values(r.peak_rss_mb as Record<string, number>)), cpu_us_per_sample: r.cpu_us_per_sample_total as number,
   })));
-  // Per process, a column per mode: CPU µs per sample at that mode's maximum, its V8 helper threads' part, and peak memory.
+  // Per process, a column per mode: CPU µs per sample at that mode's maximum, its V8 helper threads' part, its kernel part, and peak memory.
   const processes = [...new Set(figures.flatMap((r) => [...Object.keys(r.cpu_us_per_sample_at_max as object), ...Object.keys(r.peak_rss_mb as object)]))];
   table(processes.map((process) => Object.fromEntries([['process', process], ...figures.flatMap((r) => [
     [`${r.processors as string} cpu_us_per_sample`, (r.cpu_us_per_sample_at_max as Record<string, number>)[process] ?? ''],
     [`${r.processors as string} v8_helpers_us`, (r.v8_helpers_us_per_sample_at_max as Record<string, number>)[process] ?? ''],
+    [`${r.processors as string} kernel_us`, (r.kernel_us_per_sample_at_max as Record<string, number>)[process] ?? ''],
     [`${r.processors as string} peak_rss_mb`, (r.peak_rss_mb as Record<string, number>)[process] ?? ''],
   ])])));
   // The first mode's figures lead (as before --modes), every mode's under `modes`.

@@ -4,20 +4,27 @@ import { fileURLToPath } from 'node:url';
 /** Where stack.sh keeps the pids of the services it started. */
 const RUN_DIR = `${process.env.GPUMON_HOME ?? fileURLToPath(new URL('../../../.gpumon', import.meta.url))}/run`;
 
-/** CPU ticks (user + system) in a `stat` file of /proc; with `reaped`, also its exited children's. */
-function statTicks(path: string, reaped: boolean): number {
+/**
+ * Which CPU time of a process: all of it (user and system), or the kernel's part alone (system:
+ * its system calls and page faults, e.g. copying written pages into the page cache).
+ */
+export type CpuPart = 'all' | 'kernel';
+
+/** CPU ticks of `part` in a `stat` file of /proc; with `reaped`, also its exited children's. */
+function statTicks(path: string, reaped: boolean, part: CpuPart = 'all'): number {
   // Fields after the command name, which may hold spaces: utime, stime, cutime, cstime are the 12th to 15th.
   const fields = readFileSync(path, 'utf8').replace(/^.*\) /s, '').split(' ').map(Number);
-  return fields[11]! + fields[12]! + (reaped ? fields[13]! + fields[14]! : 0);
+  const kernel = fields[12]! + (reaped ? fields[14]! : 0);
+  return part === 'kernel' ? kernel : fields[11]! + (reaped ? fields[13]! : 0) + kernel;
 }
 
 /**
- * CPU seconds (user + system, all threads) a process has used so far; 0 once it is gone. With
+ * CPU seconds of `part` (all threads) a process has used so far; 0 once it is gone. With
  * `reaped`, also what its children used that have exited (PostgreSQL's ended backends).
  */
-export function cpuSeconds(pid: number, reaped = false): number {
+export function cpuSeconds(pid: number, reaped = false, part: CpuPart = 'all'): number {
   try {
-    return statTicks(`/proc/${pid}/stat`, reaped) / 100;
+    return statTicks(`/proc/${pid}/stat`, reaped, part) / 100;
   } catch {
     return 0;
   }
@@ -67,15 +74,15 @@ function childrenOf(parent: number): number[] {
   return found;
 }
 
-/** CPU seconds so far of the stack that stack.sh started: Kafka, the registry, PostgreSQL with its backends. */
-export function stackCpuSeconds(): Record<'kafka' | 'registry' | 'postgres', number> {
+/** CPU seconds of `part` so far of the stack that stack.sh started: Kafka, the registry, PostgreSQL with its backends. */
+export function stackCpuSeconds(part: CpuPart = 'all'): Record<'kafka' | 'registry' | 'postgres', number> {
   const postmaster = stackPid('postgres');
-  const postgres = postmaster === undefined ? 0 : cpuSeconds(postmaster, true) + childrenOf(postmaster).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const postgres = postmaster === undefined ? 0 : cpuSeconds(postmaster, true, part) + childrenOf(postmaster).reduce((sum, pid) => sum + cpuSeconds(pid, false, part), 0);
   const kafka = stackPid('kafka');
   const registry = stackPid('registry');
   return {
-    kafka: kafka === undefined ? 0 : cpuSeconds(kafka),
-    registry: registry === undefined ? 0 : cpuSeconds(registry),
+    kafka: kafka === undefined ? 0 : cpuSeconds(kafka, false, part),
+    registry: registry === undefined ? 0 : cpuSeconds(registry, false, part),
     postgres,
   };
 }
