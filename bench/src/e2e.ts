@@ -56,6 +56,8 @@ interface Step extends StepLatency {
   v8_helpers_us_per_sample: Record<string, number>;
   /** Of that, the part each process spent in the kernel (system time). */
   kernel_us_per_sample: Record<string, number>;
+  /** The scratch database's size at the step's end (MB), to set beside shared_buffers. */
+  database_mb: number;
 }
 
 /** The figures the report leads with. */
@@ -125,6 +127,19 @@ async function waitWritten(run: Run, from: Date, to: Date, sent: number, timeout
   }
 }
 
+/**
+ * The scratch database's size and the server's shared_buffers, in MB. Once the data written
+ * outgrows shared_buffers, each page written evicts another and PostgreSQL's CPU a sample rises
+ * (docs/benchmarks.md), so a step's figures depend on which side of it the step ran.
+ */
+async function databaseSizes(client: pg.ClientBase): Promise<{ database_mb: number; shared_buffers_mb: number }> {
+  const { rows } = await client.query<{ database_mb: number; shared_buffers_mb: number }>(
+    `SELECT (pg_database_size(current_database()) / 1048576)::int AS database_mb,
+            (pg_size_bytes(current_setting('shared_buffers')) / 1048576)::int AS shared_buffers_mb`,
+  );
+  return rows[0]!;
+}
+
 /** `rate` samples/s from the wall-clock simulator (rate/8 hosts of 8 GPUs, one reading a second) for `ticks` seconds. */
 async function runStep(run: Run, rate: number, ticks: number): Promise<Step> {
   const hosts = Math.max(1, Math.round(rate / 8));
@@ -146,6 +161,7 @@ async function runStep(run: Run, rate: number, ticks: number): Promise<Step> {
   const helpersAfter = v8HelperSnapshot(run);
   // After the CPU snapshot: the percentiles' query is the bench's work, not PostgreSQL's share of the pipeline.
   const latency = await stepLatency(run.client, from, to);
+  const { database_mb } = await databaseSizes(run.client);
   const cpu = usPerSample(cpuBefore, cpuAfter, sent);
   const onTime = simulatedS <= ticks + 1.5;
   const step: Step = {
@@ -153,9 +169,10 @@ async function runStep(run: Run, rate: number, ticks: number): Promise<Step> {
     sustained: onTime && waitedMs !== null && latency.p99_ms <= SUSTAINED_P99_MS, cpu_us_per_sample: cpu,
     v8_helpers_us_per_sample: usPerSample(helpersBefore, helpersAfter, sent),
     kernel_us_per_sample: usPerSample(kernelBefore, kernelAfter, sent),
+    database_mb,
   };
   console.log(`${step.rate} samples/s: sent ${sent}, fully written ${latency.complete}, p50 ${latency.p50_ms} ms, p99 ${latency.p99_ms} ms (first readings ${latency.first_readings_p99_ms}, later ${latency.later_readings_p99_ms}), ` +
-    `drained ${waitedMs === null ? `not within ${DRAIN_MS} ms` : `${waitedMs} ms`}${onTime ? '' : ', simulator fell behind'}: ${step.sustained ? 'sustained' : 'NOT sustained'}`);
+    `drained ${waitedMs === null ? `not within ${DRAIN_MS} ms` : `${waitedMs} ms`}${onTime ? '' : ', simulator fell behind'}: ${step.sustained ? 'sustained' : 'NOT sustained'} (database ${database_mb} MB)`);
   // A step that fell behind leaves a backlog: let it clear so it does not weigh on the next one.
   if (waitedMs === null) await waitWritten(run, from, to, sent, 300_000);
   return step;
@@ -225,9 +242,11 @@ function markdown(r: Headline, steps: Step[], quarter: Step, half: Step, rss: Re
     '',
     `Search for the sustained maximum (each step ${stepTicks} s of load; sustained: every sample fully written within 10 s of the last reading, p99 ≤ 2 s), then the 25 % and 50 % steps. A step's fleet is new to the pipeline: its first readings also create each GPU's inventory rows.`,
     '',
-    '| samples/s | sent | fully written | p50 ms | p95 ms | p99 ms | p99 ms, first / later readings | drained ms | sustained |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...[...steps, quarter, half].map((s) => `| ${s.rate} | ${s.sent} | ${s.complete} | ${s.p50_ms} | ${s.p95_ms} | ${s.p99_ms} | ${s.first_readings_p99_ms} / ${s.later_readings_p99_ms} | ${s.drained_ms ?? '>10,000'} | ${s.sustained ? 'yes' : 'no'} |`),
+    `The database's size is at each step's end, against ${String((r as ModeResult).shared_buffers_mb)} MB of shared_buffers: past that, PostgreSQL writes pages out as it goes and takes more CPU a sample.`,
+    '',
+    '| samples/s | sent | fully written | p50 ms | p95 ms | p99 ms | p99 ms, first / later readings | drained ms | sustained | database MB |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
+    ...[...steps, quarter, half].map((s) => `| ${s.rate} | ${s.sent} | ${s.complete} | ${s.p50_ms} | ${s.p95_ms} | ${s.p99_ms} | ${s.first_readings_p99_ms} / ${s.later_readings_p99_ms} | ${s.drained_ms ?? '>10,000'} | ${s.sustained ? 'yes' : 'no'} | ${s.database_mb} |`),
     '',
     `CPU per sample at the sustained maximum (µs; ${Object.values(cpu).reduce((a, b) => a + b, 0)} µs in all):`,
     '',
@@ -292,6 +311,7 @@ async function runMode(id: string, layout: ProcessorLayout, ceilings: Ceilings, 
       const helpers = max?.v8_helpers_us_per_sample ?? {};
       const kernel = max?.kernel_us_per_sample ?? {};
       const dbRowsPerSample = await rowsPerSample(client);
+      const { shared_buffers_mb } = await databaseSizes(client);
       const result: ModeResult = {
         date: new Date().toISOString(),
         machine: describeMachine(),
@@ -310,6 +330,7 @@ async function runMode(id: string, layout: ProcessorLayout, ceilings: Ceilings, 
         v8_helpers_us_per_sample_at_max: helpers,
         kernel_us_per_sample_at_max: kernel,
         cpu_us_per_sample_total: Object.values(cpu).reduce((a, b) => a + b, 0),
+        shared_buffers_mb,
         targets: TARGETS,
         // The CDFs are in the plot; the JSON keeps each step's figures.
         steps: [...steps, quarter, half].map((step) => ({ ...step, cdf_ms: undefined })),
