@@ -56,7 +56,7 @@ interface Step extends StepLatency {
   v8_helpers_us_per_sample: Record<string, number>;
   /** Of that, the part each process spent in the kernel (system time). */
   kernel_us_per_sample: Record<string, number>;
-  /** The scratch database's size at the step's end (MB), to set beside shared_buffers. */
+  /** The scratch database's size at the step's end (MB): PostgreSQL's CPU a sample grows with it. */
   database_mb: number;
 }
 
@@ -128,9 +128,9 @@ async function waitWritten(run: Run, from: Date, to: Date, sent: number, timeout
 }
 
 /**
- * The scratch database's size and the server's shared_buffers, in MB. Once the data written
- * outgrows shared_buffers, each page written evicts another and PostgreSQL's CPU a sample rises
- * (docs/benchmarks.md), so a step's figures depend on which side of it the step ran.
+ * The scratch database's size and the server's shared_buffers, in MB. PostgreSQL's CPU a sample
+ * grows with the data written, inside shared_buffers or past them (docs/benchmarks.md), so a
+ * step's figures depend on how much the run had written by then.
  */
 async function databaseSizes(client: pg.ClientBase): Promise<{ database_mb: number; shared_buffers_mb: number }> {
   const { rows } = await client.query<{ database_mb: number; shared_buffers_mb: number }>(
@@ -242,7 +242,7 @@ function markdown(r: Headline, steps: Step[], quarter: Step, half: Step, rss: Re
     '',
     `Search for the sustained maximum (each step ${stepTicks} s of load; sustained: every sample fully written within 10 s of the last reading, p99 ≤ 2 s), then the 25 % and 50 % steps. A step's fleet is new to the pipeline: its first readings also create each GPU's inventory rows.`,
     '',
-    `The database's size is at each step's end, against ${String((r as ModeResult).shared_buffers_mb)} MB of shared_buffers: past that, PostgreSQL writes pages out as it goes and takes more CPU a sample.`,
+    `The database's size is at each step's end (shared_buffers: ${String((r as ModeResult).shared_buffers_mb)} MB); PostgreSQL's CPU a sample grows with it.`,
     '',
     '| samples/s | sent | fully written | p50 ms | p95 ms | p99 ms | p99 ms, first / later readings | drained ms | sustained | database MB |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
