@@ -320,12 +320,15 @@ export class SimulatedFleet {
   /** The readings at `timeMs` of the boards [from, to) (default: every board); a board's first reading is its simulation's start. */
   sample(timeMs: number, from = 0, to = this.gpus.length): GpuSample[] {
     const samples = new Array<GpuSample>(to - from);
-    for (let i = from; i < to; i++) {
-      const sample = (this.gpus[i] as SimulatedGpu).sample(timeMs);
-      sample.features = this.features.update(sample);
-      samples[i - from] = sample;
-    }
+    for (let i = from; i < to; i++) samples[i - from] = this.sampleOf(i, timeMs);
     return samples;
+  }
+
+  /** The reading at `timeMs` of board `i` in the fleet's order, with its features. */
+  sampleOf(i: number, timeMs: number): GpuSample {
+    const sample = (this.gpus[i] as SimulatedGpu).sample(timeMs);
+    sample.features = this.features.update(sample);
+    return sample;
   }
 }
 

@@ -10,13 +10,13 @@ const everyFault = loadScenario(fileURLToPath(new URL('../scenarios/every-fault.
 /** What attribution adds or may change; everything else is a reading the failure model was trained on. */
 const ATTRIBUTION_FIELDS = new Set(['process_count', 'mig_mode_enabled', 'mig_instances', 'processes', 'workloads', 'attribution_problems']);
 
-/** sha256 of every reading (features included) of the fleet over `ticks`, attribution left out. */
-function readingsDigest(options: FleetOptions, ticks: number, intervalMs: number): string {
+/** sha256 of every reading (features included) of the fleet over `ticks`, attribution left out unless `attribution`. */
+function readingsDigest(options: FleetOptions, ticks: number, intervalMs: number, attribution = false): string {
   const fleet = new SimulatedFleet(options);
   const hash = createHash('sha256');
   for (let k = 0; k < ticks; k++) {
     for (const sample of fleet.sample(START + k * intervalMs)) {
-      hash.update(JSON.stringify(sample, (key, value: unknown) => (ATTRIBUTION_FIELDS.has(key) ? undefined : value)));
+      hash.update(JSON.stringify(sample, (key, value: unknown) => (!attribution && ATTRIBUTION_FIELDS.has(key) ? undefined : value)));
     }
   }
   return hash.digest('hex');
@@ -33,5 +33,12 @@ describe('readings under simulated workloads', () => {
   it('are those of the simulator before workloads, random faults on 128 GPUs (2 h at 10 s)', () => {
     const options: FleetOptions = { seed: 11, hosts: 16, gpusPerHost: 8, hostPrefix: 'sim', faultRateScale: 300 };
     expect(readingsDigest(options, 720, 10_000)).toBe('34c2fd73778d20a74881e8aef375b0ded75225686ff74ad623057e1e60e01099');
+  });
+
+  // Attribution included, digest of commit f291f1b: drawing a lane's tenants as readings reach them,
+  // rather than a whole epoch's at once, must not move a single reading.
+  it('with their attribution, are those of the tenants of a whole epoch drawn at once (128 GPUs, 5 h at 1 min)', () => {
+    const options: FleetOptions = { seed: 11, hosts: 16, gpusPerHost: 8, hostPrefix: 'sim' };
+    expect(readingsDigest(options, 300, 60_000, true)).toBe('c08354031a31e1468ae79c91d3c36cd2094c8ca1ea63c97986d484811bd1831c');
   });
 });

@@ -26,7 +26,7 @@ describe('periodsWithin and LaneCursor', () => {
   const draw = (random: () => number) => ({ tenant: random(), durationMs: 90 * MINUTE * random() });
 
   it('cover the epoch with whole-minute periods, free and held in turn, opening free', () => {
-    const periods = periodsWithin(createRandom(1), 0, EPOCH_MS, 15 * MINUTE, draw);
+    const periods = [...periodsWithin(createRandom(1), 0, EPOCH_MS, 15 * MINUTE, draw)];
     expect(periods[0]!.tenant).toBeNull();
     periods.forEach((p, i) => {
       expect(p.startMs).toBe(i === 0 ? 0 : periods[i - 1]!.endMs);

@@ -27,22 +27,20 @@ export interface Tenancy<T> {
 export type DrawTenancy<T> = (random: () => number, startMs: number) => Tenancy<T>;
 
 /**
- * The periods of one lane within [startMs, endMs): free gaps and tenancies alternately, each at
- * least a minute long and starting on a whole minute, the last one cut at endMs. It opens with a
- * gap so that the first tenancies of an epoch do not all start at once.
+ * The periods of one lane within [startMs, endMs), drawn as they are asked for: free gaps and
+ * tenancies alternately, each at least a minute long and starting on a whole minute, the last one
+ * cut at endMs. It opens with a gap so that the first tenancies of an epoch do not all start at once.
  */
-export function periodsWithin<T>(
+export function* periodsWithin<T>(
   random: () => number, startMs: number, endMs: number, meanFreeMs: number, draw: DrawTenancy<T>,
-): Period<T>[] {
-  const periods: Period<T>[] = [];
+): Generator<Period<T>, void, undefined> {
   let free = true;
   for (let t = startMs; t < endMs; free = !free) {
     const tenancy = free ? null : draw(random, t);
     const end = Math.min(endMs, t + wholeMinutes(tenancy === null ? exponential(random, meanFreeMs) : tenancy.durationMs));
-    periods.push({ startMs: t, endMs: end, tenant: tenancy?.tenant ?? null });
+    yield { startMs: t, endMs: end, tenant: tenancy?.tenant ?? null };
     t = end;
   }
-  return periods;
 }
 
 /** A phase in [0, EPOCH_MS), in whole minutes, from a uniform draw. */
@@ -51,32 +49,39 @@ export function epochPhase(u: number): number {
 }
 
 /**
- * One lane's place in its timeline. It keeps the current epoch's periods, so that a reading costs
- * a comparison or two; the periods are drawn again only when a reading falls in another epoch.
+ * One lane's place in its timeline. It keeps the period that holds the last reading and draws the
+ * next ones only as readings reach them: a whole epoch's tenants drawn at once, for every lane of
+ * a 10,000-GPU fleet, held about 55 MB of names. A reading before the current period draws its
+ * epoch again from the start; the clock only goes back when a run is restarted.
  */
 export class LaneCursor<T> {
   private epoch = Number.NaN;
-  private periods: Period<T>[] = [];
-  private index = 0;
+  private periods: Iterator<Period<T>, void> = [][Symbol.iterator]();
+  private current: Period<T> = { startMs: Number.NaN, endMs: Number.NaN, tenant: null };
 
   constructor(
     private readonly phaseMs: number,
-    private readonly periodsOfEpoch: (epoch: number, startMs: number, endMs: number) => Period<T>[],
+    private readonly periodsOfEpoch: (epoch: number, startMs: number, endMs: number) => Iterator<Period<T>, void>,
   ) {}
 
-  /** The period that holds `timeMs`; the same object for every reading within it. */
+  /** The period that holds `timeMs`; the same object for every reading within it while time goes forward. */
   at(timeMs: number): Period<T> {
     const epoch = Math.floor((timeMs - this.phaseMs) / EPOCH_MS);
-    if (epoch !== this.epoch) {
+    if (epoch !== this.epoch || timeMs < this.current.startMs) {
       const startMs = this.phaseMs + epoch * EPOCH_MS;
       this.periods = this.periodsOfEpoch(epoch, startMs, startMs + EPOCH_MS);
       this.epoch = epoch;
-      this.index = 0;
+      this.current = this.next();
     }
-    let i = timeMs < (this.periods[this.index] as Period<T>).startMs ? 0 : this.index;
-    while ((this.periods[i] as Period<T>).endMs <= timeMs) i++;
-    this.index = i;
-    return this.periods[i] as Period<T>;
+    while (this.current.endMs <= timeMs) this.current = this.next();
+    return this.current;
+  }
+
+  private next(): Period<T> {
+    const next = this.periods.next();
+    // The periods cover the epoch, so a reading inside it never runs past the last one.
+    if (next.done === true) throw new Error('a lane\'s periods end before its epoch does');
+    return next.value;
   }
 }
 
