@@ -5,13 +5,10 @@ import { RECORD_BOUNDS, type BoundedStream } from '@gpumon/schemas/sample-bounds
 import { valueSubject, topicName, type Stream } from '@gpumon/schemas/topics';
 import type { StreamRecords } from '@gpumon/schemas/types.generated';
 import { compileCodec, type CompiledCodec } from './avro-compiled.js';
+import { HEADER_BYTES, MAGIC, RecordEncoder } from './avro-encoder.js';
 import { frameCheck, type FrameCheck, type PathBounds } from './avro-frame-check.js';
 import { GpumonError, errorMessage } from './errors.js';
 import { Compatibility, type SchemaRegistryClient } from './registry.js';
-
-/** Confluent wire format: magic byte 0, 4-byte big-endian schema id, then the Avro binary body. */
-const MAGIC = 0;
-const HEADER_BYTES = 5;
 
 /** How to read bodies of one writer schema: checked against its bytes first, then decoded. */
 interface Reader {
@@ -62,13 +59,12 @@ export class TopicCodec<S extends Stream> {
   readonly subject: string;
   private readonly readerType: avro.Type;
   readonly schema: string;
-  private writerId: number | undefined;
+  /** Encodes under this build's schema id, once registered or looked up. */
+  private encoder: RecordEncoder<S> | undefined;
   /** The writer schema of each id seen, this build's own once registered or looked up. */
   private readonly writerTypes = new Map<number, avro.Type>();
   /** Decodes whole records. */
   private readonly whole: View;
-  /** Where records are encoded before being copied out at their size; it grows to the largest record seen. */
-  private scratch = Buffer.allocUnsafeSlow(4096);
 
   constructor(
     private readonly registry: SchemaRegistryClient,
@@ -84,15 +80,16 @@ export class TopicCodec<S extends Stream> {
 
   /** Registers the schema (a no-op when already registered) and makes the subject BACKWARD compatible. */
   async register(): Promise<number> {
+    let id: number;
     try {
       // updateCompatibility rather than updateConfig: Apicurio's ccompat API answers the latter with HTTP 500.
       await this.registry.updateCompatibility(this.subject, Compatibility.BACKWARD);
-      this.writerId = await this.registry.register(this.subject, { schemaType: 'AVRO', schema: this.schema });
+      id = await this.registry.register(this.subject, { schemaType: 'AVRO', schema: this.schema });
     } catch (error) {
       throw registryFailure(error, `registering the ${this.stream} schema under subject ${this.subject}`);
     }
-    this.writerTypes.set(this.writerId, this.readerType);
-    return this.writerId;
+    this.assumeRegistered(id);
+    return id;
   }
 
   /**
@@ -122,30 +119,18 @@ export class TopicCodec<S extends Stream> {
 
   /** The registry id records are encoded under, once registered or looked up: worker threads that encode for this codec assume it. */
   get schemaId(): number | undefined {
-    return this.writerId;
+    return this.encoder?.schemaId;
   }
 
   /** Uses an id registered earlier for this very schema (the agent's cache while the registry is down). */
   assumeRegistered(id: number): void {
-    this.writerId = id;
+    this.encoder = new RecordEncoder(this.topic, this.stream, id, this.whole.compiled);
     this.writerTypes.set(id, this.readerType);
   }
 
   encode(record: StreamRecords[S]): Buffer {
-    if (this.writerId === undefined) throw new Error(`TopicCodec(${this.topic}): register() or lookup() before encode()`);
-    let end: number;
-    try {
-      while ((end = this.whole.compiled.encode(record, this.scratch, HEADER_BYTES)) < 0) this.scratch = Buffer.allocUnsafeSlow(2 * this.scratch.length);
-    } catch (error) {
-      throw new GpumonError('encode_failed', `cannot encode a ${this.stream} record for ${this.topic}: ${errorMessage(error)}`, {
-        cause: error,
-      });
-    }
-    const out = Buffer.allocUnsafe(end);
-    out.writeUInt8(MAGIC, 0);
-    out.writeUInt32BE(this.writerId, 1);
-    this.scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end);
-    return out;
+    if (this.encoder === undefined) throw new Error(`TopicCodec(${this.topic}): register() or lookup() before encode()`);
+    return this.encoder.encode(record);
   }
 
   async decode(value: Buffer | null): Promise<StreamRecords[S]> {

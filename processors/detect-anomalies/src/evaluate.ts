@@ -2,7 +2,7 @@ import { FAULT_KINDS, type FaultKind } from '@gpumon/simulator/faults/fault';
 import { FAULT_SPECS } from '@gpumon/simulator/faults/kinds';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
 import { createRandom, seedFrom } from '@gpumon/simulator/random';
-import type { Scenario } from '@gpumon/simulator/scenario';
+import type { Scenario } from '@gpumon/simulator/scenario-faults';
 import { detectAnomalies } from './detect.js';
 import type { Thresholds } from './options.js';
 

@@ -1,4 +1,4 @@
-import type { TopicCodec } from '@gpumon/runtime/avro-codec';
+import type { RecordEncoder } from '@gpumon/runtime/avro-encoder';
 import type { SimulatedFleet } from './fleet.js';
 
 /**
@@ -14,18 +14,18 @@ export interface EncodedTick {
 }
 
 /**
- * Reads the GPUs [from, to) of `fleet` at `timeMs` and encodes the samples with `codec`, each as
+ * Reads the GPUs [from, to) of `fleet` at `timeMs` and encodes the samples with `encoder`, each as
  * soon as it is read: a part's readings held until all were read (2,000 of them, 4 MB) outlived
  * the young generation, and their promotion cost a full collection a tick.
  */
-export function encodeTick(fleet: SimulatedFleet, codec: TopicCodec<'samples'>, timeMs: number, from: number, to: number): EncodedTick {
+export function encodeTick(fleet: SimulatedFleet, encoder: RecordEncoder<'samples'>, timeMs: number, from: number, to: number): EncodedTick {
   const keys = new Array<string>(to - from);
   const encoded = new Array<Buffer>(to - from);
   const ends = new Uint32Array(to - from);
   let total = 0;
   for (let i = from; i < to; i++) {
     const sample = fleet.sampleOf(i, timeMs);
-    const value = codec.encode(sample);
+    const value = encoder.encode(sample);
     keys[i - from] = sample.gpu_uuid;
     encoded[i - from] = value;
     ends[i - from] = total += value.length;

@@ -1,6 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { TopicCodec } from '@gpumon/runtime/avro-codec';
-import { createRegistryClient } from '@gpumon/runtime/registry';
+import { RecordEncoder } from '@gpumon/runtime/avro-encoder';
 import { encodeTick } from './encoded-tick.js';
 import { SimulatedFleet } from './fleet.js';
 import { READY, type FleetSlice } from './fleet-workers.js';
@@ -11,14 +10,13 @@ import { READY, type FleetSlice } from './fleet-workers.js';
  * message's buffer transferred as soon as it is encoded, so that the sending thread sends the
  * first part while the thread encodes the next.
  */
-const { fleet: options, registry, topicPrefix, schemaId, part } = workerData as FleetSlice;
+const { fleet: options, topic, schemaId, part } = workerData as FleetSlice;
 const fleet = new SimulatedFleet(options);
-const codec = new TopicCodec(createRegistryClient(registry), 'samples', topicPrefix);
-codec.assumeRegistered(schemaId);
+const encoder = new RecordEncoder(topic, 'samples', schemaId);
 parentPort?.postMessage(READY);
 parentPort?.on('message', (timeMs: number) => {
   for (let from = 0; from < fleet.gpus.length; from += part) {
-    const tick = encodeTick(fleet, codec, timeMs, from, Math.min(from + part, fleet.gpus.length));
+    const tick = encodeTick(fleet, encoder, timeMs, from, Math.min(from + part, fleet.gpus.length));
     parentPort?.postMessage(tick, [tick.values]);
   }
 });

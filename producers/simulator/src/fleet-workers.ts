@@ -1,13 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import type { RegistrySettings } from '@gpumon/runtime/registry';
 import type { EncodedTick } from './encoded-tick.js';
 import type { FleetOptions } from './fleet.js';
 
-/** What a worker thread is given: the whole fleet's options with its slice, how to encode, and how many GPUs a message holds. */
+/** What a worker thread is given: the whole fleet's options with its slice, the topic and schema id to encode for, and how many GPUs a message holds. */
 export interface FleetSlice {
   fleet: FleetOptions & { slice: { from: number; to: number } };
-  registry: RegistrySettings;
-  topicPrefix: string | undefined;
+  topic: string;
   schemaId: number;
   part: number;
 }

@@ -7,7 +7,7 @@ import { drawRandomFault } from './faults/rates.js';
 import { GPU_MODELS, type GpuModel } from './gpu-models.js';
 import { busyShare, localHour, utcOffsetHours } from './load.js';
 import { createRandom, normal, seedFrom } from './random.js';
-import { scenarioFaultsByGpu, type Scenario, type ScenarioFault } from './scenario.js';
+import { scenarioFaultsByGpu, type Scenario, type ScenarioFault } from './scenario-faults.js';
 import type { GpuState } from './state.js';
 import { GpuWorkloads } from './workloads/attribution.js';
 import { lanesOfGpu, rackOf } from './workloads/lanes.js';

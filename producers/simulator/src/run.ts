@@ -34,7 +34,7 @@ export async function runSimulator(settings: SimulatorSettings, log: Logger, sig
     faultRateScale: settings.faultRateScale, scenario,
   };
   const fleet = new FleetWorkers(fleetOptions, settings.workers ?? defaultWorkers(), {
-    registry: settings, topicPrefix: settings.topicPrefix, schemaId: codec.schemaId as number, part: SEND_SLICE,
+    topic: codec.topic, schemaId: codec.schemaId as number, part: SEND_SLICE,
   });
   let time = settings.clock === 'simulated' && settings.start !== undefined ? Date.parse(settings.start) : Date.now();
   let sent = 0;
