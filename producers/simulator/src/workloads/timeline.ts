@@ -52,7 +52,7 @@ export function epochPhase(u: number): number {
  * One lane's place in its timeline. It keeps the period that holds the last reading and draws the
  * next ones only as readings reach them: a whole epoch's tenants drawn at once, for every lane of
  * a 10,000-GPU fleet, held about 55 MB of names. A reading before the current period draws its
- * epoch again from the start; the clock only goes back when a run is restarted.
+ * epoch again from the start: a run's ticks only go forward, so only a test pays that.
  */
 export class LaneCursor<T> {
   private epoch = Number.NaN;
