@@ -244,8 +244,9 @@ class Generator {
       case 'array': case 'map': case 'record': case 'error': return `${this.skipper(type, t)}();\n`;
       default:
         if (t.types !== undefined) {
-          const cases = t.types.map((branch, k) => `case ${k}: ${this.skip(branch)}break;\n`).join('');
-          return `switch (readLong()) {\n${cases}}\n`;
+          // As read: the frame check let through only these branches' indexes, one byte each.
+          const cases = t.types.map((branch, k) => `case ${2 * k}: ${this.skip(branch)}break;\n`).join('');
+          return `switch (b[p++]) {\n${cases}}\n`;
         }
         if (t.underlyingType !== undefined) return this.skip(t.underlyingType);
         throw new Error(`no compiled Avro codec for type ${t.typeName}`);
@@ -274,7 +275,9 @@ class Generator {
       case 'record': case 'error': return `${this.writer(type, t, path)}(${v});\n`;
       default:
         if (t.types !== undefined) {
-          const branches = t.types.map((branch, k) => `${k === 0 ? '' : 'else '}if (${bucketTest(branch, v)}) {\nwriteLong(${k});\n${this.write(branch, v, path)}}\n`).join('');
+          // A branch index under 64 is one byte, its zigzag: written here, not by a call per nullable field.
+          const index = (k: number): string => (k < 64 ? `room(1);\nb[p++] = ${2 * k};\n` : `writeLong(${k});\n`);
+          const branches = t.types.map((branch, k) => `${k === 0 ? '' : 'else '}if (${bucketTest(branch, v)}) {\n${index(k)}${this.write(branch, v, path)}}\n`).join('');
           return `${branches}else ${refuse};\n`;
         }
         if (t.underlyingType !== undefined) return this.write(t.underlyingType, v, path);
