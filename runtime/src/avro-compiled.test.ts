@@ -54,6 +54,23 @@ describe('compileCodec', () => {
     }
   });
 
+  it('writes, reads and steps over unions of more than two branches as avsc does', () => {
+    const union = { name: 'u', type: ['null', 'string', 'long'] };
+    const after = { name: 'after', type: 'string' };
+    const type = avro.Type.forSchema({ type: 'record', name: 'R', fields: [union, { name: 'left', type: ['null', 'double', { type: 'array', items: 'string' }] }, after] } as avro.Schema);
+    const projected = avro.Type.forSchema({ type: 'record', name: 'R', fields: [union, after] } as avro.Schema);
+    const resolver = projected.createResolver(type);
+    const codec = compileCodec(type);
+    const leaving = compileCodec(type, new Set(['left']));
+    for (let k = 0; k < 300; k++) {
+      const record = type.random();
+      const bytes = encoded(codec, record);
+      expect(bytes.equals(type.toBuffer(record)), `record ${k}`).toBe(true);
+      expect(codec.decode(bytes)).toEqual(type.fromBuffer(bytes));
+      expect(leaving.decode(bytes)).toEqual(projected.fromBuffer(bytes, resolver));
+    }
+  });
+
   it('reads the blocks avsc reads that it never writes: several blocks, a byte size announced', () => {
     const type = avro.Type.forSchema({ type: 'array', items: 'string' });
     // Two blocks: [2 items] then [-1 items, 4 bytes], then the end.

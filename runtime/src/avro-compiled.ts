@@ -319,8 +319,9 @@ class Generator {
     if (known !== undefined) return known;
     const name = this.variable('read');
     this.readers.set(type, name);
-    const cases = types.map((branch, k) => `case ${k}: return ${this.read(branch)};\n`).join('');
-    this.functions.push(`function ${name}() {\nswitch (readLong()) {\n${cases}}\n}\n`);
+    // As the two-branch read: the frame check let through only these branches' indexes, one byte each.
+    const cases = types.map((branch, k) => `case ${2 * k}: return ${this.read(branch)};\n`).join('');
+    this.functions.push(`function ${name}() {\nswitch (b[p++]) {\n${cases}}\n}\n`);
     return name;
   }
 
