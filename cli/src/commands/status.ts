@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeChunksBeingWritten, readChunksBeingWritten } from '@gpumon/migrations/chunks-being-written';
 import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createLogger } from '@gpumon/runtime/log';
 import { describeEdition, readTimescaleEdition } from '@gpumon/runtime/timescale-edition';
@@ -20,6 +21,8 @@ export function define(command: Command): void {
       console.log(formatStatus(first, second, layoutInUse(second)));
       // Which edition decides whether compression and the continuous aggregates exist (docs/storage.md).
       console.log(await readTimescaleEdition(pool).then(describeEdition, (error: unknown) => `TimescaleDB: unknown (${String(error)})`));
+      // Whether the chunks being written will fit in memory at this rate (docs/retention.md).
+      console.log(await readChunksBeingWritten(pool).then(describeChunksBeingWritten, (error: unknown) => `chunks being written: unknown (${String(error)})`));
     } finally {
       await pool.end();
       await pipeline.close();
