@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from '@gpumon/runtime/database';
 
 /**
  * The chunk of one gpumon hypertable whose time range holds now: the one the sink is writing.
@@ -21,8 +21,6 @@ export interface ChunksBeingWritten {
   /** PostgreSQL's `shared_buffers`. */
   sharedBuffersBytes: number;
 }
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /** Catalogue reads, relation sizes and one index read a chunk: no lock a write would wait on. */
 export async function readChunksBeingWritten(db: Queryable): Promise<ChunksBeingWritten> {

@@ -30,6 +30,9 @@ export const writerDatabaseUrl = {
 
 export type DatabaseSettings = ConfigOf<typeof databaseOptions>;
 
+/** What a read needs of a connection: a client, a pool's client or the pool itself. */
+export type Queryable = Pick<pg.ClientBase, 'query'>;
+
 /** host:port/database of the URL, never its password, for messages. */
 export function databaseAddress(settings: DatabaseSettings): string {
   const url = new URL(settings.databaseUrl);

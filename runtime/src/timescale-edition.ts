@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Queryable } from './database.js';
 
 /**
  * Which TimescaleDB the server loads. The Apache edition lacks the TSL half: no compression,
@@ -11,8 +11,6 @@ export interface TimescaleEdition {
   license: string;
   name: 'community' | 'apache';
 }
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
 
 export async function readTimescaleEdition(db: Queryable): Promise<TimescaleEdition> {
   const { rows } = await db.query<{ license: string | null; version: string | null }>(
