@@ -71,6 +71,18 @@ describe('compileCodec', () => {
     }
   });
 
+  it('reads short strings right through the slots they share, past their number and across codecs', () => {
+    const type = avro.Type.forSchema({ type: 'record', name: 'S', fields: [{ name: 's', type: 'string' }] } as avro.Schema);
+    const codecs = [compileCodec(type), compileCodec(type)];
+    // 300,000 strings of 0–64 bytes, ASCII and not, each read twice by one codec or the other: more than the slots, so many share one.
+    const strings = Array.from({ length: 300_000 }, (_, k) => (k % 7 === 0 ? `é${k}` : `GPU-${k.toString(36)}`).padEnd(k % 65, 'x').slice(0, 64));
+    for (const [k, text] of [...strings.entries(), ...strings.entries()]) {
+      const decoded = codecs[k % 2]!.decode(type.toBuffer({ s: text })) as { s: string };
+      if (decoded.s !== text) expect(decoded.s, `string ${k}`).toBe(text);
+    }
+    expect((codecs[0]!.decode(type.toBuffer({ s: '' })) as { s: string }).s).toBe('');
+  });
+
   it('reads the blocks avsc reads that it never writes: several blocks, a byte size announced', () => {
     const type = avro.Type.forSchema({ type: 'array', items: 'string' });
     // Two blocks: [2 items] then [-1 items, 4 bytes], then the end.
