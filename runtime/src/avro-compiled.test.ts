@@ -71,10 +71,10 @@ describe('compileCodec', () => {
     }
   });
 
-  it('reads short strings right through the slots they share, past their number and across codecs', () => {
+  it('reads short strings right through the cache of strings seen, past its size, from two codecs', () => {
     const type = avro.Type.forSchema({ type: 'record', name: 'S', fields: [{ name: 's', type: 'string' }] } as avro.Schema);
     const codecs = [compileCodec(type), compileCodec(type)];
-    // 300,000 strings of 0–64 bytes, ASCII and not, each read twice by one codec or the other: more than the slots, so many share one.
+    // 300,000 strings of 0–64 bytes, ASCII and not, each read twice by one codec or the other: far more than the cache holds, hashes colliding.
     const strings = Array.from({ length: 300_000 }, (_, k) => (k % 7 === 0 ? `é${k}` : `GPU-${k.toString(36)}`).padEnd(k % 65, 'x').slice(0, 64));
     for (const [k, text] of [...strings.entries(), ...strings.entries()]) {
       const decoded = codecs[k % 2]!.decode(type.toBuffer({ s: text })) as { s: string };

@@ -25,13 +25,6 @@ export interface CompiledCodec {
 /** avsc's bound on a long it writes (isSafeLong). */
 const SAFE_LONG = 9007199254740990;
 
-/**
- * The slots of the short strings every codec of a thread reads (readString): 131,072, for 10,000
- * GPUs' strings of their own and every string they share, at most 10 MB of strings of 64 bytes.
- */
-const STRING_SLOTS = 131_072;
-const STRINGS: string[] = new Array<string>(STRING_SLOTS).fill('');
-
 /** The helpers the generated code calls; `p` is the position both share. */
 const RUNTIME = `
 let p = 0;
@@ -65,12 +58,12 @@ function skipLong() {
   while (b[p++] >= 0x80);
 }
 /**
- * Short ASCII strings seen before, one a slot by a hash of their bytes (STRINGS, shared by every
- * codec of the thread). Most strings of a stream repeat (host names, UUIDs, models, drivers), and
- * making each anew in C++ was a third of a sample's decode. A hit is compared byte for byte and a
- * miss takes the slot, so hostile input only misses, and strings past the slots' number still hit
- * in part (a map of 8,192 emptied when full missed every GPU's own strings past 1,700 GPUs).
+ * Short ASCII strings seen before, by a hash of their bytes. Most strings of a stream repeat (host
+ * names, UUIDs, models, drivers), and making each anew in C++ was a third of a sample's decode. A
+ * hit is compared byte for byte; the cache is emptied when full, so hostile input only misses.
  */
+const STRINGS = new Map();
+const MAX_STRINGS = 8192;
 function readString() {
   const n = readLong();
   const end = p + n;
@@ -81,11 +74,13 @@ function readString() {
   }
   let h = n;
   for (let i = p; i < end; i++) h = Math.imul(h ^ b[i], 16777619);
-  const slot = (h ^ (h >>> 15)) & ${STRING_SLOTS - 1};
-  let s = STRINGS[slot];
-  if (!sameAscii(s, p, end)) {
+  let s = STRINGS.get(h);
+  if (s === undefined || !sameAscii(s, p, end)) {
     s = b.utf8Slice(p, end);
-    if (s.length === n) STRINGS[slot] = s;
+    if (s.length === n) {
+      if (STRINGS.size === MAX_STRINGS) STRINGS.clear();
+      STRINGS.set(h, s);
+    }
   }
   p = end;
   return s;
@@ -405,5 +400,5 @@ return {
 };
 `;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the schema's structure only: field names as JSON strings, constants by index
-  return new Function('C', 'STRINGS', source)(generator.constants, STRINGS) as CompiledCodec;
+  return new Function('C', source)(generator.constants) as CompiledCodec;
 }
