@@ -399,6 +399,6 @@ return {
   },
 };
 `;
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the schema's structure only: field names as JSON strings, constants by index
+  // Safe to compile: generated from the schema's structure only: field names as JSON strings, constants by index
   return new Function('C', source)(generator.constants) as CompiledCodec;
 }

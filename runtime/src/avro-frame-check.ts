@@ -214,6 +214,6 @@ export function frameCheck(writer: avro.Type, bounds: PathBounds = {}): FrameChe
   const source = `${generator.functions.join('')}return function check(b) {\nconst n = b.length;\n`
     // Zero-size items may number at most the body's length: what avsc then builds stays proportional to it.
     + `const w = { p: 0, zero: n, depth: 0, outside: false };\nlet p = 0;\n${body}return !w.outside;\n};\n`;
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the schema's structure only: numbers and local names
+    // Safe to compile: generated from the schema's structure only: numbers and local names
   return new Function('H', source)(helpers(generator.paths)) as FrameCheck;
 }
