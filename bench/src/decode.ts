@@ -15,9 +15,9 @@ const EXPECTED = new URL('../../producers/nvidia-smi/testdata/expected/', import
  * What bounded decoding costs: CPU µs per sample of avsc's decode alone (as before the frame
  * check), of the decoder compiled from the schema alone (what TopicCodec uses for this build's own
  * schema), of the check alone, and of TopicCodec.decode (check and compiled decoder, every record
- * of a pass kept until the pass ends), on the agent's captured samples, on simulated ones
- * with attribution from 32 GPUs and from a fleet of 10,000; then the refusal of a record whose trailing array announces
- * 2×10⁸ items (it ran every consumer out of memory before the check). No stack needed.
+ * of a pass kept until the pass ends), on the agent's captured samples, on simulated ones with
+ * attribution from 32 GPUs and from a fleet of 10,000; then the refusal of a record whose trailing
+ * array announces 2×10⁸ items (it ran every consumer out of memory before the check). No stack needed.
  */
 export async function runDecodeBench(): Promise<Record<string, unknown>> {
   const type = avro.Type.forSchema(JSON.parse(schemaText('samples')) as avro.Schema);
@@ -29,7 +29,7 @@ export async function runDecodeBench(): Promise<Record<string, unknown>> {
   const captured = readdirSync(EXPECTED).flatMap((file) => (JSON.parse(readFileSync(new URL(file, EXPECTED), 'utf8')) as { samples: GpuSample[] }).samples);
   const fleet = new SimulatedFleet({ seed: 1, hosts: 4, gpusPerHost: 8, hostPrefix: 'bench' });
   const simulated = Array.from({ length: 30 }, (_, k) => fleet.sample(Date.now() - 3_600_000 + k * 10_000)).flat();
-  // A fleet with more strings of its own (about five a GPU) than a decoder's string slots hold at once.
+  // A fleet with more strings of its own (about five a GPU) than a compiled reader's string cache holds (8,192).
   const large = new SimulatedFleet({ seed: 1, hosts: 1250, gpusPerHost: 8, hostPrefix: 'bench-fleet' });
   const fleetSamples = Array.from({ length: 3 }, (_, k) => large.sample(Date.now() - 3_600_000 + k * 10_000)).flat();
   const figures: Record<string, unknown> = {};
