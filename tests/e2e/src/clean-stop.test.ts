@@ -7,7 +7,7 @@ import { createKafka, kafkaOptions, keyPartitioner } from '@gpumon/runtime/kafka
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { eventually, startCli, startCliServing, stoppedCounters, type CliProcess } from './cli-process.js';
+import { eventually, metricValue, startCli, startCliServing, stoppedCounters, type CliProcess } from './cli-process.js';
 import { ofHosts } from './records.js';
 
 /**
@@ -41,10 +41,7 @@ async function rows(): Promise<number> {
   return Number((await pool.query(`SELECT count(*) AS n FROM gpu_samples WHERE gpu_uuid IN (SELECT gpu_uuid FROM gpu_devices WHERE hostname LIKE $1)`, [`${hostPrefix}%`])).rows[0].n);
 }
 
-async function committedMetric(port: number): Promise<number> {
-  const text = await fetch(`http://localhost:${port}/metrics`).then((r) => r.text(), () => '');
-  return Number(/gpumon_consumer_records_committed_total\{[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
-}
+const COMMITTED = 'gpumon_consumer_records_committed_total';
 
 /** The sink and score-health, each in its own group, with a metrics port to watch their commits. */
 async function startStages(): Promise<{ sink: CliProcess; processor: CliProcess; sinkPort: number; processorPort: number }> {
@@ -91,7 +88,7 @@ describe('a clean stop mid-stream', () => {
 
     const first = await startStages();
     await eventually('both stages committing', async () =>
-      ((await committedMetric(first.sinkPort)) >= 1000 && (await committedMetric(first.processorPort)) >= 1000 ? true : undefined),
+      ((await metricValue(first.sinkPort, COMMITTED)) >= 1000 && (await metricValue(first.processorPort, COMMITTED)) >= 1000 ? true : undefined),
     90_000, () => first.sink.output() + first.processor.output());
     expect(await first.sink.stop(), first.sink.output()).toBe(0);
     expect(await first.processor.stop(), first.processor.output()).toBe(0);

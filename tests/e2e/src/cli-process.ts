@@ -80,6 +80,18 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
+/**
+ * One series of a process's /metrics: `series` as printed (`name{label="value"}`), or a bare name
+ * for its first series whatever its labels. NaN while the endpoint does not answer or lacks the
+ * series, so no comparison a test waits on passes by accident.
+ */
+export async function metricValue(port: number, series: string): Promise<number> {
+  const text = await fetch(`http://localhost:${port}/metrics`).then((r) => r.text(), () => '');
+  const name = series.replace(/[{}()[\]\\.*+?^$|]/g, '\\$&');
+  const pattern = series.includes('{') ? name : `${name}(?:\\{[^}]*\\})?`;
+  return Number(new RegExp(`^${pattern} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text)?.[1] ?? NaN);
+}
+
 /** The counters a component logs as it stops cleanly (`stopped received=… sent=… errored=… dropped=…`). */
 export function stoppedCounters(output: string): Record<string, number> {
   const line = /stopped (received=\d+.*)/.exec(output)?.[1] ?? '';

@@ -5,7 +5,7 @@ import { loadConfig } from '@gpumon/runtime/config';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import { eventually, provisionTopics, startCli, startCliServing, type CliProcess } from './cli-process.js';
+import { eventually, metricValue, provisionTopics, startCli, startCliServing, type CliProcess } from './cli-process.js';
 
 /**
  * Two score-health instances in one consumer group share the partitions; one is killed (SIGKILL,
@@ -18,10 +18,7 @@ const kafka = createKafka(loadConfig(kafkaOptions, { topicPrefix: prefix }), 'e2
 const registry = createRegistryClient(loadConfig(registryOptions));
 const processes: CliProcess[] = [];
 
-async function received(port: number): Promise<number> {
-  const text = await fetch(`http://localhost:${port}/metrics`).then((r) => r.text(), () => '');
-  return Number(/gpumon_records_received_total\{component="score-health"\} (\d+)/.exec(text)?.[1] ?? 0);
-}
+const received = (port: number): Promise<number> => metricValue(port, 'gpumon_records_received_total{component="score-health"}');
 
 async function keysOf(stream: 'samples' | 'health', until: (n: number) => boolean): Promise<Set<string>> {
   const codec = new TopicCodec(registry, stream, prefix);

@@ -8,7 +8,7 @@ import { removeTopics } from '@gpumon/runtime/remove-topics';
 import { topicName } from '@gpumon/schemas/topics';
 import type { GpuHealth } from '@gpumon/schemas/types.generated';
 import { SimulatedFleet } from '@gpumon/simulator/fleet';
-import { eventually, provisionTopics, startCliServing, type CliProcess } from './cli-process.js';
+import { eventually, metricValue, provisionTopics, startCliServing, type CliProcess } from './cli-process.js';
 import { readRecords } from './read-topic.js';
 
 /**
@@ -51,8 +51,8 @@ describe('a processor whose output topic is gone', () => {
       await producer.send({ topic: codec.topic, acks: -1, messages: samples.map((s) => ({ key: s.gpu_uuid, value: codec.encode(s) })) });
       await producer.disconnect();
 
-      const metric = async (): Promise<string> => fetch(`http://localhost:${metricsPort}/metrics`).then((r) => r.text());
-      await eventually('paused on the unknown topic', async () => (/gpumon_paused\{component="score-health",reason="kafka_unknown_topic"\} 1/.test(await metric()) ? true : undefined), 60_000, processor.output);
+      const paused = (): Promise<number> => metricValue(metricsPort, 'gpumon_paused{component="score-health",reason="kafka_unknown_topic"}');
+      await eventually('paused on the unknown topic', async () => ((await paused()) === 1 ? true : undefined), 60_000, processor.output);
       const healthz = await fetch(`http://localhost:${metricsPort}/healthz`);
       expect(healthz.status).toBe(503);
       expect(await healthz.text()).toMatch(/kafka_unknown_topic/);
@@ -60,7 +60,7 @@ describe('a processor whose output topic is gone', () => {
       await admin.createTopics({ waitForLeaders: true, topics: [{ topic: health, numPartitions: 1 }] });
       const outputs = await readRecords<GpuHealth>(kafka, new TopicCodec(registry, 'health', prefix), `${group}-health`, samples.length);
       expect(outputs.map((h) => h.gpu_uuid).sort()).toEqual(samples.map((s) => s.gpu_uuid).sort());
-      await eventually('resumed', async () => (/gpumon_paused\{component="score-health",reason="kafka_unknown_topic"\} 0/.test(await metric()) ? true : undefined), 30_000, processor.output);
+      await eventually('resumed', async () => ((await paused()) === 0 ? true : undefined), 30_000, processor.output);
       const dlq = await admin.fetchTopicOffsets(topicName('dlq', prefix));
       expect(dlq.reduce((n, o) => n + Number(o.high), 0)).toBe(0);
       const lines = processor.output().split('\n');

@@ -5,7 +5,7 @@ import { createPool, databaseOptions } from '@gpumon/runtime/database';
 import { createKafka, kafkaOptions } from '@gpumon/runtime/kafka';
 import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry';
 import { removeTopics } from '@gpumon/runtime/remove-topics';
-import { eventually, provisionTopics, startCli, startCliServing, type CliProcess } from './cli-process.js';
+import { eventually, metricValue, provisionTopics, startCli, startCliServing, type CliProcess } from './cli-process.js';
 import { ofHosts } from './records.js';
 
 /**
@@ -22,10 +22,7 @@ const processes: CliProcess[] = [];
 const GPUS = 64;
 const TICKS = 60;
 
-async function written(port: number): Promise<number> {
-  const text = await fetch(`http://localhost:${port}/metrics`).then((r) => r.text(), () => '');
-  return Number(/gpumon_records_sent_total\{component="sink-timescaledb"\} (\d+)/.exec(text)?.[1] ?? 0);
-}
+const written = (port: number): Promise<number> => metricValue(port, 'gpumon_records_sent_total{component="sink-timescaledb"}');
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop()));

@@ -11,7 +11,7 @@ import { createRegistryClient, registryOptions } from '@gpumon/runtime/registry'
 import { removeTopics } from '@gpumon/runtime/remove-topics';
 import type { GpuSample } from '@gpumon/schemas/types.generated';
 import { freePort } from '../cleanup.js';
-import { eventually, provisionTopics, startCli, type CliProcess } from '../cli-process.js';
+import { eventually, metricValue, provisionTopics, startCli, type CliProcess } from '../cli-process.js';
 import { privateKafka } from '../private-stack.js';
 import { byGpuAndTime, ofHosts, rowToRecord } from '../records.js';
 import { expectedOutputs, type RunEnv } from '../whole-pipeline.js';
@@ -50,11 +50,6 @@ afterAll(async () => {
   expect(stuck, 'stages that did not stop on SIGTERM').toEqual([]);
 });
 
-async function agentMetric(port: number, series: string): Promise<number> {
-  const text = await fetch(`http://localhost:${port}/metrics`).then((r) => r.text(), () => '');
-  return Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-}
-
 /**
  * gpu_samples against what the agent collected. Each sample carries interval_s, the time since
  * the agent's previous reading of its GPU, so a GPU's rows must chain back to its first: a row
@@ -87,9 +82,9 @@ describe('faults: Kafka broker restart', () => {
       '--state-dir', `${work}/state`, '--hostname', hostname, '--attribution', 'false',
     ], { ...env, FAKE_NVIDIA_SMI_XML: FIXTURE, FAKE_NVIDIA_SMI_MODE_FILE: modeFile, GPUMON_AGENT_METRICS_PORT: String(metricsPort) });
     processes.push(agent);
-    const received = (): Promise<number> => agentMetric(metricsPort, 'gpumon_records_received_total{component="agent"}');
-    const sent = (): Promise<number> => agentMetric(metricsPort, 'gpumon_records_sent_total{component="agent"}');
-    const spooled = (): Promise<number> => agentMetric(metricsPort, 'gpumon_agent_spooled_samples');
+    const received = (): Promise<number> => metricValue(metricsPort, 'gpumon_records_received_total{component="agent"}');
+    const sent = (): Promise<number> => metricValue(metricsPort, 'gpumon_records_sent_total{component="agent"}');
+    const spooled = (): Promise<number> => metricValue(metricsPort, 'gpumon_agent_spooled_samples');
 
     await eventually('rounds flowing through to gpu_health', async () => ((await countRows(pool, 'gpu_health', hostname)) >= 4 ? true : undefined), 120_000);
     await broker.down();
