@@ -213,11 +213,14 @@ describe('gpumon agent through a broker outage and its own restart', () => {
     expect(held).toBe(collected);
     const consumer = kafka.consumer({ groupId: `e2e-outage-${run}` });
     const received: GpuSample[] = [];
+    const crashes: string[] = [];
+    consumer.on(consumer.events.CRASH, ({ payload }) => void crashes.push(`${payload.error.message} (restarting: ${payload.restart})`));
     await consumer.connect();
     await consumer.subscribe({ topic: codec.topic, fromBeginning: true });
     await consumer.run({ eachMessage: async ({ message }) => void received.push(await codec.decode(message.value)) });
     // A fresh group on a broker just restarted waits for its coordinator to load, slower when the machine is busy.
-    await eventually(`${collected} samples read back`, async () => (received.length >= collected ? true : undefined), 120_000, () => `${received.length} read back`);
+    await eventually(`${collected} samples read back`, async () => (received.length >= collected ? true : undefined), 120_000,
+      () => `${received.length} read back; the consumer crashed ${crashes.length} times: ${crashes.join('; ')}`);
     await consumer.disconnect();
 
     // It really went through the spool: the first agent could not send, the second started with a backlog.
